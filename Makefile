@@ -1,0 +1,57 @@
+# Faultline. Every target bootstraps .venv on first use: a fresh clone needs only Python 3.11+ and make.
+#   make test-fm1       watch FM_001 break (violated invariant + evidence)
+#   make test-fm1-fix   prove the fix holds
+#   make test           the whole suite
+#   make sync           set up and regenerate the generated docs
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST := $(BIN)/python -m pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help sync docs test lint bench clean
+
+help:
+	@echo "make test-fmN       reproduce failure mode N (e.g. make test-fm1)"
+	@echo "make test-fmN-fix   prove the fix for failure mode N"
+	@echo "make test           run the whole suite"
+	@echo "make sync           create .venv, install pinned deps, regenerate docs"
+	@echo "make lint           ruff"
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Faultline needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+sync: $(STAMP) docs
+
+docs: $(STAMP)
+	@$(BIN)/python -m runtime.docs write
+
+test: $(STAMP)
+	@$(PYTEST) -n 2
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	@$(BIN)/python benchmarks/bench_vs_simpy.py
+	@$(BIN)/python benchmarks/bench_explorer.py
+
+# One pattern rule per direction serves every failure mode: test-fm7 means FM_007.
+# (GNU make prefers the rule with the shorter stem, so test-fm7-fix picks the -fix rule.)
+test-fm%-fix: $(STAMP)
+	@$(BIN)/faultline run FM_$* --fix
+	@$(PYTEST) $$($(BIN)/faultline path FM_$* --test prevent)
+
+test-fm%: $(STAMP)
+	@$(BIN)/faultline run FM_$* --expect-violation
+	@$(PYTEST) $$($(BIN)/faultline path FM_$* --test repro)
+
+clean:
+	rm -rf $(VENV) .hypothesis .pytest_cache .ruff_cache

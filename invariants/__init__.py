@@ -1,0 +1,26 @@
+"""Faultline's invariants: INV_XXX records that judge a run from its history and final state."""
+
+from invariants import effects, jobs, leases, load  # noqa: F401  (registers the checkers)
+from invariants.registry import (
+    LIVENESS,
+    REGISTRY,
+    SAFETY,
+    Invariant,
+    Violation,
+    all_invariants,
+    check_all,
+    invariant,
+    violated_ids,
+)
+
+__all__ = [
+    "LIVENESS",
+    "REGISTRY",
+    "SAFETY",
+    "Invariant",
+    "Violation",
+    "all_invariants",
+    "check_all",
+    "invariant",
+    "violated_ids",
+]

@@ -1,0 +1,69 @@
+"""Invariant records, violations and the registry. Checkers read only the history + final state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+SAFETY = "safety"
+LIVENESS = "liveness"
+
+
+@attrs.frozen(kw_only=True)
+class Violation:
+    """One broken promise: which invariant, one sentence, and the event indexes that prove it."""
+
+    invariant: str
+    message: str
+    events: tuple[int, ...]
+
+    def to_json_dict(self) -> dict:
+        return {"invariant": self.invariant, "message": self.message, "events": list(self.events)}
+
+
+@attrs.frozen(kw_only=True)
+class Invariant:
+    id: str
+    name: str
+    statement: str
+    kind: str = attrs.field(validator=attrs.validators.in_((SAFETY, LIVENESS)))
+    check: Callable = attrs.field(eq=False, repr=False)
+
+    def violations(self, result) -> list[Violation]:
+        return [
+            Violation(invariant=self.id, message=f"{self.id} {self.name} violated: {message}",
+                      events=tuple(events))
+            for message, events in self.check(result)
+        ]
+
+
+REGISTRY: dict[str, Invariant] = {}
+
+
+def invariant(*, id: str, name: str, statement: str, kind: str):
+    """Register a checker. It yields (sentence, event indexes) for each violation it finds."""
+
+    def register(check):
+        if id in REGISTRY:
+            raise ValueError(f"invariant id {id} is registered twice")
+        REGISTRY[id] = Invariant(id=id, name=name, statement=statement, kind=kind, check=check)
+        return check
+
+    return register
+
+
+def all_invariants() -> tuple[Invariant, ...]:
+    return tuple(REGISTRY[key] for key in sorted(REGISTRY))
+
+
+def check_all(result) -> tuple[Violation, ...]:
+    """Every registered invariant, in id order, over one run."""
+    found: list[Violation] = []
+    for inv in all_invariants():
+        found.extend(inv.violations(result))
+    return tuple(found)
+
+
+def violated_ids(violations) -> tuple[str, ...]:
+    return tuple(sorted({v.invariant for v in violations}))

@@ -1,0 +1,1 @@
+"""Faultline runtime: a small job system run by a seeded, single-threaded discrete-event engine."""
