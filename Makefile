@@ -47,11 +47,11 @@ bench: $(STAMP)
 # (GNU make prefers the rule with the shorter stem, so test-fm7-fix picks the -fix rule.)
 test-fm%-fix: $(STAMP)
 	@$(BIN)/faultline run FM_$* --fix
-	@$(PYTEST) $$($(BIN)/faultline path FM_$* --test prevent)
+	@$(PYTEST) -v --no-header $$($(BIN)/faultline path FM_$* --test prevent)
 
 test-fm%: $(STAMP)
 	@$(BIN)/faultline run FM_$* --expect-violation
-	@$(PYTEST) $$($(BIN)/faultline path FM_$* --test repro)
+	@$(PYTEST) -v --no-header $$($(BIN)/faultline path FM_$* --test repro)
 
 clean:
 	rm -rf $(VENV) .hypothesis .pytest_cache .ruff_cache

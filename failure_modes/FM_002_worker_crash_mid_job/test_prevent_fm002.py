@@ -1,0 +1,21 @@
+"""FM_002 under its fixed policy: the reaper reclaims the expired lease and j1 completes once."""
+
+from invariants import check_all
+from runtime.catalog import find
+from runtime.lab import failing_seeds
+
+FM = find("FM_002")
+
+
+def test_fixed_policy_recovers_j1_through_lease_expiry():
+    result = FM.run(fixed=True, seed=0)
+    assert check_all(result) == ()
+    expired = [e for e in result.events if e.kind == "lease_expired"]
+    assert [(e.actor, e.job_id, e.detail["owner"]) for e in expired] == [("reaper", "j1", "w1")]
+    assert sorted(row["job_id"] for row in result.final.ledger) == ["j1", "j2", "j3"]
+    assert result.final.unfinished == ()
+    assert result.end_ms < FM.scenario.horizon_ms
+
+
+def test_fixed_policy_holds_every_invariant_on_200_seeds():
+    assert failing_seeds(FM, range(200)) == {}

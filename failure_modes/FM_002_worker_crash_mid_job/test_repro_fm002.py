@@ -1,0 +1,21 @@
+"""FM_002 under its naive policy: a crashed worker's job is never picked up again."""
+
+from runtime.catalog import find
+from runtime.lab import evidence, violations_of
+
+FM = find("FM_002")
+
+
+def test_naive_policy_leaves_j1_stuck_after_w1_crashes():
+    """Leases never expire, so j1 stays leased by a dead incarnation: INV_002 is violated."""
+    result = FM.run(fixed=False, seed=0)
+    [violation] = violations_of(result, "INV_002")
+    assert violation.message.startswith("INV_002 no-lost-job violated: job j1 never finished")
+    submitted, last = evidence(result, violation)
+    assert (submitted.kind, submitted.job_id) == ("submitted", "j1")
+    assert (last.kind, last.actor, last.job_id) == ("crashed", "w1", "j1")
+    assert result.end_ms == FM.scenario.horizon_ms
+    assert result.final.unfinished == ("j1",)
+    assert not any(e.kind == "lease_expired" for e in result.events)
+    # The other jobs finish: the failure is silent from the queue's point of view.
+    assert sorted(row["job_id"] for row in result.final.ledger) == ["j2", "j3"]

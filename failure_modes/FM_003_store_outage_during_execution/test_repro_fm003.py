@@ -1,0 +1,22 @@
+"""FM_003 under its naive policy: jobs are acked although their commit failed in the outage."""
+
+from runtime.catalog import find
+from runtime.lab import evidence, violations_of
+
+FM = find("FM_003")
+
+
+def test_naive_policy_acks_jobs_whose_commit_failed():
+    result = FM.run(fixed=False, seed=0)
+    acked_without_effect = violations_of(result, "INV_004")
+    assert [v.message.split(":")[1].split(" acked")[0].strip() for v in acked_without_effect] == [
+        "job j1", "job j2", "job j3", "job j4",
+    ]
+    for violation in acked_without_effect:
+        [ack] = evidence(result, violation)
+        assert ack.kind == "acked"
+        before = [e.kind for e in result.events[: ack.index] if e.job_id == ack.job_id]
+        assert before[-2:] == ["store_unavailable", "error_ignored"]
+    lost = violations_of(result, "INV_002")
+    assert len(lost) == 4 and all("acked without its effect" in v.message for v in lost)
+    assert result.final.ledger == ()

@@ -1,0 +1,28 @@
+"""Generated docs match the code: `make sync` would change nothing."""
+
+from runtime.docs import generated_docs, stale_docs
+
+
+def test_generated_docs_are_up_to_date():
+    assert stale_docs() == [], "run `make sync` and commit the regenerated docs"
+
+
+def test_generated_docs_list_every_invariant_and_failure_mode():
+    from invariants import all_invariants
+    from runtime.catalog import catalog
+
+    text = "\n".join(generated_docs().values())
+    for inv in all_invariants():
+        assert f"`{inv.id}`" in text
+    for mode in catalog():
+        assert f"make test-fm{mode.number}`" in text
+
+
+def test_history_doc_lists_every_event_kind():
+    from pathlib import Path
+
+    from runtime.history import EVENT_KINDS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "02_history.md").read_text()
+    missing = [kind for kind in EVENT_KINDS if f"`{kind}`" not in doc]
+    assert missing == [], f"docs/02_history.md does not document {missing}"

@@ -1,0 +1,135 @@
+"""The engine's parts on their own: clock, scheduler, fault plans, policies, history."""
+
+import json
+import random
+
+import pytest
+
+from runtime.clock import VirtualClock
+from runtime.errors import FaultPlanError, PolicyError
+from runtime.faults import (
+    Crash,
+    DuplicateDelivery,
+    FaultInjector,
+    FaultPlan,
+    Pause,
+    StoreOutage,
+)
+from runtime.history import History, digest, from_jsonl, to_jsonl
+from runtime.policies import Policy
+from runtime.scheduler import Scheduler
+
+
+def test_clock_only_moves_forward():
+    clock = VirtualClock()
+    clock.advance_to(10)
+    with pytest.raises(ValueError, match="time can't go backwards: 5 < 10"):
+        clock.advance_to(5)
+
+
+def test_scheduler_orders_by_time_then_by_spawn_order():
+    scheduler = Scheduler(seed=0)
+    trace = []
+
+    def proc(name, delays):
+        for delay in delays:
+            trace.append((scheduler.clock.now_ms, name))
+            yield delay
+        trace.append((scheduler.clock.now_ms, name))
+
+    scheduler.spawn(proc("a", [10, 10]))
+    scheduler.spawn(proc("b", [20]))
+    scheduler.spawn(proc("c", []), delay_ms=10)
+    scheduler.run(until_ms=100)
+    # c was scheduled for t=10 before a re-scheduled itself for t=10, so c runs first.
+    assert trace == [(0, "a"), (0, "b"), (10, "c"), (10, "a"), (20, "b"), (20, "a")]
+
+
+def test_scheduler_stops_at_the_horizon():
+    scheduler = Scheduler(seed=0)
+
+    def forever():
+        while True:
+            yield 7
+
+    scheduler.spawn(forever())
+    assert scheduler.run(until_ms=100) == 100
+
+
+def test_fault_plan_round_trips_through_json():
+    plan = FaultPlan(faults=(
+        Crash(actor="w1", point="worker.after_commit", hit=2),
+        Pause(actor="w2", point="worker.before_commit", duration_ms=500),
+        DuplicateDelivery(job="j3"),
+        StoreOutage(start_ms=200, end_ms=900),
+    ))
+    assert FaultPlan.from_json(plan.to_json()) == plan
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{", "fault plan is not valid JSON"),
+    ('{"faults": 3}', '"faults" must be a JSON list'),
+    ('{"fault": []}', 'a fault plan is a JSON object {"faults": \\[...\\]}'),
+    ('{"faults": [{"kind": "crash", "actor": "w1"}]}', "fault #1 \\(crash\\): missing field 'point'"),
+    ('{"faults": [{"kind": "crash", "actor": "w1", "point": "nowhere"}]}',
+     "unknown fault point 'nowhere'"),
+    ('{"faults": [{"kind": "store_outage", "start_ms": 5, "end_ms": 1}]}',
+     "end_ms \\(1\\) must be after start_ms \\(5\\)"),
+    ('{"faults": [{"kind": "store_outage", "start_ms": "5", "end_ms": 9}]}',
+     "field 'start_ms' must be int, got '5'"),
+    ('{"faults": [{"kind": "duplicate_delivery", "job": "j1", "when": 3}]}',
+     "unknown field 'when'"),
+])
+def test_malformed_fault_plans_are_named_precisely(text, message):
+    with pytest.raises(FaultPlanError, match=message):
+        FaultPlan.from_json(text)
+
+
+def test_injector_fires_on_the_planned_hit_only():
+    injector = FaultInjector(FaultPlan(faults=(Crash(actor="w1", point="worker.after_lease",
+                                                     hit=2),)))
+    assert injector.hit("worker.after_lease", "w1") is None
+    assert isinstance(injector.hit("worker.after_lease", "w1"), Crash)
+    assert injector.hit("worker.after_lease", "w1") is None
+    assert injector.hit("worker.after_lease", "w2") is None
+
+
+def test_policy_rejects_unknown_and_badly_typed_fields():
+    with pytest.raises(PolicyError, match="unknown policy field 'lease' \\(fields: "):
+        Policy.naive().with_overrides({"lease": "5"})
+    with pytest.raises(PolicyError, match="lease_ms = 'soon' must be an integer"):
+        Policy.naive().with_overrides({"lease_ms": "soon"})
+    with pytest.raises(PolicyError, match="ack_mode = 'never' is not allowed"):
+        Policy.naive().evolve(ack_mode="never")
+    assert Policy.naive().with_overrides({"lease_ms": "none", "fencing": "true"}).fencing
+
+
+def test_backoff_is_exponential_capped_and_jittered_from_the_run_rng():
+    policy = Policy.naive().evolve(backoff="exponential", backoff_base_ms=100, backoff_max_ms=500)
+    rng = random.Random(1)
+    assert [policy.backoff_delay_ms(n, rng) for n in range(1, 6)] == [100, 200, 400, 500, 500]
+    jittered = policy.evolve(jitter="full")
+    draws = [jittered.backoff_delay_ms(4, random.Random(seed)) for seed in range(50)]
+    assert all(0 <= d <= 500 for d in draws) and len(set(draws)) > 10
+
+
+def test_safe_preset_differs_from_naive_in_every_protective_field():
+    changed = set(Policy.naive().differences(Policy.safe()))
+    assert {"idempotent_effects", "dedupe_submissions", "lease_ms", "fencing", "outbox",
+            "retry_on_store_error", "max_attempts", "jitter"} <= changed
+
+
+def test_history_jsonl_round_trips_and_digest_is_stable():
+    clock = VirtualClock()
+    log = History(clock)
+    log.record("submitted", "client", "j1", payload={"amount": 1}, key=None)
+    clock.advance_to(5)
+    log.record("leased", "w1", "j1", 1, 1, lease_expires_at_ms=None)
+    text = to_jsonl(log.events)
+    assert text.splitlines()[1] == (
+        '{"actor":"w1","attempt":1,"detail":{"lease_expires_at_ms":null},"index":1,'
+        '"job_id":"j1","kind":"leased","time_ms":5,"token":1}'
+    )
+    assert from_jsonl(text) == tuple(log.events)
+    assert digest(from_jsonl(text)) == digest(log.events)
+    assert all(json.loads(line) for line in text.splitlines())
