@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from invariants import check_all
@@ -24,3 +25,11 @@ def failing_seeds(mode, seeds: Iterable[int], *, fixed: bool = True, policy=None
         if found:
             failures[seed] = [v.message for v in found]
     return failures
+
+
+def jobs_named(violations) -> list[str]:
+    """The job each violation is about ('... violated: job j1 ...'), in order."""
+    return [m.group(1) for v in violations if (m := _JOB.search(v.message))]
+
+
+_JOB = re.compile(r"violated: job (\S+?)'?s? ")

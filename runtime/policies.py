@@ -111,7 +111,7 @@ class Policy:
             backoff_base_ms=100,
             backoff_max_ms=5_000,
             jitter="full",
-            retry_budget_per_s=20,
+            retry_budget_per_s=5,
         )
 
     def evolve(self, **changes: Any) -> Policy:

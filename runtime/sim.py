@@ -73,12 +73,15 @@ class Simulation:
         self.store = Store(self.clock, self.faults, scenario.store_capacity_per_s)
         self.client = Client(self)
         self.outbox_payloads: dict[str, tuple] = {}
+        self.busy_workers = 0  # workers holding a delivery (running, paused, about to commit)
         self._quiet_after_ms = self.faults.last_fault_ms()
 
     def is_quiet(self) -> bool:
-        """Nothing left to do: every request submitted, the queue empty, no fault still due."""
+        """Nothing left to do: every request submitted, the queue empty, no worker holding a
+        job (a paused zombie still counts), no fault still due."""
         return (
             self.client.done
+            and self.busy_workers == 0
             and self.queue.is_idle()
             and not self.store.outbox
             and self.clock.now_ms >= self._quiet_after_ms

@@ -66,6 +66,8 @@ class Worker:
                     point=crash.point,
                     incarnation=self.incarnation,
                 )
+                if held is not None:
+                    sim.busy_workers -= 1
                 self._holding = None  # memory is gone
                 yield sim.scenario.restart_delay_ms
                 self.incarnation += 1
@@ -83,10 +85,12 @@ class Worker:
                 yield poll_ms
                 continue
             self._holding = delivery
+            sim.busy_workers += 1
             try:
                 yield from self._work(delivery)
             except _Abandoned:
                 pass
+            sim.busy_workers -= 1
             self._holding = None
 
     def _at(self, point: str, delivery):

@@ -72,7 +72,7 @@ def test_set_overrides_a_policy_field(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "FM_9"], "unknown failure mode 'FM_9' (known: FM_001"),
+    (["run", "FM_99"], "unknown failure mode 'FM_99' (known: FM_001"),
     (["run", "FM_001", "--seed", "-1"], "seed must be a non-negative integer, got '-1'"),
     (["run", "FM_001", "--seed", "1.5"], "seed must be a non-negative integer, got '1.5'"),
     (["run", "FM_001", "--set", "lease=1"], "unknown policy field 'lease'"),

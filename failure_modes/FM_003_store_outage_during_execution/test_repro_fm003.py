@@ -1,7 +1,7 @@
 """FM_003 under its naive policy: jobs are acked although their commit failed in the outage."""
 
 from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from runtime.lab import evidence, jobs_named, violations_of
 
 FM = find("FM_003")
 
@@ -9,9 +9,7 @@ FM = find("FM_003")
 def test_naive_policy_acks_jobs_whose_commit_failed():
     result = FM.run(fixed=False, seed=0)
     acked_without_effect = violations_of(result, "INV_004")
-    assert [v.message.split(":")[1].split(" acked")[0].strip() for v in acked_without_effect] == [
-        "job j1", "job j2", "job j3", "job j4",
-    ]
+    assert jobs_named(acked_without_effect) == ["j1", "j2", "j3", "j4"]
     for violation in acked_without_effect:
         [ack] = evidence(result, violation)
         assert ack.kind == "acked"

@@ -1,0 +1,23 @@
+"""FM_009 under its naive policy: lockstep retries offer the store more than its capacity."""
+
+from runtime.catalog import find
+from runtime.lab import evidence, violations_of
+
+FM = find("FM_009")
+
+
+def test_naive_policy_overloads_the_store_with_synchronized_retries():
+    result = FM.run(fixed=False, seed=0)
+    [violation] = violations_of(result, "INV_008")
+    assert "over its capacity of 24/s" in violation.message
+    offered = int(violation.message.split("offered ")[1].split(" calls")[0])
+    assert offered >= 30
+    first, over, last = evidence(result, violation)
+    assert first.time_ms // 1000 == over.time_ms // 1000 == last.time_ms // 1000
+    delays = {e.detail["delay_ms"] for e in result.events if e.kind == "retry_scheduled"}
+    assert delays == {1000}  # fixed backoff: every failed job comes back in lockstep
+
+
+def test_naive_policy_storms_on_every_seed():
+    for seed in range(20):
+        assert violations_of(FM.run(fixed=False, seed=seed), "INV_008"), seed

@@ -1,0 +1,22 @@
+"""FM_010: the job is enqueued before its business row commits; the commit fails or never happens."""
+
+from runtime.faults import CLIENT_BEFORE_BUSINESS_COMMIT, Crash, FaultPlan, StoreOutage
+from runtime.policies import Policy
+from runtime.scenario import JobSpec, Scenario
+
+SCENARIO = Scenario(
+    name="FM_010 enqueue/commit dual write",
+    jobs=(
+        JobSpec(job_id="j1", payload={"amount": 10}, business_row=True),
+        JobSpec(job_id="j2", payload={"amount": 20}, business_row=True, submit_at_ms=300),
+        JobSpec(job_id="j3", payload={"amount": 30}, business_row=True, submit_at_ms=600),
+    ),
+    workers=("w1", "w2"),
+    plan=FaultPlan(faults=(
+        StoreOutage(start_ms=0, end_ms=50),
+        Crash(actor="client", point=CLIENT_BEFORE_BUSINESS_COMMIT, hit=2),
+    )),
+)
+
+NAIVE_POLICY = Policy.naive().evolve(max_attempts=3, backoff_base_ms=100)
+FIXED_POLICY = NAIVE_POLICY.evolve(outbox=True)

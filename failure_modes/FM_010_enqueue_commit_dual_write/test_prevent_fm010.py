@@ -1,0 +1,20 @@
+"""FM_010 under its fixed policy: the outbox makes the row and the job commit together."""
+
+from invariants import check_all
+from runtime.catalog import find
+from runtime.lab import failing_seeds
+
+FM = find("FM_010")
+
+
+def test_fixed_policy_enqueues_only_committed_work():
+    result = FM.run(fixed=True, seed=0)
+    assert check_all(result) == ()
+    jobs = [(e.actor, e.job_id) for e in result.events if e.kind == "submitted"]
+    assert jobs == [("relay", "j3")]
+    assert result.final.business_rows == ("j3",)
+    assert [row["job_id"] for row in result.final.ledger] == ["j3"]
+
+
+def test_fixed_policy_holds_every_invariant_on_200_seeds():
+    assert failing_seeds(FM, range(200)) == {}

@@ -1,0 +1,18 @@
+"""FM_010 under its naive policy: jobs enqueued for business rows that never committed run anyway."""
+
+from runtime.catalog import find
+from runtime.lab import evidence, jobs_named, violations_of
+
+FM = find("FM_010")
+
+
+def test_naive_policy_runs_jobs_on_missing_data():
+    result = FM.run(fixed=False, seed=0)
+    violations = violations_of(result, "INV_009")
+    assert jobs_named(violations) == ["j1", "j2"]
+    rollback, started = evidence(result, violations[0])
+    assert (rollback.kind, started.kind, started.job_id) == ("business_rolled_back", "started", "j1")
+    crash = next(e for e in result.events if e.kind == "crashed")
+    assert (crash.actor, crash.job_id) == ("client", "j2")
+    assert set(result.final.dead_letters) == {"j1", "j2"}
+    assert any(e.kind == "missing_data" for e in result.events)
