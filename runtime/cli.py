@@ -175,6 +175,10 @@ def run_command(fm, fix, seed, plan_path, overrides, as_json, history_path, expe
             violations=violations, replay=replay, fix_hint=hint,
         )
     if expect_violation:
+        if not mode.invariants:
+            click.echo(f"✗ {mode.id}'s spec names no invariant to violate: fill in `invariants:` "
+                       f"in {os.path.relpath(mode.folder / 'spec.md')}", err=True)
+            sys.exit(EXIT_VIOLATED)
         missing = [i for i in mode.invariants if i not in violated]
         if missing:
             click.echo(f"✗ expected {', '.join(missing)} to be violated, but it held", err=True)
@@ -184,6 +188,28 @@ def run_command(fm, fix, seed, plan_path, overrides, as_json, history_path, expe
                        "spec says.")
         sys.exit(EXIT_HOLDS)
     sys.exit(EXIT_VIOLATED if violations else EXIT_HOLDS)
+
+
+@cli.group("fm")
+def fm_group() -> None:
+    """Work on failure-mode folders."""
+
+
+@fm_group.command("new")
+@click.argument("name")
+def fm_new_command(name: str) -> None:
+    """Scaffold the next FM folder: spec template, scenario, and two failing test stubs."""
+    from runtime import docs, scaffold
+
+    folder = scaffold.scaffold(name)
+    number = int(folder.name.split("_")[1])
+    docs.main(["write"])
+    rel = os.path.relpath(folder)
+    click.echo(f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, "
+               f"test_prevent_fm{number:03d}.py)")
+    click.echo("next: fill in spec.md and scenario.py, then the two tests (they fail until you "
+               "do); see docs/05_adding_a_failure_mode.md")
+    click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
 
 
 def replay_command(mode, fix, seed, plan_path, overrides) -> str:
