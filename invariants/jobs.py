@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from runtime import history as ev
-
 from invariants.registry import LIVENESS, SAFETY, invariant
+from runtime import history as ev
 
 LAB_ATTEMPT_CEILING = 10
 """The attempt budget a policy without max_attempts is judged against."""
@@ -122,10 +121,7 @@ def check_job_iff_committed(result):
             if event.detail["payload"].get("business_row"):
                 needs_row.add(job_id)
         elif (
-            kind == ev.STARTED
-            and job_id in needs_row
-            and job_id not in committed
-            and job_id not in reported
+            kind == ev.STARTED and job_id in needs_row and job_id not in committed and job_id not in reported
         ):
             reported.add(job_id)
             why = (
@@ -138,4 +134,3 @@ def check_job_iff_committed(result):
     for job_id, index in committed.items():
         if job_id not in submitted:
             yield f"business row for {job_id} committed (#{index}) but no job was enqueued", [index]
-

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from runtime import history as ev
-
 from invariants.registry import SAFETY, invariant
+from runtime import history as ev
 
 
 def execution_intervals(result) -> dict[str, list[tuple[int, int, object]]]:
@@ -15,9 +14,7 @@ def execution_intervals(result) -> dict[str, list[tuple[int, int, object]]]:
     for event in result.events:
         started = running.get(event.actor)
         if started is not None and event.kind != ev.LEASE_RENEWED:
-            intervals.setdefault(started.job_id, []).append(
-                (started.time_ms, event.time_ms, started)
-            )
+            intervals.setdefault(started.job_id, []).append((started.time_ms, event.time_ms, started))
             del running[event.actor]
         if event.kind == ev.STARTED:
             running[event.actor] = event

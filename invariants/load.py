@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from runtime import history as ev
-
 from invariants.registry import SAFETY, invariant
+from runtime import history as ev
 
 STORE_CALL_KINDS = frozenset(
     {

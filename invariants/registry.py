@@ -32,8 +32,11 @@ class Invariant:
 
     def violations(self, result) -> list[Violation]:
         return [
-            Violation(invariant=self.id, message=f"{self.id} {self.name} violated: {message}",
-                      events=tuple(events))
+            Violation(
+                invariant=self.id,
+                message=f"{self.id} {self.name} violated: {message}",
+                events=tuple(events),
+            )
             for message, events in self.check(result)
         ]
 

@@ -52,8 +52,14 @@ class FailureMode:
     def test_path(self, which: str) -> Path:
         return self.folder / f"test_{which}_fm{self.number:03d}.py"
 
-    def run(self, *, fixed: bool = False, seed: int = 0, plan: FaultPlan | None = None,
-            policy: Policy | None = None):
+    def run(
+        self,
+        *,
+        fixed: bool = False,
+        seed: int = 0,
+        plan: FaultPlan | None = None,
+        policy: Policy | None = None,
+    ):
         from runtime.sim import run
 
         return run(self.scenario, policy or self.policy(fixed), seed, plan)
@@ -105,6 +111,4 @@ def find(text: str, root: Path = FAILURE_MODES_DIR) -> FailureMode:
         if mode.id == wanted:
             return mode
     known = ", ".join(mode.id for mode in modes)
-    raise UnknownFailureModeError(
-        f"unknown failure mode {text!r} (known: {known}); see `faultline list`"
-    )
+    raise UnknownFailureModeError(f"unknown failure mode {text!r} (known: {known}); see `faultline list`")

@@ -92,18 +92,33 @@ def list_command(as_json: bool) -> None:
     """The failure modes, with their titles and the invariants they break."""
     modes = catalog.catalog()
     if as_json:
-        click.echo(json.dumps([
-            {"id": m.id, "name": m.slug, "title": m.title, "invariants": list(m.invariants),
-             "seen_in": m.seen_in, "folder": f"failure_modes/{m.folder.name}"}
-            for m in modes
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": m.id,
+                        "name": m.slug,
+                        "title": m.title,
+                        "invariants": list(m.invariants),
+                        "seen_in": m.seen_in,
+                        "folder": f"failure_modes/{m.folder.name}",
+                    }
+                    for m in modes
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table(title="failure modes", title_justify="left")
     for column in ("id", "title", "invariants", "try it"):
         table.add_column(column)
     for m in modes:
-        table.add_row(m.id, m.title, ", ".join(m.invariants),
-                      f"make test-fm{m.number} / make test-fm{m.number}-fix")
+        table.add_row(
+            m.id,
+            m.title,
+            ", ".join(m.invariants),
+            f"make test-fm{m.number} / make test-fm{m.number}-fix",
+        )
     console().print(table)
 
 
@@ -113,10 +128,12 @@ def invariants_command(as_json: bool) -> None:
     """The invariant index: what every run is judged against."""
     registry = all_invariants()
     if as_json:
-        click.echo(json.dumps([
-            {"id": i.id, "name": i.name, "kind": i.kind, "statement": i.statement}
-            for i in registry
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [{"id": i.id, "name": i.name, "kind": i.kind, "statement": i.statement} for i in registry],
+                indent=2,
+            )
+        )
         return
     table = Table(title="invariants", title_justify="left")
     for column in ("id", "name", "kind", "statement"):
@@ -139,15 +156,33 @@ def path_command(fm: str, which: str) -> None:
 @click.argument("fm")
 @click.option("--fix", is_flag=True, help="Use the FM's fixed policy instead of its naive one.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's RNG.")
-@click.option("--plan", "plan_path", type=str, default=None,
-              help="Replace the scenario's fault plan with this JSON file.")
-@click.option("--set", "overrides", multiple=True, metavar="FIELD=VALUE",
-              help="Override one policy field (repeatable), e.g. --set idempotent_effects=true.")
+@click.option(
+    "--plan",
+    "plan_path",
+    type=str,
+    default=None,
+    help="Replace the scenario's fault plan with this JSON file.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Override one policy field (repeatable), e.g. --set idempotent_effects=true.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
-@click.option("--history", "history_path", type=str, default=None,
-              help="Write the canonical history as JSON Lines to this file.")
-@click.option("--expect-violation", is_flag=True,
-              help="Exit 0 only if the run breaks every invariant the FM's spec names.")
+@click.option(
+    "--history",
+    "history_path",
+    type=str,
+    default=None,
+    help="Write the canonical history as JSON Lines to this file.",
+)
+@click.option(
+    "--expect-violation",
+    is_flag=True,
+    help="Exit 0 only if the run breaks every invariant the FM's spec names.",
+)
 def run_command(fm, fix, seed, plan_path, overrides, as_json, history_path, expect_violation):
     """Run an FM's scenario and judge it: exit 0 if every invariant holds, 1 if not."""
     mode = catalog.find(fm)
@@ -162,8 +197,12 @@ def run_command(fm, fix, seed, plan_path, overrides, as_json, history_path, expe
     replay = replay_command(mode, fix, seed, plan_path, overrides)
     violated = {v.invariant for v in violations}
     if as_json:
-        click.echo(json.dumps(render.run_json(fm_id=mode.id, policy_label=label, result=result,
-                                              violations=violations), sort_keys=True))
+        click.echo(
+            json.dumps(
+                render.run_json(fm_id=mode.id, policy_label=label, result=result, violations=violations),
+                sort_keys=True,
+            )
+        )
     else:
         hint = None
         if violations and not fix:
@@ -171,21 +210,27 @@ def run_command(fm, fix, seed, plan_path, overrides, as_json, history_path, expe
             fields = ", ".join(f"{k}: {a} → {b}" for k, (a, b) in changes.items())
             hint = f"the fix (make test-fm{mode.number}-fix) changes {fields}"
         render.print_run(
-            console(), header=f"{mode.id} {mode.title}  [policy: {label}]", result=result,
-            violations=violations, replay=replay, fix_hint=hint,
+            console(),
+            header=f"{mode.id} {mode.title}  [policy: {label}]",
+            result=result,
+            violations=violations,
+            replay=replay,
+            fix_hint=hint,
         )
     if expect_violation:
         if not mode.invariants:
-            click.echo(f"✗ {mode.id}'s spec names no invariant to violate: fill in `invariants:` "
-                       f"in {os.path.relpath(mode.folder / 'spec.md')}", err=True)
+            click.echo(
+                f"✗ {mode.id}'s spec names no invariant to violate: fill in `invariants:` "
+                f"in {os.path.relpath(mode.folder / 'spec.md')}",
+                err=True,
+            )
             sys.exit(EXIT_VIOLATED)
         missing = [i for i in mode.invariants if i not in violated]
         if missing:
             click.echo(f"✗ expected {', '.join(missing)} to be violated, but it held", err=True)
             sys.exit(EXIT_VIOLATED)
         if not as_json:
-            click.echo(f"✓ reproduced: {', '.join(mode.invariants)} violated as {mode.id}'s "
-                       "spec says.")
+            click.echo(f"✓ reproduced: {', '.join(mode.invariants)} violated as {mode.id}'s spec says.")
         sys.exit(EXIT_HOLDS)
     sys.exit(EXIT_VIOLATED if violations else EXIT_HOLDS)
 
@@ -205,10 +250,13 @@ def fm_new_command(name: str) -> None:
     number = int(folder.name.split("_")[1])
     docs.main(["write"])
     rel = os.path.relpath(folder)
-    click.echo(f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, "
-               f"test_prevent_fm{number:03d}.py)")
-    click.echo("next: fill in spec.md and scenario.py, then the two tests (they fail until you "
-               "do); see docs/05_adding_a_failure_mode.md")
+    click.echo(
+        f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, test_prevent_fm{number:03d}.py)"
+    )
+    click.echo(
+        "next: fill in spec.md and scenario.py, then the two tests (they fail until you "
+        "do); see docs/05_adding_a_failure_mode.md"
+    )
     click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
 
 

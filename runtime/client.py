@@ -7,7 +7,7 @@ that committed together with their business row.
 from __future__ import annotations
 
 from runtime import history as ev
-from runtime.errors import StoreUnavailableError, StoreOverloadedError, UniqueViolationError
+from runtime.errors import StoreOverloadedError, StoreUnavailableError, UniqueViolationError
 from runtime.faults import CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT, Crash
 from runtime.worker import ProcessCrashed
 
@@ -72,8 +72,13 @@ class Client:
                 else:
                     sim.queue.enqueue(CLIENT, job_id, payload, spec.duration_ms, key=key)
             except STORE_ERRORS as error:
-                history.record(ev.STORE_UNAVAILABLE, CLIENT, job_id, operation="claim_submission",
-                               error=str(error))
+                history.record(
+                    ev.STORE_UNAVAILABLE,
+                    CLIENT,
+                    job_id,
+                    operation="claim_submission",
+                    error=str(error),
+                )
                 yield sim.scenario.client_retry_ms
                 history.record(ev.SUBMIT_RETRIED, CLIENT, job_id, reason="store error")
                 continue
@@ -119,10 +124,7 @@ class Relay:
                         store.mark_relayed(job_id)
                         history.record(ev.OUTBOX_RELAYED, RELAY, job_id)
                 except STORE_ERRORS as error:
-                    history.record(ev.STORE_UNAVAILABLE, RELAY, None, operation="relay",
-                                   error=str(error))
+                    history.record(ev.STORE_UNAVAILABLE, RELAY, None, operation="relay", error=str(error))
             elif sim.is_quiet():
                 return
             yield sim.scenario.poll_ms
-
-

@@ -61,9 +61,7 @@ def failure_mode_index_doc() -> str:
         invariants = ", ".join(f"`{i}`" for i in m.invariants)
         folder = f"[`{m.folder.name}`](../failure_modes/{m.folder.name}/spec.md)"
         make = f"`make test-fm{m.number}` / `make test-fm{m.number}-fix`"
-        lines.append(
-            f"| {m.id} | {m.title} | {invariants} | {folder} | {make} | {m.seen_in or '—'} |"
-        )
+        lines.append(f"| {m.id} | {m.title} | {invariants} | {folder} | {make} | {m.seen_in or '—'} |")
     lines += ["", "To add one, see [05_adding_a_failure_mode.md](05_adding_a_failure_mode.md).", ""]
     return "\n".join(lines)
 

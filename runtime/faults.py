@@ -125,9 +125,7 @@ def fault_from_dict(data: Any, position: int) -> Fault:
     fields = {f.name: f for f in attrs.fields(cls)}
     extra = sorted(set(data) - set(fields) - {"kind"})
     if extra:
-        raise FaultPlanError(
-            f"{where} ({kind}): unknown field {extra[0]!r} (fields: {', '.join(fields)})"
-        )
+        raise FaultPlanError(f"{where} ({kind}): unknown field {extra[0]!r} (fields: {', '.join(fields)})")
     for name, field in fields.items():
         if name not in data:
             if field.default is attrs.NOTHING:
@@ -219,10 +217,7 @@ class FaultInjector:
         return None
 
     def store_down(self, now_ms: int) -> bool:
-        for start, end in self.outages:
-            if start <= now_ms < end:
-                return True
-        return False
+        return any(start <= now_ms < end for start, end in self.outages)
 
     def take_duplicate(self, job_id: str) -> bool:
         left = self._duplicates.get(job_id, 0)

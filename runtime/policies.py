@@ -82,9 +82,7 @@ class Policy:
     backoff_max_ms: int = attrs.field(default=10_000, validator=_at_least(0))
     jitter: str = attrs.field(default="none", validator=_one_of(JITTERS))
     """'full': the delay is drawn uniformly from [0, backoff] with the run's RNG."""
-    retry_budget_per_s: int | None = attrs.field(
-        default=None, validator=_at_least(1, optional=True)
-    )
+    retry_budget_per_s: int | None = attrs.field(default=None, validator=_at_least(1, optional=True))
     """At most this many retries become due in any one second; the rest wait for the next."""
 
     @classmethod

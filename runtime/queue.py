@@ -170,9 +170,7 @@ class Queue:
         return self._reclaim(actor, now_ms, margin_ms)
 
     def _reclaim(self, actor: str, judged_now_ms: int, margin_ms: int) -> int:
-        expired = [
-            m for m in self._leased.values() if m.lease_expires_at_ms + margin_ms <= judged_now_ms
-        ]
+        expired = [m for m in self._leased.values() if m.lease_expires_at_ms + margin_ms <= judged_now_ms]
         max_attempts = self._policy.max_attempts
         for message in expired:
             attempt = self.attempts[message.job_id]

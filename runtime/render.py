@@ -46,8 +46,7 @@ def _visible_indexes(events, evidence: set[int]) -> list[int | None]:
 
 
 def timeline_table(result, evidence: set[int]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="timeline (virtual time)",
-                  title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="timeline (virtual time)", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("t(ms)", justify="right")
     table.add_column("actor")
@@ -62,8 +61,13 @@ def timeline_table(result, evidence: set[int]) -> Table:
         style = "bold red" if index in evidence else None
         marker = "◀ " if index in evidence else ""
         table.add_row(
-            str(index), str(event.time_ms), event.actor, marker + event.kind,
-            event.job_id or "", _detail_text(event), style=style,
+            str(index),
+            str(event.time_ms),
+            event.actor,
+            marker + event.kind,
+            event.job_id or "",
+            _detail_text(event),
+            style=style,
         )
     return table
 
@@ -92,8 +96,9 @@ def verdict_table(violations) -> Table:
     return table
 
 
-def print_run(console: Console, *, header: str, result, violations, replay: str,
-              fix_hint: str | None) -> None:
+def print_run(
+    console: Console, *, header: str, result, violations, replay: str, fix_hint: str | None
+) -> None:
     evidence = {i for v in violations for i in v.events}
     console.print(Text(header, style="bold"))
     console.print(

@@ -138,9 +138,7 @@ def check_seed(seed: Any) -> int:
     return seed
 
 
-def run(
-    scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None
-) -> Result:
+def run(scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None) -> Result:
     """Run `scenario` under `policy` with `seed`; `plan` replaces the scenario's fault plan."""
     check_seed(seed)
     if plan is not None:

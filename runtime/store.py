@@ -64,9 +64,7 @@ class Store:
         """Apply a job's effect in one transaction; returns COMMITTED or DEDUPLICATED."""
         self._request()
         if fencing and token < self.fences.get(job_id, 0):
-            raise FencedWriteError(
-                f"token {token} is older than token {self.fences[job_id]} already seen"
-            )
+            raise FencedWriteError(f"token {token} is older than token {self.fences[job_id]} already seen")
         if requires_row and job_id not in self.business_rows:
             raise MissingRowError(f"business row for {job_id} does not exist")
         if idempotent and job_id in self.idempotency_keys:

@@ -101,8 +101,7 @@ class Worker:
         if isinstance(fault, Crash):
             raise ProcessCrashed(point)
         history = self._sim.history
-        history.record(ev.PAUSED, self.name, delivery.job_id, point=point,
-                       duration_ms=fault.duration_ms)
+        history.record(ev.PAUSED, self.name, delivery.job_id, point=point, duration_ms=fault.duration_ms)
         yield fault.duration_ms
         history.record(ev.RESUMED, self.name, delivery.job_id)
         if self._sim.policy.heartbeat_ms is not None:
@@ -116,7 +115,11 @@ class Worker:
             )
             raise _Abandoned
         self._sim.history.record(
-            ev.LEASE_RENEWED, self.name, delivery.job_id, delivery.attempt, delivery.token,
+            ev.LEASE_RENEWED,
+            self.name,
+            delivery.job_id,
+            delivery.attempt,
+            delivery.token,
             lease_expires_at_ms=expires,
         )
 
@@ -194,6 +197,11 @@ class Worker:
         delay = policy.backoff_delay_ms(attempt, sim.rng)
         visible_at = queue.retry(delivery, delay)
         history.record(
-            ev.RETRY_SCHEDULED, self.name, job_id, attempt, token,
-            delay_ms=visible_at - sim.clock.now_ms, visible_at_ms=visible_at,
+            ev.RETRY_SCHEDULED,
+            self.name,
+            job_id,
+            attempt,
+            token,
+            delay_ms=visible_at - sim.clock.now_ms,
+            visible_at_ms=visible_at,
         )

@@ -11,12 +11,20 @@ from runtime.sim import FinalState, Result
 
 def e(time_ms, kind, actor, job_id=None, attempt=None, token=None, **detail):
     """One row of a hand-built history (the index is filled in by `history`)."""
-    return dict(time_ms=time_ms, kind=kind, actor=actor, job_id=job_id, attempt=attempt,
-                token=token, detail=detail)
+    return dict(
+        time_ms=time_ms,
+        kind=kind,
+        actor=actor,
+        job_id=job_id,
+        attempt=attempt,
+        token=token,
+        detail=detail,
+    )
 
 
-def history(*rows, policy: Policy | None = None, capacity: int | None = None,
-            end_ms: int | None = None) -> Result:
+def history(
+    *rows, policy: Policy | None = None, capacity: int | None = None, end_ms: int | None = None
+) -> Result:
     events = tuple(Event(index=i, **row) for i, row in enumerate(rows))
     scenario = Scenario(
         name="hand-built",

@@ -10,8 +10,14 @@ from runtime.catalog import catalog, normalize_id
 from runtime.cli import main
 
 MODES = catalog()
-SECTIONS = ("## Trigger", "## Symptoms", "## Violated invariants", "## Detection",
-            "## Recovery / prevention", "## Acceptance")
+SECTIONS = (
+    "## Trigger",
+    "## Symptoms",
+    "## Violated invariants",
+    "## Detection",
+    "## Recovery / prevention",
+    "## Acceptance",
+)
 
 
 def cli_json(capsys, *argv):

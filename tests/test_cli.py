@@ -71,16 +71,19 @@ def test_set_overrides_a_policy_field(capsys):
     assert code == 0 and json.loads(out)["policy"] == "naive+overrides"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "FM_99"], "unknown failure mode 'FM_99' (known: FM_001"),
-    (["run", "FM_001", "--seed", "-1"], "seed must be a non-negative integer, got '-1'"),
-    (["run", "FM_001", "--seed", "1.5"], "seed must be a non-negative integer, got '1.5'"),
-    (["run", "FM_001", "--set", "lease=1"], "unknown policy field 'lease'"),
-    (["run", "FM_001", "--set", "lease_ms"], "--set expects FIELD=VALUE, got 'lease_ms'"),
-    (["run", "FM_001", "--plan", "/nonexistent/plan.json"], "cannot read fault plan"),
-    (["run", "FM_001", "--history", "/nonexistent/dir/h.jsonl"], "folder '/nonexistent/dir'"),
-    (["explode"], "No such command 'explode'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "FM_99"], "unknown failure mode 'FM_99' (known: FM_001"),
+        (["run", "FM_001", "--seed", "-1"], "seed must be a non-negative integer, got '-1'"),
+        (["run", "FM_001", "--seed", "1.5"], "seed must be a non-negative integer, got '1.5'"),
+        (["run", "FM_001", "--set", "lease=1"], "unknown policy field 'lease'"),
+        (["run", "FM_001", "--set", "lease_ms"], "--set expects FIELD=VALUE, got 'lease_ms'"),
+        (["run", "FM_001", "--plan", "/nonexistent/plan.json"], "cannot read fault plan"),
+        (["run", "FM_001", "--history", "/nonexistent/dir/h.jsonl"], "folder '/nonexistent/dir'"),
+        (["explode"], "No such command 'explode'"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_no_traceback(capsys, argv, message):
     code, out, err = call(capsys, *argv)
     assert code == 2

@@ -7,8 +7,7 @@ from runtime.sim import run
 
 HAPPY = Scenario(
     name="happy path",
-    jobs=tuple(JobSpec(job_id=f"j{n}", payload={"amount": n}, submit_at_ms=20 * n)
-               for n in range(1, 6)),
+    jobs=tuple(JobSpec(job_id=f"j{n}", payload={"amount": n}, submit_at_ms=20 * n) for n in range(1, 6)),
     workers=("w1", "w2"),
 )
 LIFECYCLE = ["submitted", "leased", "started", "effect_committed", "acked"]

@@ -131,8 +131,10 @@ def test_one_job_per_key_catches_a_resubmission_that_made_a_second_job():
 
 
 def test_one_job_per_key_accepts_a_deduplicated_resubmission():
-    rows = [submitted(0, "j1", key="order-7"), e(200, "submit_deduplicated", "client", "j1",
-                                                  key="order-7")]
+    rows = [
+        submitted(0, "j1", key="order-7"),
+        e(200, "submit_deduplicated", "client", "j1", key="order-7"),
+    ]
     assert only(history(*rows), "INV_005") == []
 
 

@@ -57,37 +57,52 @@ def test_scheduler_stops_at_the_horizon():
 
 
 def test_fault_plan_round_trips_through_json():
-    plan = FaultPlan(faults=(
-        Crash(actor="w1", point="worker.after_commit", hit=2),
-        Pause(actor="w2", point="worker.before_commit", duration_ms=500),
-        DuplicateDelivery(job="j3"),
-        StoreOutage(start_ms=200, end_ms=900),
-    ))
+    plan = FaultPlan(
+        faults=(
+            Crash(actor="w1", point="worker.after_commit", hit=2),
+            Pause(actor="w2", point="worker.before_commit", duration_ms=500),
+            DuplicateDelivery(job="j3"),
+            StoreOutage(start_ms=200, end_ms=900),
+        )
+    )
     assert FaultPlan.from_json(plan.to_json()) == plan
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{", "fault plan is not valid JSON"),
-    ('{"faults": 3}', '"faults" must be a JSON list'),
-    ('{"fault": []}', 'a fault plan is a JSON object {"faults": \\[...\\]}'),
-    ('{"faults": [{"kind": "crash", "actor": "w1"}]}', "fault #1 \\(crash\\): missing field 'point'"),
-    ('{"faults": [{"kind": "crash", "actor": "w1", "point": "nowhere"}]}',
-     "unknown fault point 'nowhere'"),
-    ('{"faults": [{"kind": "store_outage", "start_ms": 5, "end_ms": 1}]}',
-     "end_ms \\(1\\) must be after start_ms \\(5\\)"),
-    ('{"faults": [{"kind": "store_outage", "start_ms": "5", "end_ms": 9}]}',
-     "field 'start_ms' must be int, got '5'"),
-    ('{"faults": [{"kind": "duplicate_delivery", "job": "j1", "when": 3}]}',
-     "unknown field 'when'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{", "fault plan is not valid JSON"),
+        ('{"faults": 3}', '"faults" must be a JSON list'),
+        ('{"fault": []}', 'a fault plan is a JSON object {"faults": \\[...\\]}'),
+        (
+            '{"faults": [{"kind": "crash", "actor": "w1"}]}',
+            "fault #1 \\(crash\\): missing field 'point'",
+        ),
+        (
+            '{"faults": [{"kind": "crash", "actor": "w1", "point": "nowhere"}]}',
+            "unknown fault point 'nowhere'",
+        ),
+        (
+            '{"faults": [{"kind": "store_outage", "start_ms": 5, "end_ms": 1}]}',
+            "end_ms \\(1\\) must be after start_ms \\(5\\)",
+        ),
+        (
+            '{"faults": [{"kind": "store_outage", "start_ms": "5", "end_ms": 9}]}',
+            "field 'start_ms' must be int, got '5'",
+        ),
+        (
+            '{"faults": [{"kind": "duplicate_delivery", "job": "j1", "when": 3}]}',
+            "unknown field 'when'",
+        ),
+    ],
+)
 def test_malformed_fault_plans_are_named_precisely(text, message):
     with pytest.raises(FaultPlanError, match=message):
         FaultPlan.from_json(text)
 
 
 def test_injector_fires_on_the_planned_hit_only():
-    injector = FaultInjector(FaultPlan(faults=(Crash(actor="w1", point="worker.after_lease",
-                                                     hit=2),)))
+    injector = FaultInjector(FaultPlan(faults=(Crash(actor="w1", point="worker.after_lease", hit=2),)))
     assert injector.hit("worker.after_lease", "w1") is None
     assert isinstance(injector.hit("worker.after_lease", "w1"), Crash)
     assert injector.hit("worker.after_lease", "w1") is None
@@ -115,8 +130,16 @@ def test_backoff_is_exponential_capped_and_jittered_from_the_run_rng():
 
 def test_safe_preset_differs_from_naive_in_every_protective_field():
     changed = set(Policy.naive().differences(Policy.safe()))
-    assert {"idempotent_effects", "dedupe_submissions", "lease_ms", "fencing", "outbox",
-            "retry_on_store_error", "max_attempts", "jitter"} <= changed
+    assert {
+        "idempotent_effects",
+        "dedupe_submissions",
+        "lease_ms",
+        "fencing",
+        "outbox",
+        "retry_on_store_error",
+        "max_attempts",
+        "jitter",
+    } <= changed
 
 
 def test_history_jsonl_round_trips_and_digest_is_stable():

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ["runtime", "invariants", "failure_modes", "docs", "Makefile", "pyproject.toml",
-          "requirements.txt"]
+COPIED = [
+    "runtime",
+    "invariants",
+    "failure_modes",
+    "docs",
+    "Makefile",
+    "pyproject.toml",
+    "requirements.txt",
+]
 
 
 @pytest.fixture
@@ -22,8 +29,7 @@ def repo_copy(tmp_path):
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, root / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
             shutil.copy2(source, root / name)
     bin_dir = root / ".venv" / "bin"
@@ -47,10 +53,15 @@ def test_fm_new_scaffolds_the_next_folder_and_wires_docs_and_make(repo_copy):
     number = len([p for p in (REPO / "failure_modes").iterdir() if p.name.startswith("FM_")]) + 1
     fm_id = f"FM_{number:03d}"
     folder = repo_copy / "failure_modes" / f"{fm_id}_lost_wakeup"
-    assert sorted(p.name for p in folder.iterdir()) == sorted([
-        "__init__.py", "spec.md", "scenario.py",
-        f"test_repro_fm{number:03d}.py", f"test_prevent_fm{number:03d}.py",
-    ])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [
+            "__init__.py",
+            "spec.md",
+            "scenario.py",
+            f"test_repro_fm{number:03d}.py",
+            f"test_prevent_fm{number:03d}.py",
+        ]
+    )
     assert f"make test-fm{number}" in done.stdout
 
     index = (repo_copy / "docs" / "failure_mode_index.md").read_text()

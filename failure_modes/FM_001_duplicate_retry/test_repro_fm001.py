@@ -10,9 +10,7 @@ def test_naive_policy_commits_j1s_charge_twice():
     """The crash after commit makes w2 re-run j1 and charge it again: INV_001 is violated."""
     result = FM.run(fixed=False, seed=0)
     [violation] = violations_of(result, "INV_001")
-    assert violation.message.startswith(
-        "INV_001 effect-once violated: job j1's effect committed 2 times"
-    )
+    assert violation.message.startswith("INV_001 effect-once violated: job j1's effect committed 2 times")
     commits = evidence(result, violation)
     assert [(e.kind, e.actor, e.job_id, e.detail["amount"]) for e in commits] == [
         ("effect_committed", "w1", "j1", 10),

@@ -8,8 +8,7 @@ SCENARIO = Scenario(
     name="FM_004 duplicate submission",
     jobs=(
         JobSpec(job_id="j1", payload={"amount": 40}, idempotency_key="order-1001"),
-        JobSpec(job_id="j2", payload={"amount": 15}, idempotency_key="order-1002",
-                submit_at_ms=100),
+        JobSpec(job_id="j2", payload={"amount": 15}, idempotency_key="order-1002", submit_at_ms=100),
     ),
     workers=("w1", "w2"),
     plan=FaultPlan(faults=(SubmitTimeout(job="j1"),)),

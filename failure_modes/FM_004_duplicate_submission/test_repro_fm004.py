@@ -12,7 +12,8 @@ def test_naive_policy_creates_two_jobs_for_order_1001():
     assert "idempotency key 'order-1001' created 2 jobs (j1, j1~1)" in violation.message
     first, second = evidence(result, violation)
     assert [(e.kind, e.job_id, e.detail["key"]) for e in (first, second)] == [
-        ("submitted", "j1", "order-1001"), ("submitted", "j1~1", "order-1001"),
+        ("submitted", "j1", "order-1001"),
+        ("submitted", "j1~1", "order-1001"),
     ]
     between = [e.kind for e in result.events[first.index + 1 : second.index] if e.actor == "client"]
     assert between == ["submit_retried"]

@@ -12,7 +12,9 @@ def test_naive_policy_loses_j1_acked_on_receipt():
     assert "job j1 acked without its effect: last seen" in lost.message
     submitted, crash = evidence(result, lost)
     assert (submitted.kind, crash.kind, crash.detail["point"]) == (
-        "submitted", "crashed", "worker.before_commit",
+        "submitted",
+        "crashed",
+        "worker.before_commit",
     )
     early = violations_of(result, "INV_004")
     assert jobs_named(early) == ["j1", "j2"]

@@ -12,7 +12,8 @@ def test_naive_policy_runs_j1_on_two_workers_at_once():
     assert "job j1 ran on w1 (0-3012ms) and on w2 (1013-" in violation.message
     first, second = evidence(result, violation)
     assert [(e.kind, e.actor, e.token) for e in (first, second)] == [
-        ("started", "w1", 1), ("started", "w2", 3),
+        ("started", "w1", 1),
+        ("started", "w2", 3),
     ]
     expiry = [e for e in result.events[: second.index] if e.kind == "lease_expired"]
     assert [(e.job_id, e.detail["owner"], e.time_ms) for e in expiry] == [("j1", "w1", 1013)]

@@ -8,9 +8,7 @@ SCENARIO = Scenario(
     name="FM_008 zombie worker",
     jobs=(JobSpec(job_id="j1", payload={"write": "report:7"}),),
     workers=("w1", "w2"),
-    plan=FaultPlan(
-        faults=(Pause(actor="w1", point=WORKER_BEFORE_COMMIT, hit=1, duration_ms=3_000),)
-    ),
+    plan=FaultPlan(faults=(Pause(actor="w1", point=WORKER_BEFORE_COMMIT, hit=1, duration_ms=3_000),)),
 )
 
 NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000)

@@ -11,7 +11,8 @@ def test_naive_policy_lets_the_zombie_overwrite_w2s_result():
     [violation] = violations_of(result, "INV_007")
     newer, stale = evidence(result, violation)
     assert [(e.actor, e.token, e.time_ms) for e in (newer, stale)] == [
-        ("w2", 2, 1113), ("w1", 1, 3112),
+        ("w2", 2, 1113),
+        ("w1", 1, 3112),
     ]
     resumed = result.events[stale.index - 1]
     assert (resumed.kind, resumed.actor) == ("resumed", "w1")

@@ -19,6 +19,9 @@ SCENARIO = Scenario(
 
 NAIVE_POLICY = Policy.naive().evolve(retry_on_store_error=True, backoff_base_ms=1_000)
 FIXED_POLICY = NAIVE_POLICY.evolve(
-    backoff="exponential", backoff_base_ms=500, backoff_max_ms=8_000, jitter="full",
+    backoff="exponential",
+    backoff_base_ms=500,
+    backoff_max_ms=8_000,
+    jitter="full",
     retry_budget_per_s=5,
 )

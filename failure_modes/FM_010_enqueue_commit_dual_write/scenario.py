@@ -12,10 +12,12 @@ SCENARIO = Scenario(
         JobSpec(job_id="j3", payload={"amount": 30}, business_row=True, submit_at_ms=600),
     ),
     workers=("w1", "w2"),
-    plan=FaultPlan(faults=(
-        StoreOutage(start_ms=0, end_ms=50),
-        Crash(actor="client", point=CLIENT_BEFORE_BUSINESS_COMMIT, hit=2),
-    )),
+    plan=FaultPlan(
+        faults=(
+            StoreOutage(start_ms=0, end_ms=50),
+            Crash(actor="client", point=CLIENT_BEFORE_BUSINESS_COMMIT, hit=2),
+        )
+    ),
 )
 
 NAIVE_POLICY = Policy.naive().evolve(max_attempts=3, backoff_base_ms=100)

@@ -11,7 +11,11 @@ def test_naive_policy_runs_jobs_on_missing_data():
     violations = violations_of(result, "INV_009")
     assert jobs_named(violations) == ["j1", "j2"]
     rollback, started = evidence(result, violations[0])
-    assert (rollback.kind, started.kind, started.job_id) == ("business_rolled_back", "started", "j1")
+    assert (rollback.kind, started.kind, started.job_id) == (
+        "business_rolled_back",
+        "started",
+        "j1",
+    )
     crash = next(e for e in result.events if e.kind == "crashed")
     assert (crash.actor, crash.job_id) == ("client", "j2")
     assert set(result.final.dead_letters) == {"j1", "j2"}
