@@ -99,8 +99,7 @@ def check_one_job_per_key(result):
     id="INV_009",
     name="job-iff-committed",
     statement=(
-        "A job runs only after its business transaction committed, and every committed "
-        "transaction gets its job."
+        "A job runs only after its business transaction committed, and every committed transaction gets its job."
     ),
     kind=SAFETY,
 )
@@ -120,9 +119,7 @@ def check_job_iff_committed(result):
             submitted.add(job_id)
             if event.detail["payload"].get("business_row"):
                 needs_row.add(job_id)
-        elif (
-            kind == ev.STARTED and job_id in needs_row and job_id not in committed and job_id not in reported
-        ):
+        elif kind == ev.STARTED and job_id in needs_row and job_id not in committed and job_id not in reported:
             reported.add(job_id)
             why = (
                 f"its business transaction rolled back (#{rolled_back[job_id]})"

@@ -8,77 +8,24 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from invariants import all_invariants, check_all
 from runtime import catalog, render
-from runtime.errors import BadInputError, FaultPlanError
-from runtime.faults import FaultPlan
-
-EXIT_HOLDS, EXIT_VIOLATED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class SeedType(click.ParamType):
-    name = "seed"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        text = str(value).strip()
-        if text.isdigit():
-            return int(text)
-        self.fail(f"seed must be a non-negative integer, got {value!r} (try --seed 0)", param, ctx)
-
-
-SEED = SeedType()
-
-
-def console() -> Console:
-    """Rich console; output piped to a file or CI log gets a readable fixed width."""
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 110)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write all of `text` or nothing: a temp file in the same folder, then a rename."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BadInputError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def load_plan(path: str | None) -> FaultPlan | None:
-    if path is None:
-        return None
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise FaultPlanError(
-            f"cannot read fault plan {path!r}: {error.strerror}; pass a JSON file path"
-        ) from None
-    return FaultPlan.from_json(text, source=f"fault plan {path!r}")
-
-
-def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise BadInputError(f"--set expects FIELD=VALUE, got {pair!r} (e.g. --set lease_ms=500)")
-        overrides[name.strip()] = value
-    return overrides
+from runtime.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_HOLDS,
+    EXIT_VIOLATED,
+    SEED,
+    console,
+    load_plan,
+    parse_overrides,
+    write_atomically,
+)
+from runtime.errors import BadInputError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,16 +100,10 @@ def path_command(fm: str, which: str) -> None:
 
 
 @cli.command("run")
-@click.argument("fm")
+@click.argument("fm", required=False)
 @click.option("--fix", is_flag=True, help="Use the FM's fixed policy instead of its naive one.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's RNG.")
-@click.option(
-    "--plan",
-    "plan_path",
-    type=str,
-    default=None,
-    help="Replace the scenario's fault plan with this JSON file.",
-)
+@click.option("--plan", "plan_path", type=str, default=None, help="Replace the fault plan with this JSON file.")
 @click.option(
     "--set",
     "overrides",
@@ -170,69 +111,96 @@ def path_command(fm: str, which: str) -> None:
     metavar="FIELD=VALUE",
     help="Override one policy field (repeatable), e.g. --set idempotent_effects=true.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @click.option(
-    "--history",
-    "history_path",
-    type=str,
+    "--policy",
+    "policy_name",
     default=None,
-    help="Write the canonical history as JSON Lines to this file.",
+    help="Without FM: the explorer policy for the standard workload (naive or safe).",
 )
+@click.option("--jobs", type=int, default=None, help="Without FM: jobs in the standard workload.")
+@click.option("--workers", type=int, default=None, help="Without FM: workers in the standard workload.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@click.option("--history", "history_path", type=str, default=None, help="Write the canonical history as JSON Lines.")
 @click.option(
-    "--expect-violation",
-    is_flag=True,
-    help="Exit 0 only if the run breaks every invariant the FM's spec names.",
+    "--expect-violation", is_flag=True, help="Exit 0 only if the run breaks every invariant the FM's spec names."
 )
-def run_command(fm, fix, seed, plan_path, overrides, as_json, history_path, expect_violation):
-    """Run an FM's scenario and judge it: exit 0 if every invariant holds, 1 if not."""
-    mode = catalog.find(fm)
+def run_command(
+    fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, as_json, history_path, expect_violation
+):
+    """Run an FM's scenario (or, without FM, the standard workload) and judge it.
+
+    Exit 0 if every invariant holds, 1 if any is violated, 2 for bad input.
+    """
     plan = load_plan(plan_path)
-    base = mode.policy(fixed=fix)
-    policy = base.with_overrides(parse_overrides(overrides))
-    label = ("fixed" if fix else "naive") + ("+overrides" if overrides else "")
-    result = mode.run(seed=seed, plan=plan, policy=policy)
+    override_map = parse_overrides(overrides)
+    if fm is None:
+        if fix or expect_violation:
+            raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
+        from runtime import explore
+
+        jobs = explore.DEFAULT_JOBS if jobs is None else jobs
+        workers = explore.DEFAULT_WORKERS if workers is None else workers
+        name = policy_name or "naive"
+        scenario = explore.standard_workload(jobs, workers)
+        policy = explore.policy_named(name).with_overrides(override_map)
+        label = name + ("+overrides" if overrides else "")
+        from runtime.sim import run
+
+        result = run(scenario, policy, seed, plan)
+        parts = ["faultline", "run", "--seed", str(seed), "--policy", name, "--jobs", str(jobs)]
+        parts += ["--workers", str(workers)] + (["--plan", plan_path] if plan_path else [])
+        header, fm_id, mode = f"{scenario.name}  [policy: {label}]", None, None
+    else:
+        if policy_name is not None or jobs is not None or workers is not None:
+            raise BadInputError(
+                "--policy, --jobs and --workers describe the standard workload; "
+                f"drop them, or drop {fm!r} to run the standard workload"
+            )
+        mode = catalog.find(fm)
+        policy = mode.policy(fixed=fix).with_overrides(override_map)
+        label = ("fixed" if fix else "naive") + ("+overrides" if overrides else "")
+        result = mode.run(seed=seed, plan=plan, policy=policy)
+        parts = ["faultline", "run", mode.id, "--seed", str(seed)] + (["--fix"] if fix else [])
+        parts += ["--plan", plan_path] if plan_path else []
+        header, fm_id = f"{mode.id} {mode.title}  [policy: {label}]", mode.id
+    for pair in overrides:
+        parts += ["--set", pair]
     violations = check_all(result)
     if history_path:
         write_atomically(Path(history_path), result.jsonl())
-    replay = replay_command(mode, fix, seed, plan_path, overrides)
-    violated = {v.invariant for v in violations}
     if as_json:
-        click.echo(
-            json.dumps(
-                render.run_json(fm_id=mode.id, policy_label=label, result=result, violations=violations),
-                sort_keys=True,
-            )
-        )
+        data = render.run_json(fm_id=fm_id, policy_label=label, result=result, violations=violations)
+        click.echo(json.dumps(data, sort_keys=True))
     else:
         hint = None
-        if violations and not fix:
+        if mode is not None and violations and not fix:
             changes = mode.policy(fixed=False).differences(mode.policy(fixed=True))
             fields = ", ".join(f"{k}: {a} → {b}" for k, (a, b) in changes.items())
             hint = f"the fix (make test-fm{mode.number}-fix) changes {fields}"
         render.print_run(
-            console(),
-            header=f"{mode.id} {mode.title}  [policy: {label}]",
-            result=result,
-            violations=violations,
-            replay=replay,
-            fix_hint=hint,
+            console(), header=header, result=result, violations=violations, replay=" ".join(parts), fix_hint=hint
         )
     if expect_violation:
-        if not mode.invariants:
-            click.echo(
-                f"✗ {mode.id}'s spec names no invariant to violate: fill in `invariants:` "
-                f"in {os.path.relpath(mode.folder / 'spec.md')}",
-                err=True,
-            )
-            sys.exit(EXIT_VIOLATED)
-        missing = [i for i in mode.invariants if i not in violated]
-        if missing:
-            click.echo(f"✗ expected {', '.join(missing)} to be violated, but it held", err=True)
-            sys.exit(EXIT_VIOLATED)
-        if not as_json:
-            click.echo(f"✓ reproduced: {', '.join(mode.invariants)} violated as {mode.id}'s spec says.")
-        sys.exit(EXIT_HOLDS)
+        sys.exit(_expectation(mode, {v.invariant for v in violations}, as_json))
     sys.exit(EXIT_VIOLATED if violations else EXIT_HOLDS)
+
+
+def _expectation(mode, violated: set[str], quiet: bool) -> int:
+    """--expect-violation: 0 only if every invariant the FM's spec names was violated."""
+    if not mode.invariants:
+        click.echo(
+            f"✗ {mode.id}'s spec names no invariant to violate: fill in `invariants:` "
+            f"in {os.path.relpath(mode.folder / 'spec.md')}",
+            err=True,
+        )
+        return EXIT_VIOLATED
+    missing = [i for i in mode.invariants if i not in violated]
+    if missing:
+        click.echo(f"✗ expected {', '.join(missing)} to be violated, but it held", err=True)
+        return EXIT_VIOLATED
+    if not quiet:
+        click.echo(f"✓ reproduced: {', '.join(mode.invariants)} violated as {mode.id}'s spec says.")
+    return EXIT_HOLDS
 
 
 @cli.group("fm")
@@ -250,25 +218,12 @@ def fm_new_command(name: str) -> None:
     number = int(folder.name.split("_")[1])
     docs.main(["write"])
     rel = os.path.relpath(folder)
-    click.echo(
-        f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, test_prevent_fm{number:03d}.py)"
-    )
+    click.echo(f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, test_prevent_fm{number:03d}.py)")
     click.echo(
         "next: fill in spec.md and scenario.py, then the two tests (they fail until you "
         "do); see docs/05_adding_a_failure_mode.md"
     )
     click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
-
-
-def replay_command(mode, fix, seed, plan_path, overrides) -> str:
-    parts = ["faultline", "run", mode.id, "--seed", str(seed)]
-    if fix:
-        parts.append("--fix")
-    if plan_path:
-        parts += ["--plan", plan_path]
-    for pair in overrides:
-        parts += ["--set", pair]
-    return " ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -290,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"faultline: error: {error}", err=True)
         sys.exit(EXIT_BAD_INPUT)
 
+
+from runtime import cli_explore  # noqa: E402,F401  (registers explore and replay)
 
 if __name__ == "__main__":
     main()

@@ -52,58 +52,54 @@ class Client:
 
     def _submit(self, spec):
         sim = self._sim
-        policy, history, store = sim.policy, sim.history, sim.store
+        policy, history, store, faults = sim.policy, sim.history, sim.store, sim.faults
         payload = dict(spec.payload)
         if spec.business_row:
             payload["business_row"] = True
+        if spec.job_id in faults.poisoned:
+            payload["poison"] = True
+        duration_ms = faults.slow_jobs.get(spec.job_id, spec.duration_ms)
         key = spec.idempotency_key
         copy = 0
         while True:
             job_id = resubmission_id(spec.job_id, copy)
             try:
-                if spec.business_row:
-                    yield from self._submit_with_business_row(spec, job_id, payload)
-                    return
                 owner = job_id
                 if policy.dedupe_submissions and key is not None:
                     owner = store.claim_submission(key, job_id)
                 if owner != job_id:
                     history.record(ev.SUBMIT_DEDUPLICATED, CLIENT, owner, key=key)
+                elif spec.business_row:
+                    yield from self._submit_with_business_row(job_id, payload, duration_ms, key)
                 else:
-                    sim.queue.enqueue(CLIENT, job_id, payload, spec.duration_ms, key=key)
+                    sim.queue.enqueue(CLIENT, job_id, payload, duration_ms, key=key)
             except STORE_ERRORS as error:
-                history.record(
-                    ev.STORE_UNAVAILABLE,
-                    CLIENT,
-                    job_id,
-                    operation="claim_submission",
-                    error=str(error),
-                )
+                history.record(ev.STORE_UNAVAILABLE, CLIENT, job_id, operation="submit", error=str(error))
                 yield sim.scenario.client_retry_ms
                 history.record(ev.SUBMIT_RETRIED, CLIENT, job_id, reason="store error")
                 continue
             yield from self._at(CLIENT_AFTER_SUBMIT)
-            if sim.faults.take_submit_timeout(spec.job_id):
+            if faults.take_submit_timeout(spec.job_id):
                 yield sim.scenario.client_retry_ms
                 history.record(ev.SUBMIT_RETRIED, CLIENT, job_id, key=key, reason="reply lost")
                 copy += 1
                 continue
             return
 
-    def _submit_with_business_row(self, spec, job_id, payload):
+    def _submit_with_business_row(self, job_id, payload, duration_ms, key):
         """The dual write: a business row and a job. Naive: enqueue, then commit the row."""
         sim = self._sim
         policy, history, store = sim.policy, sim.history, sim.store
         if not policy.outbox:
-            sim.queue.enqueue(CLIENT, job_id, payload, spec.duration_ms, key=spec.idempotency_key)
+            sim.queue.enqueue(CLIENT, job_id, payload, duration_ms, key=key)
         yield from self._at(CLIENT_BEFORE_BUSINESS_COMMIT)
         try:
-            store.commit_business(job_id, {"request": spec.job_id}, with_outbox=policy.outbox)
+            store.commit_business(job_id, {"job": job_id}, with_outbox=policy.outbox)
         except (*STORE_ERRORS, UniqueViolationError) as error:
             history.record(ev.BUSINESS_ROLLED_BACK, CLIENT, job_id, error=str(error))
             return
         history.record(ev.BUSINESS_COMMITTED, CLIENT, job_id, outbox=policy.outbox)
-        sim.outbox_payloads[job_id] = (payload, spec.duration_ms, spec.idempotency_key)
+        sim.outbox_payloads[job_id] = (payload, duration_ms, key)
 
 
 class Relay:

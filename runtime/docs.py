@@ -75,9 +75,7 @@ def generated_docs() -> dict[Path, str]:
 
 def stale_docs() -> list[Path]:
     return [
-        path
-        for path, text in generated_docs().items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
+        path for path, text in generated_docs().items() if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
 
 

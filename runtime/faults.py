@@ -82,9 +82,7 @@ class StoreOutage:
 
     def __attrs_post_init__(self):
         if self.end_ms <= self.start_ms:
-            raise FaultPlanError(
-                f"store_outage end_ms ({self.end_ms}) must be after start_ms ({self.start_ms})"
-            )
+            raise FaultPlanError(f"store_outage end_ms ({self.end_ms}) must be after start_ms ({self.start_ms})")
 
 
 @attrs.frozen(kw_only=True)
@@ -104,10 +102,28 @@ class SubmitTimeout:
     job: str
 
 
+@attrs.frozen(kw_only=True)
+class SlowJob:
+    """Job `job` takes `duration_ms` per attempt instead of its usual time (a long job)."""
+
+    kind: ClassVar[str] = "slow_job"
+    job: str
+    duration_ms: int = attrs.field(validator=_positive)
+
+
+@attrs.frozen(kw_only=True)
+class PoisonJob:
+    """Job `job` carries a payload its handler can never process (a poison job)."""
+
+    kind: ClassVar[str] = "poison_job"
+    job: str
+
+
 FAULT_TYPES: dict[str, type] = {
-    cls.kind: cls for cls in (Crash, Pause, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout)
+    cls.kind: cls
+    for cls in (Crash, Pause, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout, SlowJob, PoisonJob)
 }
-Fault = Crash | Pause | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout
+Fault = Crash | Pause | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob
 
 
 def fault_to_dict(fault: Fault) -> dict[str, Any]:
@@ -134,9 +150,7 @@ def fault_from_dict(data: Any, position: int) -> Fault:
         expected = int if field.type in ("int", int) else str
         value = data[name]
         if type(value) is not expected:
-            raise FaultPlanError(
-                f"{where} ({kind}): field {name!r} must be {expected.__name__}, got {value!r}"
-            )
+            raise FaultPlanError(f"{where} ({kind}): field {name!r} must be {expected.__name__}, got {value!r}")
     try:
         return cls(**{k: v for k, v in data.items() if k != "kind"})
     except FaultPlanError as error:
@@ -184,7 +198,16 @@ class FaultPlan:
 class FaultInjector:
     """Decides, at each named fault point, whether a fault fires. Pure lookup on the plan."""
 
-    __slots__ = ("_at_point", "_hits", "outages", "_duplicates", "_submit_timeouts", "skews")
+    __slots__ = (
+        "_at_point",
+        "_hits",
+        "outages",
+        "_duplicates",
+        "_submit_timeouts",
+        "skews",
+        "slow_jobs",
+        "poisoned",
+    )
 
     def __init__(self, plan: FaultPlan) -> None:
         self._at_point: dict[tuple[str, str], list[Crash | Pause]] = {}
@@ -192,6 +215,8 @@ class FaultInjector:
         self._duplicates: dict[str, int] = {}
         self._submit_timeouts: dict[str, int] = {}
         self.skews: dict[str, int] = {}
+        self.slow_jobs: dict[str, int] = {}
+        self.poisoned: set[str] = set()
         for fault in plan.faults:
             if isinstance(fault, Crash | Pause):
                 self._at_point.setdefault((fault.actor, fault.point), []).append(fault)
@@ -201,6 +226,10 @@ class FaultInjector:
                 self._submit_timeouts[fault.job] = self._submit_timeouts.get(fault.job, 0) + 1
             elif isinstance(fault, ClockSkew):
                 self.skews[fault.actor] = fault.skew_ms
+            elif isinstance(fault, SlowJob):
+                self.slow_jobs[fault.job] = fault.duration_ms
+            elif isinstance(fault, PoisonJob):
+                self.poisoned.add(fault.job)
         self.outages = tuple(sorted((f.start_ms, f.end_ms) for f in plan.outages()))
 
     def hit(self, point: str, actor: str) -> Crash | Pause | None:

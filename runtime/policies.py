@@ -24,8 +24,7 @@ def _one_of(choices):
     def check(instance, attribute, value):
         if value not in choices:
             raise PolicyError(
-                f"policy field {attribute.name} = {value!r} is not allowed (choose one of: "
-                f"{', '.join(choices)})"
+                f"policy field {attribute.name} = {value!r} is not allowed (choose one of: {', '.join(choices)})"
             )
 
     return check
@@ -37,9 +36,7 @@ def _at_least(minimum, optional=False):
             return
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             none = " or none" if optional else ""
-            raise PolicyError(
-                f"policy field {attribute.name} = {value!r} must be an integer >= {minimum}{none}"
-            )
+            raise PolicyError(f"policy field {attribute.name} = {value!r} must be an integer >= {minimum}{none}")
 
     return check
 

@@ -61,9 +61,7 @@ class Queue:
         self.dead_letters: dict[str, str] = {}  # job_id -> last error
 
     # -- producers -------------------------------------------------------------------------
-    def enqueue(
-        self, actor: str, job_id: str, payload: Mapping[str, Any], duration_ms: int, **detail
-    ) -> bool:
+    def enqueue(self, actor: str, job_id: str, payload: Mapping[str, Any], duration_ms: int, **detail) -> bool:
         """Accept a job. A job id the queue already knows is ignored (the relay may resend)."""
         if job_id in self.messages or job_id in self.attempts or job_id in self.dead_letters:
             return False
@@ -105,9 +103,7 @@ class Queue:
         message.state, message.owner = LEASED, worker
         message.token, message.lease_expires_at_ms = self._next_token, expires
         self._leased[message.job_id] = message
-        self._history.record(
-            ev.LEASED, worker, message.job_id, attempt, message.token, lease_expires_at_ms=expires
-        )
+        self._history.record(ev.LEASED, worker, message.job_id, attempt, message.token, lease_expires_at_ms=expires)
         return Delivery(
             job_id=message.job_id,
             payload=message.payload,

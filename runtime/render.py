@@ -96,14 +96,11 @@ def verdict_table(violations) -> Table:
     return table
 
 
-def print_run(
-    console: Console, *, header: str, result, violations, replay: str, fix_hint: str | None
-) -> None:
+def print_run(console: Console, *, header: str, result, violations, replay: str, fix_hint: str | None) -> None:
     evidence = {i for v in violations for i in v.events}
     console.print(Text(header, style="bold"))
     console.print(
-        f"seed {result.seed} · {len(result.events)} events · ended at {result.end_ms}ms · "
-        f"digest {result.digest[:16]}"
+        f"seed {result.seed} · {len(result.events)} events · ended at {result.end_ms}ms · digest {result.digest[:16]}"
     )
     console.print(timeline_table(result, evidence))
     console.print(verdict_table(violations))

@@ -104,9 +104,7 @@ def scaffold(name: str, root: Path = FAILURE_MODES_DIR) -> Path:
     """Create failure_modes/FM_<next>_<name>/ with a spec, a scenario and two failing stubs."""
     if not NAME.match(name):
         suggestion = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "lost_wakeup"
-        raise BadInputError(
-            f"FM name {name!r} must be lowercase words joined by underscores, e.g. {suggestion}"
-        )
+        raise BadInputError(f"FM name {name!r} must be lowercase words joined by underscores, e.g. {suggestion}")
     existing = [mode for mode in catalog(root) if mode.slug == name]
     if existing:
         raise BadInputError(f"FM name {name!r} is taken by {existing[0].id}; choose another name")

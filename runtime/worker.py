@@ -110,9 +110,7 @@ class Worker:
     def _check_lease(self, delivery) -> None:
         expires = self._sim.queue.renew(delivery)
         if expires is None:
-            self._sim.history.record(
-                ev.LEASE_LOST, self.name, delivery.job_id, delivery.attempt, delivery.token
-            )
+            self._sim.history.record(ev.LEASE_LOST, self.name, delivery.job_id, delivery.attempt, delivery.token)
             raise _Abandoned
         self._sim.history.record(
             ev.LEASE_RENEWED,

@@ -22,9 +22,7 @@ def e(time_ms, kind, actor, job_id=None, attempt=None, token=None, **detail):
     )
 
 
-def history(
-    *rows, policy: Policy | None = None, capacity: int | None = None, end_ms: int | None = None
-) -> Result:
+def history(*rows, policy: Policy | None = None, capacity: int | None = None, end_ms: int | None = None) -> Result:
     events = tuple(Event(index=i, **row) for i, row in enumerate(rows))
     scenario = Scenario(
         name="hand-built",

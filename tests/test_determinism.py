@@ -15,9 +15,7 @@ FAULTLINE = [sys.executable, "-c", "from runtime.cli import main; main()"]
 
 def run_json(*args, hashseed: str) -> dict:
     env = {**os.environ, "PYTHONHASHSEED": hashseed}
-    done = subprocess.run(
-        [*FAULTLINE, "run", *args, "--json"], capture_output=True, text=True, env=env, check=False
-    )
+    done = subprocess.run([*FAULTLINE, "run", *args, "--json"], capture_output=True, text=True, env=env, check=False)
     assert done.returncode in (0, 1), done.stderr
     return json.loads(done.stdout)
 
@@ -30,10 +28,7 @@ def test_digest_is_identical_across_processes_and_hash_seeds(fm):
 
 def test_in_process_runs_match_subprocess_runs():
     mode = catalog()[2]
-    assert (
-        mode.run(fixed=True, seed=7).digest
-        == run_json(mode.id, "--fix", "--seed", "7", hashseed="99")["digest"]
-    )
+    assert mode.run(fixed=True, seed=7).digest == run_json(mode.id, "--fix", "--seed", "7", hashseed="99")["digest"]
 
 
 def test_different_seeds_give_different_histories():

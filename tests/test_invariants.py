@@ -90,9 +90,7 @@ def test_no_lost_job_ignores_stale_acks():
 
 # INV_003 attempts-bounded --------------------------------------------------------------------
 def test_attempts_bounded_catches_retries_past_max_attempts():
-    rows = [submitted(0, "p1")] + [
-        e(n * 10, "retry_scheduled", "w1", "p1", n, n, delay_ms=0) for n in range(1, 5)
-    ]
+    rows = [submitted(0, "p1")] + [e(n * 10, "retry_scheduled", "w1", "p1", n, n, delay_ms=0) for n in range(1, 5)]
     [violation] = only(history(*rows, policy=Policy.naive().evolve(max_attempts=3)), "INV_003")
     assert violation.events == (3, 4)
     assert "retried after attempt 3 (budget 3) and kept going to attempt 5" in violation.message

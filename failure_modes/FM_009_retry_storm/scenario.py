@@ -8,8 +8,7 @@ from runtime.scenario import JobSpec, Scenario
 SCENARIO = Scenario(
     name="FM_009 retry storm",
     jobs=tuple(
-        JobSpec(job_id=f"j{n}", payload={"amount": n}, submit_at_ms=100 * (n - 1), duration_ms=40)
-        for n in range(1, 41)
+        JobSpec(job_id=f"j{n}", payload={"amount": n}, submit_at_ms=100 * (n - 1), duration_ms=40) for n in range(1, 41)
     ),
     workers=("w1", "w2", "w3", "w4", "w5", "w6"),
     plan=FaultPlan(faults=(StoreOutage(start_ms=500, end_ms=3_500),)),
