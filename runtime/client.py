@@ -25,6 +25,7 @@ class Client:
     def __init__(self, sim) -> None:
         self._sim = sim
         self.done = False
+        self._faulty = sim.faults.has_point_faults(CLIENT)
 
     def run(self):
         sim = self._sim
@@ -78,7 +79,8 @@ class Client:
                 yield sim.scenario.client_retry_ms
                 history.record(ev.SUBMIT_RETRIED, CLIENT, job_id, reason="store error")
                 continue
-            yield from self._at(CLIENT_AFTER_SUBMIT)
+            if self._faulty:
+                yield from self._at(CLIENT_AFTER_SUBMIT)
             if faults.take_submit_timeout(spec.job_id):
                 yield sim.scenario.client_retry_ms
                 history.record(ev.SUBMIT_RETRIED, CLIENT, job_id, key=key, reason="reply lost")
@@ -92,7 +94,8 @@ class Client:
         policy, history, store = sim.policy, sim.history, sim.store
         if not policy.outbox:
             sim.queue.enqueue(CLIENT, job_id, payload, duration_ms, key=key)
-        yield from self._at(CLIENT_BEFORE_BUSINESS_COMMIT)
+        if self._faulty:
+            yield from self._at(CLIENT_BEFORE_BUSINESS_COMMIT)
         try:
             store.commit_business(job_id, {"job": job_id}, with_outbox=policy.outbox)
         except (*STORE_ERRORS, UniqueViolationError) as error:

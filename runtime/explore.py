@@ -284,3 +284,25 @@ def replay_command(seed: int, policy_name: str, jobs: int, workers: int) -> str:
     if (jobs, workers) != (DEFAULT_JOBS, DEFAULT_WORKERS):
         flags = f" --jobs {jobs} --workers {workers}"
     return f"faultline replay --seed {seed} --policy {policy_name}{flags}"
+
+
+def merge_reports(reports: Iterable[dict]) -> dict:
+    """Combine the --json outputs of shards into the totals of one run over all their seeds."""
+    reports = list(reports)
+    if not reports:
+        raise BadInputError("nothing to merge: pass at least one explore --json report")
+    policies = {r["policy"] for r in reports}
+    if len(policies) != 1:
+        raise BadInputError(f"cannot merge reports of different policies: {sorted(policies)}")
+    merged: dict[str, dict[str, int]] = {}
+    for report in reports:
+        for inv, data in report["violations"].items():
+            entry = merged.setdefault(inv, {"count": 0, "first_seed": data["first_seed"]})
+            entry["count"] += data["count"]
+            entry["first_seed"] = min(entry["first_seed"], data["first_seed"])
+    return {
+        "policy": reports[0]["policy"],
+        "seeds": sum(r["seeds"] for r in reports),
+        "start": min(r["start"] for r in reports),
+        "violations": dict(sorted(merged.items())),
+    }

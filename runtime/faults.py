@@ -232,6 +232,10 @@ class FaultInjector:
                 self.poisoned.add(fault.job)
         self.outages = tuple(sorted((f.start_ms, f.end_ms) for f in plan.outages()))
 
+    def has_point_faults(self, actor: str) -> bool:
+        """Whether any crash or pause is planned for `actor` (lets it skip its fault points)."""
+        return any(key[0] == actor for key in self._at_point)
+
     def hit(self, point: str, actor: str) -> Crash | Pause | None:
         """Count `actor`'s visit to `point`; return the fault planned for this visit, if any."""
         key = (actor, point)

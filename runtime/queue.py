@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 from runtime import history as ev
 
@@ -18,30 +16,41 @@ READY = "ready"
 LEASED = "leased"
 
 
-@attrs.frozen(kw_only=True)
-class Delivery:
-    """What a worker holds while it works on a job: the lease it was handed."""
+class Delivery(NamedTuple):
+    """What a worker holds while it works on a job: the lease it was handed (immutable)."""
 
     job_id: str
-    payload: Mapping[str, Any] = attrs.field(hash=False)
+    payload: Mapping[str, Any]
     duration_ms: int
     attempt: int
     token: int
     lease_expires_at_ms: int | None
 
 
-@attrs.define(slots=True)
 class Message:
-    job_id: str
-    payload: Mapping[str, Any]
-    duration_ms: int
-    seq: int
-    state: str = READY
-    visible_at_ms: int = 0
-    epoch: int = 0  # bumped on every requeue; stale heap entries carry an older epoch
-    owner: str | None = None
-    token: int = 0
-    lease_expires_at_ms: int | None = None
+    """The queue's live, mutable record of one job's message (never leaves the queue)."""
+
+    __slots__ = (
+        "job_id",
+        "payload",
+        "duration_ms",
+        "seq",
+        "state",
+        "visible_at_ms",
+        "epoch",
+        "owner",
+        "token",
+        "lease_expires_at_ms",
+    )
+
+    def __init__(self, job_id: str, payload: Mapping[str, Any], duration_ms: int, seq: int) -> None:
+        self.job_id, self.payload, self.duration_ms, self.seq = job_id, payload, duration_ms, seq
+        self.state = READY
+        self.visible_at_ms = 0
+        self.epoch = 0  # bumped on every requeue; stale heap entries carry an older epoch
+        self.owner: str | None = None
+        self.token = 0
+        self.lease_expires_at_ms: int | None = None
 
 
 class Queue:
@@ -54,6 +63,7 @@ class Queue:
         self._leased: dict[str, Message] = {}
         self._visible: list[tuple[int, str]] = []  # (seq, job_id)
         self._delayed: list[tuple[int, int, int, str]] = []  # (visible_at, seq, epoch, job_id)
+        self._expiries: list[tuple[int, int, str]] = []  # (lease_expires_at, token, job_id), lazy
         self._seq = 0
         self._next_token = 0
         self._retries_due: dict[int, int] = {}  # second -> retries due in it (retry budget)
@@ -63,14 +73,14 @@ class Queue:
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload: Mapping[str, Any], duration_ms: int, **detail) -> bool:
         """Accept a job. A job id the queue already knows is ignored (the relay may resend)."""
-        if job_id in self.messages or job_id in self.attempts or job_id in self.dead_letters:
+        if job_id in self.attempts:  # every job the queue ever accepted has an attempts entry
             return False
         self._seq += 1
-        message = Message(job_id=job_id, payload=payload, duration_ms=duration_ms, seq=self._seq)
+        message = Message(job_id, payload, duration_ms, self._seq)
         self.messages[job_id] = message
         self.attempts[job_id] = 0
         heapq.heappush(self._visible, (message.seq, job_id))
-        self._history.record(ev.SUBMITTED, actor, job_id, payload=dict(payload), **detail)
+        self._history.record(ev.SUBMITTED, actor, job_id, payload=payload, **detail)
         return True
 
     # -- consumers -------------------------------------------------------------------------
@@ -78,7 +88,8 @@ class Queue:
         """Hand the oldest visible message to `worker`, or None if nothing is visible."""
         now = self._clock.now_ms
         policy = self._policy
-        if policy.lease_clock == "worker" and policy.lease_ms is not None and self._leased:
+        expiries = self._expiries
+        if expiries and policy.lease_clock == "worker" and expiries[0][0] + policy.lease_margin_ms <= worker_now_ms:
             # Each worker judges expiry by its own clock: a fast clock reclaims live leases.
             self._reclaim(worker, worker_now_ms, margin_ms=policy.lease_margin_ms)
         delayed, visible = self._delayed, self._visible
@@ -103,15 +114,10 @@ class Queue:
         message.state, message.owner = LEASED, worker
         message.token, message.lease_expires_at_ms = self._next_token, expires
         self._leased[message.job_id] = message
+        if expires is not None:
+            heapq.heappush(self._expiries, (expires, message.token, message.job_id))
         self._history.record(ev.LEASED, worker, message.job_id, attempt, message.token, lease_expires_at_ms=expires)
-        return Delivery(
-            job_id=message.job_id,
-            payload=message.payload,
-            duration_ms=message.duration_ms,
-            attempt=attempt,
-            token=message.token,
-            lease_expires_at_ms=expires,
-        )
+        return Delivery(message.job_id, message.payload, message.duration_ms, attempt, message.token, expires)
 
     def holds_lease(self, delivery: Delivery) -> bool:
         message = self._leased.get(delivery.job_id)
@@ -122,8 +128,9 @@ class Queue:
         if not self.holds_lease(delivery):
             return None
         message = self._leased[delivery.job_id]
-        message.lease_expires_at_ms = self._clock.now_ms + self._policy.lease_ms
-        return message.lease_expires_at_ms
+        expires = message.lease_expires_at_ms = self._clock.now_ms + self._policy.lease_ms
+        heapq.heappush(self._expiries, (expires, message.token, message.job_id))
+        return expires
 
     def ack(self, delivery: Delivery) -> bool:
         """Forget the message if `delivery` still holds it. A lost ack (injected) redelivers."""
@@ -143,12 +150,7 @@ class Queue:
         message = self.messages.get(delivery.job_id)
         if message is None:  # acked on receipt: the message must be published again
             self._requeue_new(
-                Message(
-                    job_id=delivery.job_id,
-                    payload=delivery.payload,
-                    duration_ms=delivery.duration_ms,
-                    seq=0,
-                ),
+                Message(delivery.job_id, delivery.payload, delivery.duration_ms, 0),
                 visible_at,
             )
         elif message.token == delivery.token:
@@ -163,10 +165,25 @@ class Queue:
 
     # -- lease expiry (the reaper, or workers judging by their own clocks) -----------------
     def reap(self, actor: str, now_ms: int, margin_ms: int) -> int:
+        expiries = self._expiries
+        if not expiries or expiries[0][0] + margin_ms > now_ms:
+            return 0
         return self._reclaim(actor, now_ms, margin_ms)
 
     def _reclaim(self, actor: str, judged_now_ms: int, margin_ms: int) -> int:
-        expired = [m for m in self._leased.values() if m.lease_expires_at_ms + margin_ms <= judged_now_ms]
+        """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`.
+
+        The expiry heap may hold stale entries (renewed or released leases); they are skipped.
+        Expired leases are handled in grant order (token order), oldest first.
+        """
+        expiries, leased = self._expiries, self._leased
+        expired = []
+        while expiries and expiries[0][0] + margin_ms <= judged_now_ms:
+            expires, token, job_id = heapq.heappop(expiries)
+            message = leased.get(job_id)
+            if message is not None and message.token == token and message.lease_expires_at_ms == expires:
+                expired.append(message)
+        expired.sort(key=lambda m: m.token)
         max_attempts = self._policy.max_attempts
         for message in expired:
             attempt = self.attempts[message.job_id]

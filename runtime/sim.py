@@ -5,6 +5,7 @@ A pure function of its arguments: the same inputs give a byte-identical history.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -145,5 +146,13 @@ def run(scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | Non
         scenario = scenario.with_plan(plan)
     sim = Simulation(scenario, policy, seed)
     sim.start()
-    sim.scheduler.run(scenario.horizon_ms)
+    # A run allocates thousands of small, long-lived records (events) and no garbage cycles worth
+    # collecting mid-run, so the cyclic GC only rescans them; pause it (benchmarks/README.md).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        sim.scheduler.run(scenario.horizon_ms)
+    finally:
+        if paused:
+            gc.enable()
     return sim.result(seed)

@@ -28,6 +28,7 @@ class Store:
     def __init__(self, clock, faults, capacity_per_s: int | None = None) -> None:
         self._clock = clock
         self._faults = faults
+        self._outages = bool(faults.outages)  # no outage planned: skip the check on every call
         self._capacity = capacity_per_s
         self._window = -1
         self._window_requests = 0
@@ -41,7 +42,7 @@ class Store:
 
     def _request(self) -> None:
         now = self._clock.now_ms
-        if self._faults.store_down(now):
+        if self._outages and self._faults.store_down(now):
             raise StoreUnavailableError("store unavailable")
         if self._capacity is not None:
             window = now // 1000

@@ -47,6 +47,7 @@ class Worker:
         self.incarnation = 1
         self._sim = sim
         self._skew_ms = sim.faults.skews.get(name, 0)
+        self._faulty = sim.faults.has_point_faults(name)  # else its fault points can be skipped
         self._holding = None  # the delivery in hand, for the crash record only
 
     def run(self):
@@ -125,14 +126,18 @@ class Worker:
         sim = self._sim
         policy, queue, history, name = sim.policy, sim.queue, sim.history, self.name
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
-        yield from self._at(WORKER_AFTER_LEASE, delivery)
+        faulty = self._faulty
+        if faulty:
+            yield from self._at(WORKER_AFTER_LEASE, delivery)
         if policy.ack_mode == "on_receipt":
             queue.ack(delivery)
             history.record(ev.ACKED, name, job_id, attempt, token, on_receipt=True)
         history.record(ev.STARTED, name, job_id, attempt, token)
         duration = delivery.duration_ms
-        if sim.scenario.duration_jitter_ms:
-            duration += sim.rng.randint(0, sim.scenario.duration_jitter_ms)
+        jitter = sim.scenario.duration_jitter_ms
+        if jitter:
+            # Same draw as rng.randint(0, jitter), without randint's argument checks (hot path).
+            duration += sim.rng._randbelow(jitter + 1)
         heartbeat = policy.heartbeat_ms
         if heartbeat is None or policy.lease_ms is None:
             yield duration
@@ -143,17 +148,19 @@ class Worker:
                 duration -= step
                 if duration > 0:
                     self._check_lease(delivery)
-        yield from self._at(WORKER_BEFORE_COMMIT, delivery)
+        if faulty:
+            yield from self._at(WORKER_BEFORE_COMMIT, delivery)
 
         error = handler_error(delivery.payload, attempt)
         if error is not None:
             self._fail(delivery, error)
             return
+        effect = effect_of(delivery.payload, name, attempt)
         try:
             outcome = sim.store.commit_effect(
                 job_id,
                 token,
-                effect_of(delivery.payload, name, attempt),
+                effect,
                 idempotent=policy.idempotent_effects,
                 fencing=policy.fencing,
                 requires_row=delivery.payload.get("business_row", False),
@@ -175,8 +182,9 @@ class Worker:
             return
         else:
             kind = ev.EFFECT_COMMITTED if outcome == COMMITTED else ev.EFFECT_DEDUPLICATED
-            history.record(kind, name, job_id, attempt, token, **effect_of(delivery.payload, name, attempt))
-        yield from self._at(WORKER_AFTER_COMMIT, delivery)
+            history.record(kind, name, job_id, attempt, token, **effect)
+        if faulty:
+            yield from self._at(WORKER_AFTER_COMMIT, delivery)
         if policy.ack_mode == "after_commit":
             accepted = queue.ack(delivery)
             history.record(ev.ACKED, name, job_id, attempt, token, stale=not accepted)
