@@ -20,7 +20,6 @@ from runtime.policies import Policy
 from runtime.scenario import JobSpec, Scenario
 from runtime.sim import run
 
-
 POLICY = Policy.naive().evolve(lease_ms=1_000)
 
 

@@ -38,7 +38,7 @@ def test_each_seed_draws_its_own_plan_the_same_way_every_time():
 
 def test_naive_exploration_finds_every_reachable_failure_mode():
     report = explore.explore(policy_name="naive", seeds=200)
-    assert FM_001_TO_003 | LATER_FMS <= set(report.findings)
+    assert set(report.findings) >= FM_001_TO_003 | LATER_FMS
 
 
 def test_safe_exploration_finds_nothing_on_1000_seeds():
@@ -48,8 +48,10 @@ def test_safe_exploration_finds_nothing_on_1000_seeds():
 def test_shards_add_up_to_the_whole_sweep():
     whole = explore.explore(policy_name="naive", seeds=60, start=5).to_json_dict()
     for n in (2, 3):
-        parts = [explore.explore(policy_name="naive", seeds=60, start=5, shard=(i, n)).to_json_dict()
-                 for i in range(1, n + 1)]
+        parts = [
+            explore.explore(policy_name="naive", seeds=60, start=5, shard=(i, n)).to_json_dict()
+            for i in range(1, n + 1)
+        ]
         assert sorted(s for i in range(1, n + 1) for s in explore.shard_seeds(5, 60, (i, n))) == list(range(5, 65))
         merged = explore.merge_reports(parts)
         assert merged == {k: whole[k] for k in ("policy", "seeds", "start", "violations")}
@@ -67,9 +69,21 @@ def test_replay_in_a_new_process_prints_the_explorers_digest(capsys):
     expected = explore.outcome(first_seed, "naive", 50, 4)
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     done = subprocess.run(
-        [sys.executable, "-c", "from runtime.cli import main; main()", "replay", "--seed", str(first_seed),
-         "--policy", "naive", "--json"],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from runtime.cli import main; main()",
+            "replay",
+            "--seed",
+            str(first_seed),
+            "--policy",
+            "naive",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     data = json.loads(done.stdout)
     assert done.returncode == 1
@@ -78,22 +92,48 @@ def test_replay_in_a_new_process_prints_the_explorers_digest(capsys):
 
 
 def test_shrunk_plan_is_no_bigger_and_still_fails_through_run_plan(capsys, tmp_path):
-    code, out, _ = cli(capsys, "replay", "--seed", "1", "--policy", "naive", "--shrink",
-                       "--invariant", "INV_001", "--out-dir", str(tmp_path), "--json")
+    code, out, _ = cli(
+        capsys,
+        "replay",
+        "--seed",
+        "1",
+        "--policy",
+        "naive",
+        "--shrink",
+        "--invariant",
+        "INV_001",
+        "--out-dir",
+        str(tmp_path),
+        "--json",
+    )
     shrunk = json.loads(out)["shrunk"]
     assert code == 1
     assert shrunk["faults"] <= shrunk["original_faults"] and shrunk["faults"] == 1
     assert (shrunk["jobs"], shrunk["workers"]) <= (50, 4)
-    code, out, _ = cli(capsys, "run", "--plan", shrunk["file"], "--jobs", str(shrunk["jobs"]),
-                       "--workers", str(shrunk["workers"]), "--policy", "naive", "--seed", "1", "--json")
+    code, out, _ = cli(
+        capsys,
+        "run",
+        "--plan",
+        shrunk["file"],
+        "--jobs",
+        str(shrunk["jobs"]),
+        "--workers",
+        str(shrunk["workers"]),
+        "--policy",
+        "naive",
+        "--seed",
+        "1",
+        "--json",
+    )
     assert code == 1 and "INV_001" in {v["invariant"] for v in json.loads(out)["violations"]}
 
 
 @pytest.mark.parametrize("seed, invariant", [(0, "INV_004"), (1, "INV_007"), (1, "INV_003"), (0, "INV_009")])
 def test_shrinking_keeps_the_invariant_broken_with_fewer_faults(seed, invariant):
     case = Case(jobs=50, workers=4, plan=explore.draw_plan(seed))
-    found = shrink(invariant=invariant, case=case, policy=explore.POLICIES["naive"], seed=seed,
-                   workload=explore.standard_workload)
+    found = shrink(
+        invariant=invariant, case=case, policy=explore.POLICIES["naive"], seed=seed, workload=explore.standard_workload
+    )
     assert len(found.minimal.plan.faults) < len(case.plan.faults)
     assert found.minimal.jobs <= 50 and found.minimal.workers <= 4
     _, violations = explore.run_seed(seed, "naive", found.minimal.jobs, found.minimal.workers, found.minimal.plan)
@@ -106,16 +146,19 @@ def test_explore_on_a_local_dask_cluster_matches_local_processes():
     assert on_dask.findings == local.findings
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["explore", "--shard", "0/2"], "--shard must look like i/n"),
-    (["explore", "--policy", "yolo"], "unknown explorer policy 'yolo'"),
-    (["explore", "--seeds", "0"], "--seeds must be at least 1"),
-    (["explore", "--jobs", "0"], "--jobs must be between 1 and 10000"),
-    (["replay", "--seed", "x"], "seed must be a non-negative integer"),
-    (["replay", "--seed", "2", "--policy", "safe", "--shrink"], "violates no invariant under safe"),
-    (["run", "FM_001", "--jobs", "3"], "describe the standard workload"),
-    (["run", "--fix"], "--fix and --expect-violation need an FM"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["explore", "--shard", "0/2"], "--shard must look like i/n"),
+        (["explore", "--policy", "yolo"], "unknown explorer policy 'yolo'"),
+        (["explore", "--seeds", "0"], "--seeds must be at least 1"),
+        (["explore", "--jobs", "0"], "--jobs must be between 1 and 10000"),
+        (["replay", "--seed", "x"], "seed must be a non-negative integer"),
+        (["replay", "--seed", "2", "--policy", "safe", "--shrink"], "violates no invariant under safe"),
+        (["run", "FM_001", "--jobs", "3"], "describe the standard workload"),
+        (["run", "--fix"], "--fix and --expect-violation need an FM"),
+    ],
+)
 def test_explorer_input_errors_are_one_line_exit_2(capsys, argv, message):
     code, out, err = cli(capsys, *argv)
     assert code == 2 and message in err and err.count("\n") == 1 and out == ""
