@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync docs test lint bench clean
+.PHONY: help sync docs test lint bench images clean
 
 help:
 	@echo "make test-fmN       reproduce failure mode N (e.g. make test-fm1)"
@@ -19,6 +19,8 @@ help:
 	@echo "make test           run the whole suite"
 	@echo "make sync           create .venv, install pinned deps, regenerate docs"
 	@echo "make lint           ruff"
+	@echo "make bench          speed vs SimPy and explorer seeds/s"
+	@echo "make images         render the drill reports to PNG (needs chromium)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Faultline needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -38,6 +40,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+
+# Drill screenshots for the README and docs/drills/ (needs Debian's chromium: apt-get install chromium).
+images: $(STAMP)
+	@$(BIN)/python -m runtime.images
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_vs_simpy.py

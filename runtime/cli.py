@@ -99,90 +99,162 @@ def path_command(fm: str, which: str) -> None:
     click.echo(os.path.relpath(mode.test_path(which)))
 
 
+def _run_options(command):
+    """The options `run` and `report` share: which run, under which policy and plan."""
+    options = [
+        click.argument("fm", required=False),
+        click.option("--fix", is_flag=True, help="Use the FM's fixed policy instead of its naive one."),
+        click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's RNG."),
+        click.option("--plan", "plan_path", type=str, default=None, help="Replace the fault plan with this JSON file."),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Override one policy field (repeatable), e.g. --set idempotent_effects=true.",
+        ),
+        click.option(
+            "--policy",
+            "policy_name",
+            default=None,
+            help="Without FM: the explorer policy for the standard workload (naive or safe).",
+        ),
+        click.option("--jobs", type=int, default=None, help="Without FM: jobs in the standard workload."),
+        click.option("--workers", type=int, default=None, help="Without FM: workers in the standard workload."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+class Prepared:
+    """One executed run with everything the outputs need: verdicts, labels, replay command."""
+
+    def __init__(self, fm, fix, seed, plan_path, overrides, policy_name, jobs, workers) -> None:
+        plan = load_plan(plan_path)
+        override_map = parse_overrides(overrides)
+        self.mode = None
+        if fm is None:
+            if fix:
+                raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
+            from runtime import explore
+            from runtime.sim import run
+
+            jobs = explore.DEFAULT_JOBS if jobs is None else jobs
+            workers = explore.DEFAULT_WORKERS if workers is None else workers
+            name = policy_name or "naive"
+            scenario = explore.standard_workload(jobs, workers)
+            self.label = name + ("+overrides" if overrides else "")
+            self.result = run(scenario, explore.policy_named(name).with_overrides(override_map), seed, plan)
+            parts = ["faultline", "run", "--seed", str(seed), "--policy", name, "--jobs", str(jobs)]
+            parts += ["--workers", str(workers)] + (["--plan", plan_path] if plan_path else [])
+            self.fm_id, self.title = None, scenario.name
+        else:
+            if policy_name is not None or jobs is not None or workers is not None:
+                raise BadInputError(
+                    "--policy, --jobs and --workers describe the standard workload; "
+                    f"drop them, or drop {fm!r} to run the standard workload"
+                )
+            self.mode = catalog.find(fm)
+            self.label = ("fixed" if fix else "naive") + ("+overrides" if overrides else "")
+            policy = self.mode.policy(fixed=fix).with_overrides(override_map)
+            self.result = self.mode.run(seed=seed, plan=plan, policy=policy)
+            parts = ["faultline", "run", self.mode.id, "--seed", str(seed)] + (["--fix"] if fix else [])
+            parts += ["--plan", plan_path] if plan_path else []
+            self.fm_id, self.title = self.mode.id, f"{self.mode.id} {self.mode.title}"
+        for pair in overrides:
+            parts += ["--set", pair]
+        self.fix = fix
+        self.replay = " ".join(parts)
+        self.violations = check_all(self.result)
+
+    def metrics(self) -> dict:
+        from runtime.metrics import registry_for, snapshot
+
+        return snapshot(registry_for(self.result))
+
+    def fix_hint(self) -> str | None:
+        if self.mode is None or not self.violations or self.fix:
+            return None
+        changes = self.mode.policy(fixed=False).differences(self.mode.policy(fixed=True))
+        fields = ", ".join(f"{k}: {a} → {b}" for k, (a, b) in changes.items())
+        return f"the fix (make test-fm{self.mode.number}-fix) changes {fields}"
+
+
 @cli.command("run")
-@click.argument("fm", required=False)
-@click.option("--fix", is_flag=True, help="Use the FM's fixed policy instead of its naive one.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's RNG.")
-@click.option("--plan", "plan_path", type=str, default=None, help="Replace the fault plan with this JSON file.")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="FIELD=VALUE",
-    help="Override one policy field (repeatable), e.g. --set idempotent_effects=true.",
-)
-@click.option(
-    "--policy",
-    "policy_name",
-    default=None,
-    help="Without FM: the explorer policy for the standard workload (naive or safe).",
-)
-@click.option("--jobs", type=int, default=None, help="Without FM: jobs in the standard workload.")
-@click.option("--workers", type=int, default=None, help="Without FM: workers in the standard workload.")
+@_run_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @click.option("--history", "history_path", type=str, default=None, help="Write the canonical history as JSON Lines.")
+@click.option("--metrics", "show_metrics", is_flag=True, help="Also print the run's Prometheus metrics.")
+@click.option("--trace", "trace_path", type=str, default=None, help="Write a Chrome/Perfetto trace-event JSON file.")
 @click.option(
     "--expect-violation", is_flag=True, help="Exit 0 only if the run breaks every invariant the FM's spec names."
 )
 def run_command(
-    fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, as_json, history_path, expect_violation
+    fm,
+    fix,
+    seed,
+    plan_path,
+    overrides,
+    policy_name,
+    jobs,
+    workers,
+    as_json,
+    history_path,
+    show_metrics,
+    trace_path,
+    expect_violation,
 ):
     """Run an FM's scenario (or, without FM, the standard workload) and judge it.
 
     Exit 0 if every invariant holds, 1 if any is violated, 2 for bad input.
     """
-    plan = load_plan(plan_path)
-    override_map = parse_overrides(overrides)
-    if fm is None:
-        if fix or expect_violation:
-            raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
-        from runtime import explore
-
-        jobs = explore.DEFAULT_JOBS if jobs is None else jobs
-        workers = explore.DEFAULT_WORKERS if workers is None else workers
-        name = policy_name or "naive"
-        scenario = explore.standard_workload(jobs, workers)
-        policy = explore.policy_named(name).with_overrides(override_map)
-        label = name + ("+overrides" if overrides else "")
-        from runtime.sim import run
-
-        result = run(scenario, policy, seed, plan)
-        parts = ["faultline", "run", "--seed", str(seed), "--policy", name, "--jobs", str(jobs)]
-        parts += ["--workers", str(workers)] + (["--plan", plan_path] if plan_path else [])
-        header, fm_id, mode = f"{scenario.name}  [policy: {label}]", None, None
-    else:
-        if policy_name is not None or jobs is not None or workers is not None:
-            raise BadInputError(
-                "--policy, --jobs and --workers describe the standard workload; "
-                f"drop them, or drop {fm!r} to run the standard workload"
-            )
-        mode = catalog.find(fm)
-        policy = mode.policy(fixed=fix).with_overrides(override_map)
-        label = ("fixed" if fix else "naive") + ("+overrides" if overrides else "")
-        result = mode.run(seed=seed, plan=plan, policy=policy)
-        parts = ["faultline", "run", mode.id, "--seed", str(seed)] + (["--fix"] if fix else [])
-        parts += ["--plan", plan_path] if plan_path else []
-        header, fm_id = f"{mode.id} {mode.title}  [policy: {label}]", mode.id
-    for pair in overrides:
-        parts += ["--set", pair]
-    violations = check_all(result)
+    if expect_violation and fm is None:
+        raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
+    run = Prepared(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
+    result, violations = run.result, run.violations
     if history_path:
         write_atomically(Path(history_path), result.jsonl())
+    if trace_path:
+        from runtime.trace import trace_json
+
+        write_atomically(Path(trace_path), trace_json(result, violations, title=run.title))
     if as_json:
-        data = render.run_json(fm_id=fm_id, policy_label=label, result=result, violations=violations)
+        data = render.run_json(fm_id=run.fm_id, policy_label=run.label, result=result, violations=violations)
+        data["metrics"] = run.metrics()
         click.echo(json.dumps(data, sort_keys=True))
     else:
-        hint = None
-        if mode is not None and violations and not fix:
-            changes = mode.policy(fixed=False).differences(mode.policy(fixed=True))
-            fields = ", ".join(f"{k}: {a} → {b}" for k, (a, b) in changes.items())
-            hint = f"the fix (make test-fm{mode.number}-fix) changes {fields}"
         render.print_run(
-            console(), header=header, result=result, violations=violations, replay=" ".join(parts), fix_hint=hint
+            console(),
+            header=f"{run.title}  [policy: {run.label}]",
+            result=result,
+            violations=violations,
+            replay=run.replay,
+            fix_hint=run.fix_hint(),
         )
+        if show_metrics:
+            from runtime.metrics import exposition, registry_for
+
+            click.echo(exposition(registry_for(result)), nl=False)
     if expect_violation:
-        sys.exit(_expectation(mode, {v.invariant for v in violations}, as_json))
+        sys.exit(_expectation(run.mode, {v.invariant for v in violations}, as_json))
     sys.exit(EXIT_VIOLATED if violations else EXIT_HOLDS)
+
+
+@cli.command("report")
+@_run_options
+@click.option("--out", "out_path", required=True, help="The HTML file to write.")
+def report_command(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, out_path):
+    """Write a self-contained HTML report: swimlane timeline, evidence, metrics, replay command."""
+    from runtime.report import html_report
+
+    run = Prepared(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
+    html = html_report(
+        run.result, run.violations, title=run.title, policy_label=run.label, replay=run.replay, metrics=run.metrics()
+    )
+    write_atomically(Path(out_path), html)
+    verdict = ", ".join(sorted({v.invariant for v in run.violations})) or "every invariant holds"
+    click.echo(f"wrote {out_path} ({run.title}, policy {run.label}, seed {seed}: {verdict})")
 
 
 def _expectation(mode, violated: set[str], quiet: bool) -> int:

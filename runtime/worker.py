@@ -153,7 +153,7 @@ class Worker:
 
         error = handler_error(delivery.payload, attempt)
         if error is not None:
-            self._fail(delivery, error)
+            self._fail(delivery, error, "handler")
             return
         effect = effect_of(delivery.payload, name, attempt)
         try:
@@ -170,7 +170,7 @@ class Worker:
             kind = ev.STORE_UNAVAILABLE if unavailable else ev.STORE_OVERLOADED
             history.record(kind, name, job_id, attempt, token, operation="commit_effect")
             if policy.retry_on_store_error:
-                self._fail(delivery, str(store_error))
+                self._fail(delivery, str(store_error), "store_unavailable" if unavailable else "store_overloaded")
                 return
             history.record(ev.ERROR_IGNORED, name, job_id, attempt, token, error=str(store_error))
         except FencedWriteError as fenced:
@@ -178,7 +178,7 @@ class Worker:
             raise _Abandoned from None
         except MissingRowError as missing:
             history.record(ev.MISSING_DATA, name, job_id, attempt, token)
-            self._fail(delivery, str(missing))
+            self._fail(delivery, str(missing), "missing_data")
             return
         else:
             kind = ev.EFFECT_COMMITTED if outcome == COMMITTED else ev.EFFECT_DEDUPLICATED
@@ -189,12 +189,12 @@ class Worker:
             accepted = queue.ack(delivery)
             history.record(ev.ACKED, name, job_id, attempt, token, stale=not accepted)
 
-    def _fail(self, delivery, error: str) -> None:
+    def _fail(self, delivery, error: str, reason: str) -> None:
         """A failed attempt: retry after the policy's backoff, or dead-letter the last error."""
         sim = self._sim
         policy, queue, history = sim.policy, sim.queue, sim.history
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
-        history.record(ev.ATTEMPT_FAILED, self.name, job_id, attempt, token, error=error)
+        history.record(ev.ATTEMPT_FAILED, self.name, job_id, attempt, token, error=error, reason=reason)
         if policy.ack_mode == "after_commit" and not queue.holds_lease(delivery):
             return  # the lease moved on to another worker; the retry is theirs to decide
         if policy.max_attempts is not None and attempt >= policy.max_attempts:

@@ -23,7 +23,7 @@ def test_run_fm001_json_exits_1_naming_the_spec_invariant(capsys):
     code, out, _ = call(capsys, "run", "FM_001", "--json")
     data = json.loads(out)
     assert code == 1
-    assert set(data) == {"fm", "policy", "seed", "digest", "events", "violations"}
+    assert set(data) == {"fm", "policy", "seed", "digest", "events", "violations", "metrics"}
     assert (data["fm"], data["policy"], data["seed"]) == ("FM_001", "naive", 0)
     assert [v["invariant"] for v in data["violations"]] == ["INV_001"]
     assert data["violations"][0]["events"] == [6, 13]

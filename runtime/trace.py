@@ -1,0 +1,152 @@
+"""Chrome trace-event export of a run (opens in Perfetto's UI or chrome://tracing).
+
+One track per worker, plus client, queue, store and verdict tracks; attempts are spans,
+faults and violations are instant events. Timestamps are virtual time in microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+
+from invariants.leases import execution_intervals
+from runtime import history as ev
+
+PID = 1
+INSTANT_ON_QUEUE = {ev.LEASE_EXPIRED, ev.REDELIVERED, ev.DEAD_LETTERED}
+INSTANT_ON_STORE = {ev.STORE_UNAVAILABLE, ev.STORE_OVERLOADED}
+INSTANT_ON_ACTOR = {
+    ev.SUBMITTED,
+    ev.SUBMIT_RETRIED,
+    ev.SUBMIT_DEDUPLICATED,
+    ev.BUSINESS_COMMITTED,
+    ev.BUSINESS_ROLLED_BACK,
+    ev.EFFECT_COMMITTED,
+    ev.EFFECT_DEDUPLICATED,
+    ev.WRITE_FENCED,
+    ev.MISSING_DATA,
+    ev.ACKED,
+    ev.CRASHED,
+    ev.RESTARTED,
+    ev.LEASE_LOST,
+    ev.ERROR_IGNORED,
+}
+FAULT_KINDS = {ev.CRASHED, ev.PAUSED, ev.REDELIVERED, ev.LEASE_EXPIRED, ev.STORE_UNAVAILABLE, ev.OUTAGE_STARTED}
+
+
+def tracks(result) -> list[str]:
+    """Track names in display order: client, workers, then the shared components."""
+    names = ["client", *result.scenario.workers, "queue", "store"]
+    actors = {event.actor for event in result.events}
+    names += [extra for extra in ("reaper", "relay") if extra in actors]
+    return [*names, "verdict"]
+
+
+def _us(ms: int) -> int:
+    return ms * 1000
+
+
+def trace_document(result, violations, *, title: str) -> dict:
+    tids = {name: index for index, name in enumerate(tracks(result), start=1)}
+    out: list[dict] = [{"ph": "M", "pid": PID, "tid": 0, "name": "process_name", "args": {"name": title}}]
+    for name, tid in tids.items():
+        out.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_name", "args": {"name": name}})
+        out.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": tid}})
+
+    for job_id, spans in execution_intervals(result).items():
+        for start_ms, end_ms, started in spans:
+            out.append(
+                {
+                    "ph": "X",
+                    "pid": PID,
+                    "tid": tids.get(started.actor, tids["queue"]),
+                    "cat": "attempt",
+                    "name": f"{job_id} attempt {started.attempt}",
+                    "ts": _us(start_ms),
+                    "dur": _us(end_ms - start_ms),
+                    "args": {"job": job_id, "attempt": started.attempt, "token": started.token, "event": started.index},
+                }
+            )
+    paused: dict[str, object] = {}
+    outage_start = None
+    for event in result.events:
+        kind = event.kind
+        if kind == ev.PAUSED:
+            paused[event.actor] = event
+        elif kind == ev.RESUMED and event.actor in paused:
+            began = paused.pop(event.actor)
+            out.append(
+                {
+                    "ph": "X",
+                    "pid": PID,
+                    "tid": tids.get(event.actor, tids["client"]),
+                    "cat": "fault",
+                    "name": f"paused ({began.detail.get('point')})",
+                    "ts": _us(began.time_ms),
+                    "dur": _us(event.time_ms - began.time_ms),
+                    "args": {"event": began.index},
+                }
+            )
+        elif kind == ev.OUTAGE_STARTED:
+            outage_start = event
+        elif kind == ev.OUTAGE_ENDED and outage_start is not None:
+            out.append(
+                {
+                    "ph": "X",
+                    "pid": PID,
+                    "tid": tids["store"],
+                    "cat": "fault",
+                    "name": "store outage",
+                    "ts": _us(outage_start.time_ms),
+                    "dur": _us(event.time_ms - outage_start.time_ms),
+                    "args": {"event": outage_start.index},
+                }
+            )
+            outage_start = None
+        else:
+            if kind in INSTANT_ON_QUEUE:
+                tid = tids["queue"]
+            elif kind in INSTANT_ON_STORE:
+                tid = tids["store"]
+            elif kind in INSTANT_ON_ACTOR:
+                tid = tids.get(event.actor, tids["client"])
+            else:
+                continue
+            out.append(
+                {
+                    "ph": "i",
+                    "s": "t",
+                    "pid": PID,
+                    "tid": tid,
+                    "ts": _us(event.time_ms),
+                    "cat": "fault" if kind in FAULT_KINDS else "event",
+                    "name": f"{kind} {event.job_id}" if event.job_id else kind,
+                    "args": {
+                        "event": event.index,
+                        "actor": event.actor,
+                        **{k: v for k, v in event.detail.items() if k != "payload"},
+                    },
+                }
+            )
+    for violation in violations:
+        last = result.events[violation.events[-1]] if violation.events else None
+        out.append(
+            {
+                "ph": "i",
+                "s": "g",
+                "pid": PID,
+                "tid": tids["verdict"],
+                "cat": "violation",
+                "ts": _us(last.time_ms if last else result.end_ms),
+                "name": f"{violation.invariant} violated",
+                "args": {"message": violation.message, "events": list(violation.events)},
+            }
+        )
+    return {
+        "traceEvents": out,
+        "displayTimeUnit": "ms",
+        "otherData": {"title": title, "seed": result.seed, "digest": result.digest, "end_ms": result.end_ms},
+    }
+
+
+def trace_json(result, violations, *, title: str) -> str:
+    return json.dumps(trace_document(result, violations, title=title), sort_keys=True) + "\n"
