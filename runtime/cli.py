@@ -33,61 +33,53 @@ def cli() -> None:
     """Faultline: a deterministic failure-mode lab for job systems."""
 
 
+def _print_index(title: str, rows: list[dict], as_json: bool) -> None:
+    """An index command's output: the rows as JSON, or as a table whose columns are their keys."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=title, title_justify="left")
+    for column in rows[0] if rows else ():
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v) for v in row.values()))
+    console().print(table)
+
+
 @cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(as_json: bool) -> None:
     """The failure modes, with their titles and the invariants they break."""
-    modes = catalog.catalog()
-    if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "id": m.id,
-                        "name": m.slug,
-                        "title": m.title,
-                        "invariants": list(m.invariants),
-                        "seen_in": m.seen_in,
-                        "folder": f"failure_modes/{m.folder.name}",
-                    }
-                    for m in modes
-                ],
-                indent=2,
-            )
-        )
-        return
-    table = Table(title="failure modes", title_justify="left")
-    for column in ("id", "title", "invariants", "try it"):
-        table.add_column(column)
-    for m in modes:
-        table.add_row(
-            m.id,
-            m.title,
-            ", ".join(m.invariants),
-            f"make test-fm{m.number} / make test-fm{m.number}-fix",
-        )
-    console().print(table)
+    rows = [
+        {
+            "id": m.id,
+            "name": m.slug,
+            "title": m.title,
+            "invariants": list(m.invariants),
+            "seen_in": m.seen_in,
+            "folder": f"failure_modes/{m.folder.name}",
+        }
+        for m in catalog.catalog()
+    ]
+    if not as_json:  # the table trades the folder and report for the commands to try
+        rows = [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "invariants": r["invariants"],
+                "try it": f"make test-fm{int(r['id'][3:])} / make test-fm{int(r['id'][3:])}-fix",
+            }
+            for r in rows
+        ]
+    _print_index("failure modes", rows, as_json)
 
 
 @cli.command("invariants")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def invariants_command(as_json: bool) -> None:
     """The invariant index: what every run is judged against."""
-    registry = all_invariants()
-    if as_json:
-        click.echo(
-            json.dumps(
-                [{"id": i.id, "name": i.name, "kind": i.kind, "statement": i.statement} for i in registry],
-                indent=2,
-            )
-        )
-        return
-    table = Table(title="invariants", title_justify="left")
-    for column in ("id", "name", "kind", "statement"):
-        table.add_column(column)
-    for i in registry:
-        table.add_row(i.id, i.name, i.kind, i.statement)
-    console().print(table)
+    rows = [{"id": i.id, "name": i.name, "kind": i.kind, "statement": i.statement} for i in all_invariants()]
+    _print_index("invariants", rows, as_json)
 
 
 @cli.command("path")

@@ -1,7 +1,8 @@
-"""Hand-built histories for checker tests: write the events a run would have produced."""
+"""Test helpers: hand-built histories for checker tests, and the CLI run in-process."""
 
 from __future__ import annotations
 
+from runtime.cli import main
 from runtime.faults import FaultPlan
 from runtime.history import Event
 from runtime.policies import Policy
@@ -54,3 +55,14 @@ def clean_job(job_id="j1", worker="w1", start=0, token=1):
         e(start + 100, "effect_committed", worker, job_id, 1, token, effect="charge", amount=1),
         e(start + 100, "acked", worker, job_id, 1, token),
     ]
+
+
+def call_cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run `faultline ARGV` in-process; return (exit code, stdout, stderr)."""
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as done:
+        code = done.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -7,7 +7,7 @@ import pytest
 
 from invariants import REGISTRY, check_all
 from runtime.catalog import catalog, normalize_id
-from runtime.cli import main
+from tests.builders import call_cli
 
 MODES = catalog()
 SECTIONS = (
@@ -21,12 +21,8 @@ SECTIONS = (
 
 
 def cli_json(capsys, *argv):
-    try:
-        main([*argv, "--json"])
-        code = 0
-    except SystemExit as done:
-        code = done.code or 0
-    return code, json.loads(capsys.readouterr().out)
+    code, out, _ = call_cli(capsys, *argv, "--json")
+    return code, json.loads(out)
 
 
 def test_catalog_has_fm_001_to_011_in_order():

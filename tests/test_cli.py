@@ -4,19 +4,10 @@ import json
 
 import pytest
 
-from runtime.cli import main
 from runtime.history import from_jsonl
+from tests.builders import call_cli
 
-
-def call(capsys, *argv):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as done:
-        code = done.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
+call = call_cli
 
 
 def test_run_fm001_json_exits_1_naming_the_spec_invariant(capsys):

@@ -9,22 +9,15 @@ import sys
 import pytest
 
 from runtime import explore
-from runtime.cli import main
 from runtime.faults import FaultPlan
 from runtime.shrink import Case, shrink
+from tests.builders import call_cli
 
 FM_001_TO_003 = {"INV_001", "INV_002", "INV_004"}
 LATER_FMS = {"INV_003", "INV_005", "INV_006", "INV_007", "INV_009"}
 
 
-def cli(capsys, *argv):
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as done:
-        code = done.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
+cli = call_cli
 
 
 def test_each_seed_draws_its_own_plan_the_same_way_every_time():
