@@ -97,12 +97,12 @@ class Client:
         if self._faulty:
             yield from self._at(CLIENT_BEFORE_BUSINESS_COMMIT)
         try:
-            store.commit_business(job_id, {"job": job_id}, with_outbox=policy.outbox)
+            job = {"payload": payload, "duration_ms": duration_ms, "key": key}
+            store.commit_business(job_id, {"job": job_id}, outbox_row=job if policy.outbox else None)
         except (*STORE_ERRORS, UniqueViolationError) as error:
             history.record(ev.BUSINESS_ROLLED_BACK, CLIENT, job_id, error=str(error))
             return
         history.record(ev.BUSINESS_COMMITTED, CLIENT, job_id, outbox=policy.outbox)
-        sim.outbox_payloads[job_id] = (payload, duration_ms, key)
 
 
 class Relay:
@@ -117,9 +117,8 @@ class Relay:
         while True:
             if store.outbox:
                 try:
-                    for job_id, _row in store.read_outbox():
-                        payload, duration_ms, key = sim.outbox_payloads[job_id]
-                        queue.enqueue(RELAY, job_id, payload, duration_ms, key=key, outbox=True)
+                    for job_id, job in store.read_outbox():
+                        queue.enqueue(RELAY, job_id, job["payload"], job["duration_ms"], key=job["key"], outbox=True)
                         store.mark_relayed(job_id)
                         history.record(ev.OUTBOX_RELAYED, RELAY, job_id)
                 except STORE_ERRORS as error:

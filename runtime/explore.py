@@ -15,10 +15,7 @@ import attrs
 from invariants import check_all
 from runtime.errors import BadInputError
 from runtime.faults import (
-    FAULT_POINTS,
-    WORKER_AFTER_COMMIT,
-    WORKER_AFTER_LEASE,
-    WORKER_BEFORE_COMMIT,
+    WORKER_POINTS,
     ClockSkew,
     Crash,
     DuplicateDelivery,
@@ -55,7 +52,6 @@ FAULT_KINDS = (
     "slow_job",
     "poison_job",
 )
-WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
 
 
 def policy_named(name: str) -> Policy:
@@ -139,9 +135,6 @@ def _dedupe(faults: list) -> list:
             seen.add(fault)
             unique.append(fault)
     return unique
-
-
-assert set(WORKER_POINTS) <= set(FAULT_POINTS)
 
 
 @attrs.frozen(kw_only=True)

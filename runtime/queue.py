@@ -207,9 +207,6 @@ class Queue:
     def is_idle(self) -> bool:
         return not self.messages
 
-    def leased_count(self) -> int:
-        return len(self._leased)
-
     def _budgeted(self, visible_at: int) -> int:
         budget = self._policy.retry_budget_per_s
         if budget is None:

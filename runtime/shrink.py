@@ -12,17 +12,7 @@ from collections.abc import Callable, Iterator
 import attrs
 
 from invariants import check_all
-from runtime.faults import (
-    ClockSkew,
-    Crash,
-    DuplicateDelivery,
-    FaultPlan,
-    Pause,
-    PoisonJob,
-    SlowJob,
-    StoreOutage,
-    SubmitTimeout,
-)
+from runtime.faults import ClockSkew, Crash, FaultPlan, Pause, SlowJob, StoreOutage
 from runtime.policies import Policy
 
 
@@ -140,7 +130,3 @@ def _simpler(fault) -> Iterator:
             yield attrs.evolve(fault, end_ms=fault.start_ms + max(1, length // 2))
     if isinstance(fault, ClockSkew) and abs(fault.skew_ms) > 1:
         yield attrs.evolve(fault, skew_ms=fault.skew_ms // 2)
-
-
-# Kinds the passes above know how to simplify or drop: every kind a plan may hold.
-SHRINKABLE = (Crash, Pause, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout, SlowJob, PoisonJob)

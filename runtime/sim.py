@@ -73,7 +73,6 @@ class Simulation:
         self.queue = Queue(self.clock, self.history, policy, self.faults)
         self.store = Store(self.clock, self.faults, scenario.store_capacity_per_s)
         self.client = Client(self)
-        self.outbox_payloads: dict[str, tuple] = {}
         self.busy_workers = 0  # workers holding a delivery (running, paused, about to commit)
         self._quiet_after_ms = self.faults.last_fault_ms()
 

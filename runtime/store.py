@@ -84,14 +84,16 @@ class Store:
         self._request()
         return self.submission_keys.setdefault(key, job_id)
 
-    def commit_business(self, job_id: str, row: Mapping[str, Any], *, with_outbox: bool) -> None:
-        """Commit a business row; with the outbox, the job row commits in the same transaction."""
+    def commit_business(
+        self, job_id: str, row: Mapping[str, Any], *, outbox_row: Mapping[str, Any] | None = None
+    ) -> None:
+        """Commit a business row; with an outbox row, the job commits in the same transaction."""
         self._request()
         if job_id in self.business_rows:
             raise UniqueViolationError(f"business row for {job_id} already exists")
         self.business_rows[job_id] = row
-        if with_outbox:
-            self.outbox[job_id] = row
+        if outbox_row is not None:
+            self.outbox[job_id] = outbox_row
 
     def read_outbox(self) -> list[tuple[str, Mapping[str, Any]]]:
         self._request()

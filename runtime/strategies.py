@@ -5,9 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from runtime.faults import (
-    WORKER_AFTER_COMMIT,
-    WORKER_AFTER_LEASE,
-    WORKER_BEFORE_COMMIT,
+    WORKER_POINTS,
     ClockSkew,
     Crash,
     DuplicateDelivery,
@@ -18,8 +16,6 @@ from runtime.faults import (
     StoreOutage,
     SubmitTimeout,
 )
-
-WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
 
 
 def fault_plans(jobs: int, workers: int, max_faults: int = 6, window_ms: int = 2_000):
