@@ -26,6 +26,7 @@ from runtime.cli_common import (
     write_atomically,
 )
 from runtime.errors import BadInputError
+from runtime.faults import FaultPlan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,9 +136,9 @@ class Prepared:
             jobs = explore.DEFAULT_JOBS if jobs is None else jobs
             workers = explore.DEFAULT_WORKERS if workers is None else workers
             name = policy_name or "naive"
-            scenario = explore.standard_workload(jobs, workers)
+            scenario = explore.scenario_for(jobs, workers, plan if plan is not None else FaultPlan())
             self.label = name + ("+overrides" if overrides else "")
-            self.result = run(scenario, explore.policy_named(name).with_overrides(override_map), seed, plan)
+            self.result = run(scenario, explore.policy_named(name).with_overrides(override_map), seed)
             parts = ["faultline", "run", "--seed", str(seed), "--policy", name, "--jobs", str(jobs)]
             parts += ["--workers", str(workers)] + (["--plan", plan_path] if plan_path else [])
             self.fm_id, self.title = None, scenario.name

@@ -108,7 +108,7 @@ def _shrink_to_file(seed, policy_name, jobs, workers, invariant, folder: Path) -
         case=Case(jobs=jobs, workers=workers, plan=explore.draw_plan(seed, jobs, workers)),
         policy=explore.policy_named(policy_name),
         seed=seed,
-        workload=explore.standard_workload,
+        workload=explore.scenario_for,
     )
     minimal = found.minimal
     path = folder / f"shrunk-{invariant}-seed{seed}.json"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 import attrs
 
 from invariants import check_all
+from invariants.jobs import LAB_ATTEMPT_CEILING
 from runtime.errors import BadInputError
 from runtime.faults import (
     WORKER_POINTS,
@@ -88,6 +89,22 @@ def standard_workload(jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS) 
     )
 
 
+def horizon_for(plan: FaultPlan) -> int:
+    """When liveness is judged. It leaves room for the work the plan itself adds: a slow job that
+    is also poisoned may hold a worker for its duration on every attempt, up to the lab's attempt
+    ceiling, before any policy may give up on it (so the bound does not depend on the policy)."""
+    poisoned = {f.job for f in plan.faults if isinstance(f, PoisonJob)}
+    extra = sum(
+        f.duration_ms * (LAB_ATTEMPT_CEILING if f.job in poisoned else 1) for f in plan.faults if isinstance(f, SlowJob)
+    )
+    return HORIZON_MS + extra
+
+
+def scenario_for(jobs: int, workers: int, plan: FaultPlan) -> Scenario:
+    """The standard workload carrying `plan`, with the horizon the plan needs."""
+    return attrs.evolve(standard_workload(jobs, workers), plan=plan, horizon_ms=horizon_for(plan))
+
+
 def draw_plan(seed: int, jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS) -> FaultPlan:
     """Swarm testing: the seed picks a random subset of fault kinds, then random faults of each.
 
@@ -146,10 +163,8 @@ class SeedOutcome:
 
 def run_seed(seed: int, policy_name: str, jobs: int, workers: int, plan: FaultPlan | None = None):
     """Run one explored seed; returns (result, violations)."""
-    scenario = standard_workload(jobs, workers)
-    result = run(
-        scenario, policy_named(policy_name), seed, plan if plan is not None else draw_plan(seed, jobs, workers)
-    )
+    plan = plan if plan is not None else draw_plan(seed, jobs, workers)
+    result = run(scenario_for(jobs, workers, plan), policy_named(policy_name), seed)
     return result, check_all(result)
 
 

@@ -38,7 +38,7 @@ def shrink(
     case: Case,
     policy: Policy,
     seed: int,
-    workload: Callable[[int, int], object],
+    workload: Callable[[int, int, FaultPlan], object],
     max_runs: int = 2_000,
 ) -> Shrunk:
     """Smallest case (by the passes below) whose run under `policy`/`seed` still breaks `invariant`."""
@@ -49,7 +49,7 @@ def shrink(
     def fails(candidate: Case) -> bool:
         nonlocal runs
         runs += 1
-        result = run(workload(candidate.jobs, candidate.workers), policy, seed, candidate.plan)
+        result = run(workload(candidate.jobs, candidate.workers, candidate.plan), policy, seed)
         return any(v.invariant == invariant for v in check_all(result))
 
     if not fails(case):

@@ -125,7 +125,7 @@ def test_shrunk_plan_is_no_bigger_and_still_fails_through_run_plan(capsys, tmp_p
 def test_shrinking_keeps_the_invariant_broken_with_fewer_faults(seed, invariant):
     case = Case(jobs=50, workers=4, plan=explore.draw_plan(seed))
     found = shrink(
-        invariant=invariant, case=case, policy=explore.POLICIES["naive"], seed=seed, workload=explore.standard_workload
+        invariant=invariant, case=case, policy=explore.POLICIES["naive"], seed=seed, workload=explore.scenario_for
     )
     assert len(found.minimal.plan.faults) < len(case.plan.faults)
     assert found.minimal.jobs <= 50 and found.minimal.workers <= 4
@@ -155,3 +155,18 @@ def test_explore_on_a_local_dask_cluster_matches_local_processes():
 def test_explorer_input_errors_are_one_line_exit_2(capsys, argv, message):
     code, out, err = cli(capsys, *argv)
     assert code == 2 and message in err and err.count("\n") == 1 and out == ""
+
+
+def test_horizon_leaves_room_for_slow_poison_jobs_found_at_seed_269():
+    """Regression: one worker, two ~4 s poison jobs under safe is 64 s of legitimate work; a fixed
+    60 s horizon judged it lost while it was still working. The plan now sets the horizon."""
+    plan = explore.draw_plan(269, 5, 1)
+    slow_poison = {f.job for f in plan.faults if f.kind == "poison_job"} & {
+        f.job for f in plan.faults if f.kind == "slow_job"
+    }
+    assert slow_poison  # the seed still draws the case it was found with
+    assert explore.horizon_for(plan) > explore.HORIZON_MS
+    assert explore.horizon_for(FaultPlan()) == explore.HORIZON_MS
+    result, violations = explore.run_seed(269, "safe", 5, 1)
+    assert violations == () and result.end_ms < result.scenario.horizon_ms
+    assert set(result.final.dead_letters) == {f.job for f in plan.faults if f.kind == "poison_job"}

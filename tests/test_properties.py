@@ -4,26 +4,27 @@ from hypothesis import given
 
 from invariants import SAFETY, check_all
 from invariants.registry import REGISTRY
-from runtime.explore import POLICIES, standard_workload
+from runtime.explore import POLICIES, scenario_for
 from runtime.sim import run
 from runtime.strategies import fault_plans
-
-WORKLOAD = standard_workload(jobs=8, workers=3)
 
 
 @given(plan=fault_plans(jobs=8, workers=3))
 def test_safe_policy_never_breaks_a_safety_invariant(plan):
-    result = run(WORKLOAD, POLICIES["safe"], 0, plan)
+    result = run(scenario_for(8, 3, plan), POLICIES["safe"], 0)
     broken = [v.message for v in check_all(result) if REGISTRY[v.invariant].kind == SAFETY]
     assert broken == []
 
 
 @given(plan=fault_plans(jobs=8, workers=3))
 def test_safe_policy_finishes_every_job_once_faults_stop(plan):
-    result = run(WORKLOAD, POLICIES["safe"], 0, plan)
+    result = run(scenario_for(8, 3, plan), POLICIES["safe"], 0)
     assert [v.message for v in check_all(result)] == []
 
 
 @given(plan=fault_plans(jobs=8, workers=3))
 def test_the_same_plan_gives_the_same_digest_twice(plan):
-    assert run(WORKLOAD, POLICIES["naive"], 5, plan).digest == run(WORKLOAD, POLICIES["naive"], 5, plan).digest
+    assert (
+        run(scenario_for(8, 3, plan), POLICIES["naive"], 5).digest
+        == run(scenario_for(8, 3, plan), POLICIES["naive"], 5).digest
+    )
