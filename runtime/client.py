@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from runtime import history as ev
 from runtime.errors import StoreOverloadedError, StoreUnavailableError, UniqueViolationError
-from runtime.faults import CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT, Crash
-from runtime.worker import ProcessCrashed
+from runtime.faults import CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT
+from runtime.worker import ProcessCrashed, endure
 
 CLIENT = "client"
 RELAY = "relay"
@@ -43,13 +43,7 @@ class Client:
 
     def _at(self, point: str):
         """The client's fault points: a crash loses the request in flight; a pause stalls it."""
-        fault = self._sim.faults.hit(point, CLIENT)
-        if isinstance(fault, Crash):
-            raise ProcessCrashed(point)
-        if fault is not None:
-            self._sim.history.record(ev.PAUSED, CLIENT, point=point, duration_ms=fault.duration_ms)
-            yield fault.duration_ms
-            self._sim.history.record(ev.RESUMED, CLIENT)
+        yield from endure(self._sim, CLIENT, point)
 
     def _submit(self, spec):
         sim = self._sim

@@ -73,7 +73,7 @@ class Simulation:
         self.queue = Queue(self.clock, self.history, policy, self.faults)
         self.store = Store(self.clock, self.faults, scenario.store_capacity_per_s)
         self.client = Client(self)
-        self.busy_workers = 0  # workers holding a delivery (running, paused, about to commit)
+        self.workers = [Worker(name, self) for name in scenario.workers]
         self._quiet_after_ms = self.faults.last_fault_ms()
 
     def is_quiet(self) -> bool:
@@ -81,7 +81,7 @@ class Simulation:
         job (a paused zombie still counts), no fault still due."""
         return (
             self.client.done
-            and self.busy_workers == 0
+            and all(worker.holding is None for worker in self.workers)
             and self.queue.is_idle()
             and not self.store.outbox
             and self.clock.now_ms >= self._quiet_after_ms
@@ -90,8 +90,8 @@ class Simulation:
     def start(self) -> None:
         scheduler = self.scheduler
         scheduler.spawn(self.client.run())
-        for name in self.scenario.workers:
-            scheduler.spawn(Worker(name, self).run())
+        for worker in self.workers:
+            scheduler.spawn(worker.run())
         if self.policy.lease_ms is not None and self.policy.lease_clock == "store":
             scheduler.spawn(self._reaper(), self.scenario.reaper_interval_ms)
         if self.policy.outbox and any(job.business_row for job in self.scenario.jobs):

@@ -25,6 +25,19 @@ class _Abandoned(Exception):
     """This attempt is over for this worker (lease lost or write fenced); take the next job."""
 
 
+def endure(sim, actor: str, point: str, job_id: str | None = None):
+    """A fault point: ask the injector; a crash raises ProcessCrashed, a pause sleeps (recorded).
+    Returns the fault that fired, if any. Shared by workers and the client."""
+    fault = sim.faults.hit(point, actor)
+    if isinstance(fault, Crash):
+        raise ProcessCrashed(point)
+    if fault is not None:
+        sim.history.record(ev.PAUSED, actor, job_id, point=point, duration_ms=fault.duration_ms)
+        yield fault.duration_ms
+        sim.history.record(ev.RESUMED, actor, job_id)
+    return fault
+
+
 def handler_error(payload, attempt: int) -> str | None:
     """The job handler: returns an error message when this attempt fails."""
     if payload.get("poison"):
@@ -48,7 +61,7 @@ class Worker:
         self._sim = sim
         self._skew_ms = sim.faults.skews.get(name, 0)
         self._faulty = sim.faults.has_point_faults(name)  # else its fault points can be skipped
-        self._holding = None  # the delivery in hand, for the crash record only
+        self.holding = None  # the delivery in hand (lost in a crash); the run is not quiet while set
 
     def run(self):
         sim, history = self._sim, self._sim.history
@@ -57,7 +70,7 @@ class Worker:
                 yield from self._serve()
                 return
             except ProcessCrashed as crash:
-                held = self._holding
+                held = self.holding
                 history.record(
                     ev.CRASHED,
                     self.name,
@@ -67,9 +80,7 @@ class Worker:
                     point=crash.point,
                     incarnation=self.incarnation,
                 )
-                if held is not None:
-                    sim.busy_workers -= 1
-                self._holding = None  # memory is gone
+                self.holding = None  # memory is gone
                 yield sim.scenario.restart_delay_ms
                 self.incarnation += 1
                 history.record(ev.RESTARTED, self.name, incarnation=self.incarnation)
@@ -85,27 +96,17 @@ class Worker:
                     return
                 yield poll_ms
                 continue
-            self._holding = delivery
-            sim.busy_workers += 1
+            self.holding = delivery
             try:
                 yield from self._work(delivery)
             except _Abandoned:
                 pass
-            sim.busy_workers -= 1
-            self._holding = None
+            self.holding = None
 
     def _at(self, point: str, delivery):
-        """Ask the injector about `point`: crash, or pause (then re-check the lease)."""
-        fault = self._sim.faults.hit(point, self.name)
-        if fault is None:
-            return
-        if isinstance(fault, Crash):
-            raise ProcessCrashed(point)
-        history = self._sim.history
-        history.record(ev.PAUSED, self.name, delivery.job_id, point=point, duration_ms=fault.duration_ms)
-        yield fault.duration_ms
-        history.record(ev.RESUMED, self.name, delivery.job_id)
-        if self._sim.policy.heartbeat_ms is not None:
+        """A worker's fault point; after a pause, a heartbeating worker re-checks its lease."""
+        paused = yield from endure(self._sim, self.name, point, delivery.job_id)
+        if paused is not None and self._sim.policy.heartbeat_ms is not None:
             self._check_lease(delivery)
 
     def _check_lease(self, delivery) -> None:
