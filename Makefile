@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync docs test lint bench images clean
+.PHONY: help sync docs test lint bench images mutants clean
 
 help:
 	@echo "make test-fmN       reproduce failure mode N (e.g. make test-fm1)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint           ruff"
 	@echo "make bench          speed vs SimPy and explorer seeds/s"
 	@echo "make images         render the drill reports to PNG (needs chromium)"
+	@echo "make mutants        plant bugs one at a time and prove the lab catches each"
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Faultline needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -44,6 +45,10 @@ lint: $(STAMP)
 # Drill screenshots for the README and docs/drills/ (needs Debian's chromium: apt-get install chromium).
 images: $(STAMP)
 	@$(BIN)/python -m runtime.images
+
+# Each planted bug runs in a temporary copy of the tree against `explore --policy safe`, then the tests.
+mutants: $(STAMP)
+	@$(BIN)/python -m runtime.mutants
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_vs_simpy.py

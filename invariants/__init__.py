@@ -1,6 +1,6 @@
 """Faultline's invariants: INV_XXX records that judge a run from its history and final state."""
 
-from invariants import effects, jobs, leases, load  # noqa: F401  (registers the checkers)
+from invariants import effects, jobs, leases, load, requests, retries, truth  # noqa: F401  (registers the checkers)
 from invariants.registry import (
     LIVENESS,
     REGISTRY,
@@ -12,6 +12,7 @@ from invariants.registry import (
     invariant,
     violated_ids,
 )
+from invariants.views import Views
 
 __all__ = [
     "LIVENESS",
@@ -19,6 +20,7 @@ __all__ = [
     "SAFETY",
     "Invariant",
     "Violation",
+    "Views",
     "all_invariants",
     "check_all",
     "invariant",

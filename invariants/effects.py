@@ -1,4 +1,4 @@
-"""Invariants about side effects: once per job, acked only when durable, never overwritten stale."""
+"""Invariants about side effects: once per job and per request, acked only when durable, never stale."""
 
 from __future__ import annotations
 
@@ -8,23 +8,48 @@ from runtime import history as ev
 DURABLE = (ev.EFFECT_COMMITTED, ev.EFFECT_DEDUPLICATED)
 
 
+def _who(views, rows) -> tuple[str, list[int]]:
+    """'w1 at 112ms, w2 at 1114ms' for ledger rows, with the indexes of their effect_committed events."""
+    parts, indexes = [], []
+    for row in rows:
+        events = views.commit_events.get((row["job_id"], row["token"]))
+        if events:
+            parts.append(f"{events[0].actor} at {events[0].time_ms}ms")
+            indexes.append(events[0].index)
+        else:
+            parts.append(f"token {row['token']} with no effect_committed event")
+    return ", ".join(parts), indexes
+
+
 @invariant(
     id="INV_001",
     name="effect-once",
-    statement="A job's side effect is committed at most once, however often the job runs.",
+    statement=(
+        "A job's side effect is in the ledger at most once, and so is a request's (one idempotency key), "
+        "however often it runs or is submitted."
+    ),
     kind=SAFETY,
 )
-def check_effect_once(result):
-    commits: dict[str, list] = {}
-    for event in result.events:
-        if event.kind == ev.EFFECT_COMMITTED:
-            commits.setdefault(event.job_id, []).append(event)
-    for job_id, events in commits.items():
-        if len(events) > 1:
-            who = ", ".join(f"{e.actor} at {e.time_ms}ms" for e in events)
+def check_effect_once(views):
+    by_job: dict[str, list] = {}
+    by_request: dict[str, list] = {}
+    for row in views.final["ledger"]:
+        by_job.setdefault(row["job_id"], []).append(row)
+        key = row.get("idempotency_key")
+        logical = f"key {key!r}" if key is not None else f"request {row['request']}"
+        by_request.setdefault(logical, []).append(row)
+    for job_id, rows in by_job.items():
+        if len(rows) > 1:
+            who, indexes = _who(views, rows)
+            yield f"job {job_id}'s effect committed {len(rows)} times ({who}); at most once allowed", indexes
+    for logical, rows in by_request.items():
+        jobs = list(dict.fromkeys(row["job_id"] for row in rows))
+        if len(jobs) > 1:
+            who, indexes = _who(views, rows)
             yield (
-                f"job {job_id}'s effect committed {len(events)} times ({who}); at most once allowed",
-                [e.index for e in events],
+                f"{logical} was charged {len(rows)} times under jobs {', '.join(jobs)} ({who}); "
+                "one request, one effect",
+                indexes,
             )
 
 
@@ -34,18 +59,13 @@ def check_effect_once(result):
     statement="A job is acknowledged only after its effect is durable in the store.",
     kind=SAFETY,
 )
-def check_acked_implies_committed(result):
+def check_acked_implies_committed(views):
     durable: set[str] = set()
     reported: set[str] = set()
-    for event in result.events:
+    for event in views.events:
         if event.kind in DURABLE:
             durable.add(event.job_id)
-        elif (
-            event.kind == ev.ACKED
-            and not event.detail.get("stale")
-            and event.job_id not in durable
-            and event.job_id not in reported
-        ):
+        elif event.kind == ev.ACKED and event.job_id not in durable and event.job_id not in reported:
             reported.add(event.job_id)
             how = "on receipt" if event.detail.get("on_receipt") else "after the store call failed"
             yield (
@@ -58,21 +78,32 @@ def check_acked_implies_committed(result):
 @invariant(
     id="INV_007",
     name="no-stale-write",
-    statement="A write from an older lease never lands after a write from a newer lease.",
+    statement="A write from an older lease never lands after a newer lease of the job was granted.",
     kind=SAFETY,
 )
-def check_no_stale_write(result):
-    newest: dict[str, object] = {}
-    for event in result.events:
-        if event.kind != ev.EFFECT_COMMITTED:
-            continue
-        previous = newest.get(event.job_id)
-        if previous is not None and event.token < previous.token:
-            yield (
-                f"job {event.job_id}: {event.actor}'s write with lease token {event.token} "
-                f"landed at {event.time_ms}ms after {previous.actor}'s write with newer token "
-                f"{previous.token}, overwriting the newer result",
-                [previous.index, event.index],
-            )
-        else:
-            newest[event.job_id] = event
+def check_no_stale_write(views):
+    newest_lease: dict[str, object] = {}
+    newest_write: dict[str, object] = {}
+    for event in views.events:
+        if event.kind == ev.LEASED:
+            held = newest_lease.get(event.job_id)
+            if held is None or event.token > held.token:
+                newest_lease[event.job_id] = event
+        elif event.kind == ev.EFFECT_COMMITTED:
+            lease = newest_lease.get(event.job_id)
+            if lease is not None and event.token < lease.token:
+                write = newest_write.get(event.job_id)
+                over = ""
+                evidence = [lease.index, event.index]
+                if write is not None and write.token > event.token:
+                    over = f", overwriting {write.actor}'s newer write (token {write.token})"
+                    evidence = [lease.index, write.index, event.index]
+                yield (
+                    f"job {event.job_id}: {event.actor}'s write with lease token {event.token} landed at "
+                    f"{event.time_ms}ms after lease token {lease.token} was granted to {lease.actor} at "
+                    f"{lease.time_ms}ms{over}",
+                    evidence,
+                )
+            write = newest_write.get(event.job_id)
+            if write is None or event.token > write.token:
+                newest_write[event.job_id] = event

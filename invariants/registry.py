@@ -1,10 +1,12 @@
-"""Invariant records, violations and the registry. Checkers read only the history + final state."""
+"""Invariant records, violations and the registry. Checkers read only the RunRecord."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import attrs
+
+from invariants.views import Views
 
 SAFETY = "safety"
 LIVENESS = "liveness"
@@ -30,14 +32,15 @@ class Invariant:
     kind: str = attrs.field(validator=attrs.validators.in_((SAFETY, LIVENESS)))
     check: Callable = attrs.field(eq=False, repr=False)
 
-    def violations(self, result) -> list[Violation]:
+    def violations(self, record, views: Views | None = None) -> list[Violation]:
+        views = views if views is not None else Views(record)
         return [
             Violation(
                 invariant=self.id,
                 message=f"{self.id} {self.name} violated: {message}",
                 events=tuple(events),
             )
-            for message, events in self.check(result)
+            for message, events in self.check(views)
         ]
 
 
@@ -45,7 +48,7 @@ REGISTRY: dict[str, Invariant] = {}
 
 
 def invariant(*, id: str, name: str, statement: str, kind: str):
-    """Register a checker. It yields (sentence, event indexes) for each violation it finds."""
+    """Register a checker. It reads the run's Views and yields (sentence, event indexes) per violation."""
 
     def register(check):
         if id in REGISTRY:
@@ -60,11 +63,12 @@ def all_invariants() -> tuple[Invariant, ...]:
     return tuple(REGISTRY[key] for key in sorted(REGISTRY))
 
 
-def check_all(result) -> tuple[Violation, ...]:
-    """Every registered invariant, in id order, over one run."""
+def check_all(record) -> tuple[Violation, ...]:
+    """Every registered invariant, in id order, over one run (the shared views computed once)."""
+    views = Views(record)
     found: list[Violation] = []
     for inv in all_invariants():
-        found.extend(inv.violations(result))
+        found.extend(inv.violations(record, views))
     return tuple(found)
 
 

@@ -1,6 +1,8 @@
 """The `faultline` command: list FMs and invariants, run an FM, explore, replay and report.
 
-Bad input prints one line naming the value and the fix, and exits 2 (never a traceback).
+Exit codes: 0 every invariant holds, 1 one is violated, 2 bad input (one line naming the value
+and the fix, nothing written), 3 internal error (one line saying where the traceback went),
+130 interrupted (what was found so far is still printed).
 """
 
 from __future__ import annotations
@@ -8,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
+import tempfile
+import traceback
 
 import click
 from rich.table import Table
@@ -18,15 +21,17 @@ from runtime import catalog, render
 from runtime.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_HOLDS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_VIOLATED,
     SEED,
+    Outputs,
     console,
     load_plan,
     parse_overrides,
-    write_atomically,
 )
 from runtime.errors import BadInputError
-from runtime.faults import FaultPlan
+from runtime.runspec import RunSpec
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,10 +52,16 @@ def _print_index(title: str, rows: list[dict], as_json: bool) -> None:
     console().print(table)
 
 
+def _warn_broken_specs() -> None:
+    for error in catalog.load_all()[1]:
+        click.echo(f"faultline: warning: skipped a failure mode: {error}", err=True)
+
+
 @cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(as_json: bool) -> None:
     """The failure modes, with their titles and the invariants they break."""
+    _warn_broken_specs()
     rows = [
         {
             "id": m.id,
@@ -97,7 +108,7 @@ def _run_options(command):
     options = [
         click.argument("fm", required=False),
         click.option("--fix", is_flag=True, help="Use the FM's fixed policy instead of its naive one."),
-        click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's RNG."),
+        click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's random streams."),
         click.option("--plan", "plan_path", type=str, default=None, help="Replace the fault plan with this JSON file."),
         click.option(
             "--set",
@@ -110,76 +121,97 @@ def _run_options(command):
             "--policy",
             "policy_name",
             default=None,
-            help="Without FM: the explorer policy for the standard workload (naive or safe).",
+            help="Without FM: the standard workload's policy (naive, safe, or an FM's id for its naive policy).",
         ),
-        click.option("--jobs", type=int, default=None, help="Without FM: jobs in the standard workload."),
-        click.option("--workers", type=int, default=None, help="Without FM: workers in the standard workload."),
+        click.option("--jobs", type=click.IntRange(1, 10_000), default=None, help="Without FM: jobs in the workload."),
+        click.option(
+            "--workers", type=click.IntRange(1, 64), default=None, help="Without FM: workers in the workload."
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-class Prepared:
-    """One executed run with everything the outputs need: verdicts, labels, replay command."""
+def _spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers) -> RunSpec:
+    spec = RunSpec(
+        fm=fm,
+        fixed=fix,
+        policy_name=policy_name,
+        overrides=parse_overrides(overrides),
+        jobs=jobs,
+        workers=workers,
+        seed=seed,
+        plan=load_plan(plan_path),
+        plan_path=plan_path,
+    )
+    spec.check()
+    return spec
 
-    def __init__(self, fm, fix, seed, plan_path, overrides, policy_name, jobs, workers) -> None:
-        plan = load_plan(plan_path)
-        override_map = parse_overrides(overrides)
-        self.mode = None
-        if fm is None:
-            if fix:
-                raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
-            from runtime import explore
-            from runtime.sim import run
 
-            jobs = explore.DEFAULT_JOBS if jobs is None else jobs
-            workers = explore.DEFAULT_WORKERS if workers is None else workers
-            name = policy_name or "naive"
-            scenario = explore.scenario_for(jobs, workers, plan if plan is not None else FaultPlan())
-            self.label = name + ("+overrides" if overrides else "")
-            self.result = run(scenario, explore.policy_named(name).with_overrides(override_map), seed)
-            parts = ["faultline", "run", "--seed", str(seed), "--policy", name, "--jobs", str(jobs)]
-            parts += ["--workers", str(workers)] + (["--plan", plan_path] if plan_path else [])
-            self.fm_id, self.title = None, scenario.name
-        else:
-            if policy_name is not None or jobs is not None or workers is not None:
-                raise BadInputError(
-                    "--policy, --jobs and --workers describe the standard workload; "
-                    f"drop them, or drop {fm!r} to run the standard workload"
-                )
-            self.mode = catalog.find(fm)
-            self.label = ("fixed" if fix else "naive") + ("+overrides" if overrides else "")
-            policy = self.mode.policy(fixed=fix).with_overrides(override_map)
-            self.result = self.mode.run(seed=seed, plan=plan, policy=policy)
-            parts = ["faultline", "run", self.mode.id, "--seed", str(seed)] + (["--fix"] if fix else [])
-            parts += ["--plan", plan_path] if plan_path else []
-            self.fm_id, self.title = self.mode.id, f"{self.mode.id} {self.mode.title}"
-        for pair in overrides:
-            parts += ["--set", pair]
-        self.fix = fix
-        self.replay = " ".join(parts)
-        self.violations = check_all(self.result)
+def _metrics_text(record) -> str:
+    from runtime.metrics import exposition, registry_for
 
-    def metrics(self) -> dict:
-        from runtime.metrics import registry_for, snapshot
+    return exposition(registry_for(record))
 
-        return snapshot(registry_for(self.result))
 
-    def fix_hint(self) -> str | None:
-        if self.mode is None or not self.violations or self.fix:
-            return None
-        changes = self.mode.policy(fixed=False).differences(self.mode.policy(fixed=True))
-        fields = ", ".join(f"{k}: {a} → {b}" for k, (a, b) in changes.items())
-        return f"the fix (make test-fm{self.mode.number}-fix) changes {fields}"
+def _metrics_snapshot(record) -> dict:
+    from runtime.metrics import registry_for, snapshot
+
+    return snapshot(registry_for(record))
+
+
+def write_run_outputs(outputs: Outputs, spec: RunSpec, record, violations, report_option: str = "--report") -> None:
+    """Write whichever of --history, --trace, --metrics and the HTML report were asked for."""
+    if "--history" in outputs:
+        outputs.write("--history", record.jsonl())
+    if "--trace" in outputs:
+        from runtime.trace import trace_json
+
+        outputs.write("--trace", trace_json(record, violations, title=spec.title))
+    if "--metrics" in outputs:
+        outputs.write("--metrics", _metrics_text(record))
+    if report_option in outputs:
+        from runtime.report import html_report
+
+        html = html_report(
+            record,
+            violations,
+            title=spec.title,
+            policy_label=spec.label,
+            replay=spec.replay_command(),
+            metrics=_metrics_snapshot(record),
+        )
+        outputs.write(report_option, html)
+
+
+def print_human(spec: RunSpec, record, violations, *, stream_stderr: bool = False) -> None:
+    render.print_run(
+        console(stderr=stream_stderr),
+        header=f"{spec.title}  [policy: {spec.label}]",
+        result=record,
+        violations=violations,
+        replay=spec.replay_command(),
+        fix_hint=spec.fix_hint() if violations else None,
+    )
 
 
 @cli.command("run")
 @_run_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
-@click.option("--history", "history_path", type=str, default=None, help="Write the canonical history as JSON Lines.")
-@click.option("--metrics", "show_metrics", is_flag=True, help="Also print the run's Prometheus metrics.")
-@click.option("--trace", "trace_path", type=str, default=None, help="Write a Chrome/Perfetto trace-event JSON file.")
+@click.option(
+    "--history", "history_path", default=None, metavar="PATH|-", help="Write the canonical JSON Lines history."
+)
+@click.option(
+    "--metrics",
+    "metrics_path",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    metavar="[PATH|-]",
+    help="Write only the Prometheus exposition: to stdout (alone) by default, or to PATH.",
+)
+@click.option("--trace", "trace_path", default=None, metavar="PATH|-", help="Write a Chrome/Perfetto trace-event file.")
 @click.option(
     "--expect-violation", is_flag=True, help="Exit 0 only if the run breaks every invariant the FM's spec names."
 )
@@ -194,7 +226,7 @@ def run_command(
     workers,
     as_json,
     history_path,
-    show_metrics,
+    metrics_path,
     trace_path,
     expect_violation,
 ):
@@ -204,50 +236,40 @@ def run_command(
     """
     if expect_violation and fm is None:
         raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
-    run = Prepared(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
-    result, violations = run.result, run.violations
-    if history_path:
-        write_atomically(Path(history_path), result.jsonl())
-    if trace_path:
-        from runtime.trace import trace_json
-
-        write_atomically(Path(trace_path), trace_json(result, violations, title=run.title))
-    if as_json:
-        data = render.run_json(fm_id=run.fm_id, policy_label=run.label, result=result, violations=violations)
-        data["metrics"] = run.metrics()
-        click.echo(json.dumps(data, sort_keys=True))
-    else:
-        render.print_run(
-            console(),
-            header=f"{run.title}  [policy: {run.label}]",
-            result=result,
-            violations=violations,
-            replay=run.replay,
-            fix_hint=run.fix_hint(),
-        )
-        if show_metrics:
-            from runtime.metrics import exposition, registry_for
-
-            click.echo(exposition(registry_for(result)), nl=False)
+    spec = _spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
+    targets = {"--history": history_path, "--trace": trace_path, "--metrics": metrics_path}
+    with Outputs(targets, stdout_taken_by="--json" if as_json else None) as outputs:
+        record = spec.run()
+        violations = check_all(record)
+        write_run_outputs(outputs, spec, record, violations)
+        if as_json:
+            data = render.run_json(
+                fm_id=spec.mode.id if fm else None, policy_label=spec.label, result=record, violations=violations
+            )
+            data["replay"] = spec.replay_command()
+            data["metrics"] = _metrics_snapshot(record)
+            click.echo(json.dumps(data, sort_keys=True))
+        elif outputs.stdout_option is None:
+            print_human(spec, record, violations)
     if expect_violation:
-        sys.exit(_expectation(run.mode, {v.invariant for v in violations}, as_json))
+        quiet = as_json or outputs.stdout_option is not None
+        sys.exit(_expectation(spec.mode, {v.invariant for v in violations}, quiet))
     sys.exit(EXIT_VIOLATED if violations else EXIT_HOLDS)
 
 
 @cli.command("report")
 @_run_options
-@click.option("--out", "out_path", required=True, help="The HTML file to write.")
+@click.option("--out", "out_path", required=True, metavar="PATH|-", help="The HTML file to write (- for stdout).")
 def report_command(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, out_path):
     """Write a self-contained HTML report: swimlane timeline, evidence, metrics, replay command."""
-    from runtime.report import html_report
-
-    run = Prepared(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
-    html = html_report(
-        run.result, run.violations, title=run.title, policy_label=run.label, replay=run.replay, metrics=run.metrics()
-    )
-    write_atomically(Path(out_path), html)
-    verdict = ", ".join(sorted({v.invariant for v in run.violations})) or "every invariant holds"
-    click.echo(f"wrote {out_path} ({run.title}, policy {run.label}, seed {seed}: {verdict})")
+    spec = _spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
+    with Outputs({"--out": out_path}) as outputs:
+        record = spec.run()
+        violations = check_all(record)
+        write_run_outputs(outputs, spec, record, violations, report_option="--out")
+    verdict = ", ".join(sorted({v.invariant for v in violations})) or "every invariant holds"
+    if outputs.stdout_option is None:
+        click.echo(f"wrote {out_path} ({spec.title}, policy {spec.label}, seed {seed}: {verdict})")
 
 
 def _expectation(mode, violated: set[str], quiet: bool) -> int:
@@ -263,8 +285,7 @@ def _expectation(mode, violated: set[str], quiet: bool) -> int:
     if missing:
         click.echo(f"✗ expected {', '.join(missing)} to be violated, but it held", err=True)
         return EXIT_VIOLATED
-    if not quiet:
-        click.echo(f"✓ reproduced: {', '.join(mode.invariants)} violated as {mode.id}'s spec says.")
+    click.echo(f"✓ reproduced: {', '.join(mode.invariants)} violated as {mode.id}'s spec says.", err=quiet)
     return EXIT_HOLDS
 
 
@@ -291,27 +312,62 @@ def fm_new_command(name: str) -> None:
     click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
 
 
+def _tolerant_streams() -> None:
+    """Never die on an encoding: a terminal that cannot show a character gets an escape instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _internal_error(error: BaseException) -> int:
+    """One line on stderr; the traceback goes to a file the line names."""
+    try:
+        handle, path = tempfile.mkstemp(prefix="faultline-crash-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write("".join(traceback.format_exception(error)))
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = "the traceback could not be written to a file"
+    summary = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+    click.echo(f"faultline: internal error ({summary}); {where}; please report it", err=True)
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the click group, turning every input error into one line + exit 2."""
+    """Entry point: run the click group, turning every error into one line and its exit code."""
+    _tolerant_streams()
     try:
         cli.main(args=argv, prog_name="faultline", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.Abort:
-        click.echo("faultline: aborted", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("faultline: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except click.UsageError as error:
         message = error.format_message().replace("\n", " ")
         command = error.ctx.command_path if error.ctx else "faultline"
-        hint = f" (see {command} --help)"
-        click.echo(f"faultline: error: {message}{hint}", err=True)
+        click.echo(f"faultline: error: {message} (see {command} --help)", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except BadInputError as error:
-        click.echo(f"faultline: error: {error}", err=True)
+        click.echo(f"faultline: error: {error}".replace("\n", " "), err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # the reader went away (`| head`): say nothing more
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the one place every unexpected error becomes exit 3
+        sys.exit(_internal_error(error))
 
 
 from runtime import cli_explore  # noqa: E402,F401  (registers explore and replay)
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # run the registered module's group, not this __main__ copy's
+    from runtime.cli import main as registered_main
+
+    registered_main()

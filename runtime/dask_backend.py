@@ -6,16 +6,31 @@ Optional: needs the [dask] extra. Results come back in task order, so totals mat
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 
 from runtime.errors import BadInputError
 
 
-def map_on_dask(fn: Callable, tasks: Sequence, address: str) -> Iterator:
+def check_address(address: str) -> None:
+    """`local`, or a scheduler address such as tcp://127.0.0.1:8786: checked before any work."""
+    if address == "local":
+        return
+    scheme, sep, rest = address.partition("://")
+    host, colon, port = (rest if sep else address).rpartition(":")
+    if not (colon and host and port.isascii() and port.isdigit() and (not sep or scheme in ("tcp", "tls", "inproc"))):
+        raise BadInputError(
+            f"--dask {address!r} is neither 'local' nor a scheduler address such as tcp://127.0.0.1:8786"
+        )
+
+
+def map_on_dask(fn: Callable, tasks: Iterable, size_of: Callable, address: str) -> Iterator:
+    check_address(address)
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise BadInputError("--dask needs the dask extra: .venv/bin/pip install '.[dask]' (or drop --dask)") from None
+    from runtime.explore import windowed
+
     cluster = None
     if address == "local":
         cluster = LocalCluster(
@@ -28,13 +43,12 @@ def map_on_dask(fn: Callable, tasks: Sequence, address: str) -> Iterator:
     else:
         try:
             client = Client(address, timeout="10s")
-        except OSError as error:
+        except (OSError, ValueError, TypeError) as error:
             raise BadInputError(
                 f"cannot reach the Dask scheduler at {address!r} ({error}); start one or use --dask local"
             ) from None
     try:
-        for future in client.map(fn, list(tasks), pure=False):
-            yield future.result()
+        yield from windowed(tasks, lambda task: client.submit(fn, task, pure=False), size_of, 16)
     finally:
         client.close()
         if cluster is not None:

@@ -1,6 +1,5 @@
-"""Faults as data: FaultPlan (explicit faults, JSON in and out) and the FaultInjector that decides.
-
-Components call the injector at named fault points; only the injector decides what happens there.
+"""Faults as data: FaultPlan (explicit faults, JSON in and out), its validation against a scenario,
+and the FaultInjector, whose one entry point `at(point, actor, job)` owns every fault decision.
 """
 
 from __future__ import annotations
@@ -19,24 +18,27 @@ WORKER_BEFORE_COMMIT = "worker.before_commit"
 WORKER_AFTER_COMMIT = "worker.after_commit"
 CLIENT_AFTER_SUBMIT = "client.after_submit"
 CLIENT_BEFORE_BUSINESS_COMMIT = "client.before_business_commit"
+RELAY_AFTER_READ = "relay.after_read"
+RELAY_AFTER_PUBLISH = "relay.after_publish"
 WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
-FAULT_POINTS = (
-    WORKER_AFTER_LEASE,
-    WORKER_BEFORE_COMMIT,
-    WORKER_AFTER_COMMIT,
-    CLIENT_AFTER_SUBMIT,
-    CLIENT_BEFORE_BUSINESS_COMMIT,
-)
+CLIENT_POINTS = (CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT)
+RELAY_POINTS = (RELAY_AFTER_READ, RELAY_AFTER_PUBLISH)
+FAULT_POINTS = WORKER_POINTS + CLIENT_POINTS + RELAY_POINTS
+CLIENT = "client"
+RELAY = "relay"
+
+# Upper bounds: a plan beyond them is a typo, not an experiment (and would stretch the time limit).
+MAX_DURATION_MS = 3_600_000
+MAX_START_MS = 86_400_000
+MAX_HIT = 1_000
 
 
-def _non_negative(instance, attribute, value):
-    if value < 0:
-        raise FaultPlanError(f"{attribute.name} must be >= 0, got {value}")
+def _bounded(low: int, high: int):
+    def check(instance, attribute, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise FaultPlanError(f"{attribute.name} must be an integer in [{low}, {high}], got {value!r}")
 
-
-def _positive(instance, attribute, value):
-    if value < 1:
-        raise FaultPlanError(f"{attribute.name} must be >= 1, got {value}")
+    return check
 
 
 def _known_point(instance, attribute, value):
@@ -51,7 +53,7 @@ class Crash:
     kind: ClassVar[str] = "crash"
     actor: str
     point: str = attrs.field(validator=_known_point)
-    hit: int = attrs.field(default=1, validator=_positive)
+    hit: int = attrs.field(default=1, validator=_bounded(1, MAX_HIT))
 
 
 @attrs.frozen(kw_only=True)
@@ -61,8 +63,17 @@ class Pause:
     kind: ClassVar[str] = "pause"
     actor: str
     point: str = attrs.field(validator=_known_point)
-    hit: int = attrs.field(default=1, validator=_positive)
-    duration_ms: int = attrs.field(validator=_positive)
+    hit: int = attrs.field(default=1, validator=_bounded(1, MAX_HIT))
+    duration_ms: int = attrs.field(validator=_bounded(1, MAX_DURATION_MS))
+
+
+@attrs.frozen(kw_only=True)
+class CrashJob:
+    """Job `job` kills whichever worker reaches `point` while running it (a job that segfaults)."""
+
+    kind: ClassVar[str] = "crash_job"
+    job: str
+    point: str = attrs.field(default=WORKER_BEFORE_COMMIT, validator=_known_point)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,21 +89,25 @@ class StoreOutage:
     """Every store call in [start_ms, end_ms) fails with store-unavailable."""
 
     kind: ClassVar[str] = "store_outage"
-    start_ms: int = attrs.field(validator=_non_negative)
-    end_ms: int = attrs.field(validator=_non_negative)
+    start_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS))
+    end_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS + MAX_DURATION_MS))
 
     def __attrs_post_init__(self):
         if self.end_ms <= self.start_ms:
             raise FaultPlanError(f"store_outage end_ms ({self.end_ms}) must be after start_ms ({self.start_ms})")
+        if self.end_ms - self.start_ms > MAX_DURATION_MS:
+            raise FaultPlanError(
+                f"store_outage lasts {self.end_ms - self.start_ms} ms; at most {MAX_DURATION_MS} ms (one hour)"
+            )
 
 
 @attrs.frozen(kw_only=True)
 class ClockSkew:
-    """`actor`'s clock reads `skew_ms` ahead of true time (negative: behind)."""
+    """Worker `actor`'s clock reads `skew_ms` ahead of true time (negative: behind)."""
 
     kind: ClassVar[str] = "clock_skew"
     actor: str
-    skew_ms: int
+    skew_ms: int = attrs.field(validator=_bounded(-MAX_DURATION_MS, MAX_DURATION_MS))
 
 
 @attrs.frozen(kw_only=True)
@@ -109,7 +124,7 @@ class SlowJob:
 
     kind: ClassVar[str] = "slow_job"
     job: str
-    duration_ms: int = attrs.field(validator=_positive)
+    duration_ms: int = attrs.field(validator=_bounded(1, MAX_DURATION_MS))
 
 
 @attrs.frozen(kw_only=True)
@@ -120,11 +135,9 @@ class PoisonJob:
     job: str
 
 
-FAULT_TYPES: dict[str, type] = {
-    cls.kind: cls
-    for cls in (Crash, Pause, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout, SlowJob, PoisonJob)
-}
-Fault = Crash | Pause | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob
+FAULT_CLASSES = (Crash, Pause, CrashJob, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout, SlowJob, PoisonJob)
+FAULT_TYPES: dict[str, type] = {cls.kind: cls for cls in FAULT_CLASSES}
+Fault = Crash | Pause | CrashJob | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob
 
 
 def fault_to_dict(fault: Fault) -> dict[str, Any]:
@@ -136,7 +149,7 @@ def fault_from_dict(data: Any, position: int) -> Fault:
     if not isinstance(data, Mapping):
         raise FaultPlanError(f"{where} must be a JSON object, got {type(data).__name__}")
     kind = data.get("kind")
-    cls = FAULT_TYPES.get(kind)
+    cls = FAULT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise FaultPlanError(f"{where}: unknown kind {kind!r} (known: {', '.join(FAULT_TYPES)})")
     fields = {f.name: f for f in attrs.fields(cls)}
@@ -151,7 +164,8 @@ def fault_from_dict(data: Any, position: int) -> Fault:
         expected = int if field.type in ("int", int) else str
         value = data[name]
         if type(value) is not expected:
-            raise FaultPlanError(f"{where} ({kind}): field {name!r} must be {expected.__name__}, got {value!r}")
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise FaultPlanError(f"{where} ({kind}): field {name!r} must be {expected.__name__}, got {shown}")
     try:
         return cls(**{k: v for k, v in data.items() if k != "kind"})
     except FaultPlanError as error:
@@ -175,7 +189,7 @@ class FaultPlan:
         if not isinstance(data, Mapping) or set(data) != {"faults"}:
             raise FaultPlanError(
                 'a fault plan is a JSON object {"faults": [...]}; '
-                f"got keys {sorted(data) if isinstance(data, Mapping) else type(data).__name__}"
+                f"got {('keys ' + str(sorted(map(str, data)))) if isinstance(data, Mapping) else type(data).__name__}"
             )
         if not isinstance(data["faults"], list):
             raise FaultPlanError('"faults" must be a JSON list of fault objects')
@@ -190,10 +204,66 @@ class FaultPlan:
                 f"{source} is not valid JSON ({error.msg} at line {error.lineno} "
                 f"column {error.colno}); see docs/03_fault_plans.md for the format"
             ) from None
+        except RecursionError:
+            raise FaultPlanError(
+                f"{source} is nested too deeply to be a fault plan; see docs/03_fault_plans.md"
+            ) from None
+        except ValueError:  # an integer too long to parse: no field takes one
+            raise FaultPlanError(
+                f"{source} is not valid JSON for a fault plan (a number has thousands of digits); "
+                "see docs/03_fault_plans.md"
+            ) from None
         return cls.from_dict(data)
 
+    def of_kind(self, cls: type) -> tuple:
+        return tuple(f for f in self.faults if isinstance(f, cls))
+
     def outages(self) -> tuple[StoreOutage, ...]:
-        return tuple(f for f in self.faults if isinstance(f, StoreOutage))
+        return self.of_kind(StoreOutage)
+
+
+def point_role(point: str) -> str:
+    return point.split(".", 1)[0]
+
+
+def validate_plan(plan: FaultPlan, *, requests: tuple[str, ...], workers: tuple[str, ...], reached: set[str]) -> None:
+    """A fault that can never fire is bad input: name it, and the known values.
+
+    `requests` are the scenario's request ids, `workers` its worker names, `reached` the fault
+    points the scenario and policy can reach (the relay's only when an outbox relay runs)."""
+    actors = {**{w: "worker" for w in workers}, CLIENT: "client", RELAY: "relay"}
+    seen: dict[Fault, int] = {}
+    for position, fault in enumerate(plan.faults, 1):
+        where = f"fault #{position} ({fault.kind})"
+        if fault in seen:
+            raise FaultPlanError(f"{where} repeats fault #{seen[fault]}; a repeated fault can never fire twice")
+        seen[fault] = position
+        actor = getattr(fault, "actor", None)
+        if actor is not None:
+            role = actors.get(actor)
+            known = ", ".join([*workers, CLIENT, RELAY])
+            if role is None:
+                raise FaultPlanError(f"{where}: unknown actor {actor!r} (known: {known})")
+            if isinstance(fault, ClockSkew) and role != "worker":
+                raise FaultPlanError(f"{where}: only workers judge leases by a clock; {actor!r} is not a worker")
+        point = getattr(fault, "point", None)
+        if point is not None:
+            owner = "worker" if isinstance(fault, CrashJob) else actors[actor]
+            if point_role(point) != owner:
+                points = ", ".join(p for p in FAULT_POINTS if point_role(p) == owner)
+                raise FaultPlanError(f"{where}: {actor or 'a worker'!s} never reaches {point!r} (its points: {points})")
+            if point not in reached:
+                raise FaultPlanError(f"{where}: no run of this scenario and policy reaches {point!r} ({_why(point)})")
+        job = getattr(fault, "job", None)
+        if job is not None and job not in requests:
+            shown = ", ".join(requests[:8]) + (", ..." if len(requests) > 8 else "")
+            raise FaultPlanError(f"{where}: unknown job {job!r} (the scenario's jobs: {shown})")
+
+
+def _why(point: str) -> str:
+    if point == CLIENT_BEFORE_BUSINESS_COMMIT:
+        return "no job has a business row"
+    return "the outbox relay runs only with outbox=true and a job with a business row"
 
 
 class FaultInjector:
@@ -202,25 +272,31 @@ class FaultInjector:
     __slots__ = (
         "_at_point",
         "_hits",
+        "_crash_jobs",
         "outages",
         "_duplicates",
         "_submit_timeouts",
         "skews",
         "slow_jobs",
         "poisoned",
+        "fired",
     )
 
     def __init__(self, plan: FaultPlan) -> None:
         self._at_point: dict[tuple[str, str], list[Crash | Pause]] = {}
         self._hits: dict[tuple[str, str], int] = {}
+        self._crash_jobs: dict[tuple[str, str], CrashJob] = {}
         self._duplicates: dict[str, int] = {}
         self._submit_timeouts: dict[str, int] = {}
         self.skews: dict[str, int] = {}
         self.slow_jobs: dict[str, int] = {}
         self.poisoned: set[str] = set()
+        self.fired = 0
         for fault in plan.faults:
             if isinstance(fault, Crash | Pause):
                 self._at_point.setdefault((fault.actor, fault.point), []).append(fault)
+            elif isinstance(fault, CrashJob):
+                self._crash_jobs[(fault.point, fault.job)] = fault
             elif isinstance(fault, DuplicateDelivery):
                 self._duplicates[fault.job] = self._duplicates.get(fault.job, 0) + 1
             elif isinstance(fault, SubmitTimeout):
@@ -233,12 +309,17 @@ class FaultInjector:
                 self.poisoned.add(fault.job)
         self.outages = tuple(sorted((f.start_ms, f.end_ms) for f in plan.outages()))
 
-    def has_point_faults(self, actor: str) -> bool:
-        """Whether any crash or pause is planned for `actor` (lets it skip its fault points)."""
-        return any(key[0] == actor for key in self._at_point)
+    def has_point_faults(self, actor: str, worker: bool = False) -> bool:
+        """Whether any crash or pause can fire for `actor` (lets it skip its fault points)."""
+        return any(key[0] == actor for key in self._at_point) or (worker and bool(self._crash_jobs))
 
-    def hit(self, point: str, actor: str) -> Crash | Pause | None:
+    def at(self, point: str, actor: str, job_id: str | None = None) -> Crash | Pause | CrashJob | None:
         """Count `actor`'s visit to `point`; return the fault planned for this visit, if any."""
+        if self._crash_jobs and job_id is not None:
+            doomed = self._crash_jobs.get((point, request_of(job_id)))
+            if doomed is not None:
+                self.fired += 1
+                return doomed
         key = (actor, point)
         planned = self._at_point.get(key)
         if planned is None:
@@ -247,6 +328,7 @@ class FaultInjector:
         self._hits[key] = count
         for fault in planned:
             if fault.hit == count:
+                self.fired += 1
                 return fault
         return None
 
@@ -268,3 +350,8 @@ class FaultInjector:
     def last_fault_ms(self) -> int:
         """When the last time-bound fault ends: the run is not quiet before this."""
         return max((end for _, end in self.outages), default=0)
+
+
+def request_of(job_id: str) -> str:
+    """The request a job id belongs to: a resubmission `j1~2` belongs to request `j1`."""
+    return job_id.split("~", 1)[0]

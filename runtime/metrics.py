@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 
-from invariants.leases import execution_intervals
+from invariants.views import Views
 from runtime import history as ev
 
 disable_created_metrics()  # `*_created` samples carry wall-clock timestamps; runs must not
@@ -51,7 +51,9 @@ def registry_for(result) -> CollectorRegistry:
     store_errors = counter(
         "faultline_store_errors", "Store calls that failed, by kind.", ["kind"], ("unavailable", "overloaded")
     )
-    duplicates = counter("faultline_duplicate_deliveries", "Jobs the broker delivered again after losing an ack.")
+    duplicates = counter(
+        "faultline_duplicate_deliveries", "Messages delivered again: an ack the broker lost, or a job published twice."
+    )
     effects = counter(
         "faultline_effects", "Outcomes of effect commits.", ["outcome"], ("committed", "deduplicated", "fenced")
     )
@@ -80,9 +82,9 @@ def registry_for(result) -> CollectorRegistry:
 
     for event in result.events:
         kind, job_id = event.kind, event.job_id
-        if kind == ev.SUBMITTED:
+        if kind == ev.SUBMITTED and job_id not in submitted_at:
             submitted.inc()
-            submitted_at.setdefault(job_id, event.time_ms)
+            submitted_at[job_id] = event.time_ms
         elif kind == ev.LEASED:
             leased.inc()
         elif kind == ev.ATTEMPT_FAILED:
@@ -99,7 +101,10 @@ def registry_for(result) -> CollectorRegistry:
             store_errors.labels("unavailable").inc()
         elif kind == ev.STORE_OVERLOADED:
             store_errors.labels("overloaded").inc()
-        elif kind == ev.REDELIVERED:
+        elif kind == ev.ACK_LOST:
+            duplicates.inc()
+            finished.discard(job_id)
+        elif kind == ev.SUBMITTED and event.detail.get("message") and job_id in submitted_at:
             duplicates.inc()
         elif kind in (ev.EFFECT_COMMITTED, ev.EFFECT_DEDUPLICATED, ev.WRITE_FENCED):
             outcome = {ev.EFFECT_COMMITTED: "committed", ev.EFFECT_DEDUPLICATED: "deduplicated"}.get(kind, "fenced")
@@ -108,13 +113,13 @@ def registry_for(result) -> CollectorRegistry:
                 durable.add(job_id)
                 if job_id in acked and job_id not in finished:  # acked first (on receipt), durable now
                     finish(event, succeeded)
-        elif kind == ev.ACKED and not event.detail.get("stale"):
+        elif kind == ev.ACKED:
             acked.add(job_id)
             if job_id in durable and job_id not in finished:
                 finish(event, succeeded)
         elif kind == ev.DEAD_LETTERED and job_id not in finished:
             finish(event, dead)
-    for spans in execution_intervals(result).values():
+    for spans in Views(result).execution_intervals.values():
         for start_ms, end_ms, _ in spans:
             execution.observe((end_ms - start_ms) / 1000)
     return registry

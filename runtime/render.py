@@ -9,6 +9,9 @@ from rich.text import Text
 
 from invariants import all_invariants
 
+HIDDEN_DETAIL = frozenset({"payload", "request", "message", "final", "policy", "plan", "requests", "workers"})
+"""Detail keys too long (or too obvious) for a one-line timeline cell; the JSON keeps them all."""
+
 TIMELINE_LIMIT = 60
 """Longer histories show their start, the evidence with context, and their end."""
 
@@ -21,7 +24,7 @@ def _detail_text(event) -> str:
         parts.append(f"token={event.token}")
     for key in sorted(event.detail):
         value = event.detail[key]
-        if value is None or value is False or key == "payload":
+        if value is None or value is False or key in HIDDEN_DETAIL:
             continue
         parts.append(key if value is True else f"{key}={value}")
     return " ".join(parts)
@@ -109,9 +112,9 @@ def print_run(console: Console, *, header: str, result, violations, replay: str,
         console.print(Text(f"✗ {names} violated.", style="bold red"))
     else:
         console.print(Text("✓ every invariant holds.", style="bold green"))
-    console.print(f"replay: {replay}")
+    console.print(f"replay: {replay}", soft_wrap=True, markup=False)  # never wrapped mid-command
     if fix_hint:
-        console.print(fix_hint)
+        console.print(fix_hint, soft_wrap=True, markup=False)
 
 
 def run_json(*, fm_id: str, policy_label: str, result, violations) -> dict:

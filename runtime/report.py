@@ -10,7 +10,7 @@ import bisect
 from html import escape
 
 from invariants import all_invariants
-from invariants.leases import execution_intervals
+from invariants.views import Views
 from runtime import history as ev
 from runtime.render import _detail_text, _visible_indexes
 from runtime.trace import tracks
@@ -24,7 +24,9 @@ MARKS = {
     ev.ACKED: ("tick", "#333"),
     ev.CRASHED: ("cross", "#d62728"),
     ev.LEASE_EXPIRED: ("diamond", "#ff7f0e"),
-    ev.REDELIVERED: ("diamond", "#d62728"),
+    ev.ACK_LOST: ("diamond", "#d62728"),
+    ev.ACK_REJECTED: ("tick", "#ff7f0e"),
+    ev.REQUEST_REFUSED: ("cross", "#b07aa1"),
     ev.DEAD_LETTERED: ("square", "#111"),
     ev.STORE_UNAVAILABLE: ("tick", "#d62728"),
     ev.STORE_OVERLOADED: ("tick", "#ff7f0e"),
@@ -38,7 +40,7 @@ MARKS = {
 }
 LANE_OF = {
     ev.LEASE_EXPIRED: "queue",
-    ev.REDELIVERED: "queue",
+    ev.ACK_LOST: "queue",
     ev.STORE_UNAVAILABLE: "store",
     ev.STORE_OVERLOADED: "store",
 }
@@ -99,27 +101,6 @@ def _nice_step(raw: float) -> int:
         if factor * magnitude >= raw:
             return factor * magnitude
     return 10 * magnitude
-
-
-def lease_spans(result) -> list[tuple[int, int, object, str]]:
-    """(start_ms, end_ms, leased_event, how_it_ended) for every lease granted in the run."""
-    open_leases: dict[str, object] = {}
-    spans = []
-    ends = {
-        ev.ACKED: "acked",
-        ev.RETRY_SCHEDULED: "released",
-        ev.DEAD_LETTERED: "dead-lettered",
-        ev.LEASE_EXPIRED: "expired",
-    }
-    for event in result.events:
-        if event.kind == ev.LEASED:
-            open_leases[event.job_id] = event
-        elif event.kind in ends and event.job_id in open_leases:
-            began = open_leases[event.job_id]
-            if event.kind == ev.LEASE_EXPIRED or event.token in (None, began.token):
-                spans.append((began.time_ms, event.time_ms, open_leases.pop(event.job_id), ends[event.kind]))
-    spans += [(e.time_ms, result.end_ms, e, "still held") for e in open_leases.values()]
-    return spans
 
 
 def _mark(shape: str, x: float, y: float, color: str, css: str) -> str:
@@ -198,7 +179,8 @@ def timeline_svg(result, violations) -> str:
                 f'height="18" fill="none" stroke="#ff7f0e" stroke-dasharray="4 3"/>'
             )
             parts.append(f'<text x="{x0 + 3:.1f}" y="{y - 12:.1f}" fill="#ff7f0e">paused</text>')
-    for start_ms, end_ms, leased, ended in lease_spans(result):  # leases: thin bars under the lane
+    views = Views(result)
+    for start_ms, end_ms, leased, ended in views.lease_spans:  # leases: thin bars under the lane
         x0, x1 = scale.x(start_ms), scale.x(end_ms)
         y = row.get(leased.actor, row["queue"]) + 12
         stuck = ended == "still held"
@@ -213,7 +195,7 @@ def timeline_svg(result, violations) -> str:
                 f'<text x="{x1 - 4:.1f}" y="{y + 11:.1f}" text-anchor="end" fill="#c62828">'
                 f"{escape(leased.job_id)} lease still held at the end of the run</text>"
             )
-    for job_id, spans in execution_intervals(result).items():
+    for job_id, spans in views.execution_intervals.items():
         for start_ms, end_ms, started in spans:
             x0, x1 = scale.x(start_ms), scale.x(end_ms)
             y = row.get(started.actor, row["queue"])
@@ -287,7 +269,7 @@ def html_report(result, violations, *, title: str, policy_label: str, replay: st
     )
     legend = (
         '<div class="legend"><span>● effect committed (green) / submitted (grey)</span><span>✕ crash</span>'
-        "<span>◆ lease expired / redelivered</span><span>■ dead-lettered / fenced</span>"
+        "<span>◆ lease expired / ack lost</span><span>■ dead-lettered / fenced</span>"
         "<span>| ack</span><span>dashed box: pause</span><span>red band: store outage</span></div>"
     )
     return f"""<!DOCTYPE html>

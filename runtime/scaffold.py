@@ -11,7 +11,7 @@ from pathlib import Path
 from runtime.catalog import FAILURE_MODES_DIR, catalog
 from runtime.errors import BadInputError
 
-NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", flags=re.ASCII)
 
 SPEC = """---
 id: {id}
@@ -102,9 +102,14 @@ def next_number(root: Path) -> int:
 
 def scaffold(name: str, root: Path = FAILURE_MODES_DIR) -> Path:
     """Create failure_modes/FM_<next>_<name>/ with a spec, a scenario and two failing stubs."""
-    if not NAME.match(name):
-        suggestion = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "lost_wakeup"
-        raise BadInputError(f"FM name {name!r} must be lowercase words joined by underscores, e.g. {suggestion}")
+    if not isinstance(name, str) or NAME.fullmatch(name) is None or len(name) > 60:
+        suggestion = re.sub(r"[^a-z0-9]+", "_", name.lower(), flags=re.ASCII).strip("_")[:60] or "lost_wakeup"
+        if not suggestion[0].isalpha():
+            suggestion = "fm_" + suggestion
+        raise BadInputError(
+            f"FM name {name!r} must be lowercase ASCII words joined by underscores (at most 60 characters), "
+            f"e.g. {suggestion}"
+        )
     existing = [mode for mode in catalog(root) if mode.slug == name]
     if existing:
         raise BadInputError(f"FM name {name!r} is taken by {existing[0].id}; choose another name")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import attrs
 
 from invariants import check_all
+from runtime.errors import FaultPlanError
 from runtime.faults import ClockSkew, Crash, FaultPlan, Pause, SlowJob, StoreOutage
 from runtime.policies import Policy
 
@@ -49,7 +50,10 @@ def shrink(
     def fails(candidate: Case) -> bool:
         nonlocal runs
         runs += 1
-        result = run(workload(candidate.jobs, candidate.workers, candidate.plan), policy, seed)
+        try:
+            result = run(workload(candidate.jobs, candidate.workers, candidate.plan), policy, seed)
+        except FaultPlanError:  # a smaller workload no longer reaches one of the faults: not a candidate
+            return False
         return any(v.invariant == invariant for v in check_all(result))
 
     if not fails(case):
@@ -100,7 +104,7 @@ def _smaller(n: int) -> list[int]:
 
 def _restrict(case: Case, *, jobs: int, workers: int) -> Case:
     job_ids = {f"j{n}" for n in range(1, jobs + 1)}
-    actors = {f"w{n}" for n in range(1, workers + 1)} | {"client"}
+    actors = {f"w{n}" for n in range(1, workers + 1)} | {"client", "relay"}
     kept = []
     for fault in case.plan.faults:
         job = getattr(fault, "job", None)

@@ -1,7 +1,7 @@
-"""Store: in-memory transactional tables with unique keys, fencing, outages and a capacity.
+"""Store: in-memory transactional tables with unique keys, fencing, outages, a capacity and a call log.
 
-Each public method is one atomic transaction. During an injected outage every call raises
-StoreUnavailableError; over capacity every call raises StoreOverloadedError.
+Each public method is one atomic transaction that returns an outcome value and records its state
+change in the history. Every call, refused or not, lands in the call log (the final state).
 """
 
 from __future__ import annotations
@@ -9,96 +9,139 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.errors import (
-    FencedWriteError,
-    StoreOverloadedError,
-    StoreUnavailableError,
-    UniqueViolationError,
-)
+from runtime import history as ev
 
+# Outcomes of store calls.
+OK = "ok"
 COMMITTED = "committed"
 DEDUPLICATED = "deduplicated"
-
-
-class MissingRowError(Exception):
-    """The business row a job needs does not exist (it never committed)."""
+FENCED = "fenced"
+MISSING_ROW = "missing_row"
+DUPLICATE_ROW = "duplicate_row"
+UNAVAILABLE = "unavailable"
+OVERLOADED = "overloaded"
+STORE_ERRORS = (UNAVAILABLE, OVERLOADED)
+ERROR_TEXT = {UNAVAILABLE: "store unavailable", OVERLOADED: "store over capacity"}
 
 
 class Store:
-    def __init__(self, clock, faults, capacity_per_s: int | None = None) -> None:
+    def __init__(self, clock, history, faults, capacity_per_s: int | None = None) -> None:
         self._clock = clock
+        self._history = history
         self._faults = faults
         self._outages = bool(faults.outages)  # no outage planned: skip the check on every call
-        self._capacity = capacity_per_s
+        self.capacity = capacity_per_s
         self._window = -1
         self._window_requests = 0
+        self.calls: list[tuple[int, str, str, str]] = []  # (time_ms, actor, operation, outcome)
         self.ledger: list[dict[str, Any]] = []  # one row per committed effect
         self.results: dict[str, dict[str, Any]] = {}  # key -> last written value
         self.idempotency_keys: dict[str, int] = {}  # job id -> ledger row (unique)
         self.submission_keys: dict[str, str] = {}  # client key -> job id (unique)
-        self.fences: dict[str, int] = {}  # job id -> newest lease token seen
+        self.lease_tokens: dict[str, int] = {}  # job id -> newest lease token granted (the queue writes it)
         self.business_rows: dict[str, Mapping[str, Any]] = {}
-        self.outbox: dict[str, Mapping[str, Any]] = {}  # job id -> job, not yet relayed
+        self.outbox: dict[str, Mapping[str, Any]] = {}  # job id -> job, not yet marked sent
 
-    def _request(self) -> None:
+    def _refused(self, actor: str, operation: str) -> str | None:
+        """Admission: an outage or the capacity refuses the call. Logs the call either way."""
         now = self._clock.now_ms
+        refusal = None
         if self._outages and self._faults.store_down(now):
-            raise StoreUnavailableError("store unavailable")
-        if self._capacity is not None:
+            refusal = UNAVAILABLE
+        elif self.capacity is not None:
             window = now // 1000
             if window != self._window:
                 self._window, self._window_requests = window, 0
             self._window_requests += 1
-            if self._window_requests > self._capacity:
-                raise StoreOverloadedError(f"store over capacity ({self._capacity} requests/s)")
+            if self._window_requests > self.capacity:
+                refusal = OVERLOADED
+        if refusal is not None:
+            self.calls.append((now, actor, operation, refusal))
+        return refusal
+
+    def _log(self, actor: str, operation: str, outcome: str) -> str:
+        self.calls.append((self._clock.now_ms, actor, operation, outcome))
+        return outcome
 
     def commit_effect(
         self,
-        job_id: str,
-        token: int,
+        actor: str,
+        delivery,
         effect: Mapping[str, Any],
         *,
+        request: str,
+        key: str | None,
         idempotent: bool,
         fencing: bool,
         requires_row: bool = False,
     ) -> str:
-        """Apply a job's effect in one transaction; returns COMMITTED or DEDUPLICATED."""
-        self._request()
-        if fencing and token < self.fences.get(job_id, 0):
-            raise FencedWriteError(f"token {token} is older than token {self.fences[job_id]} already seen")
+        """Apply a job's effect in one transaction; returns COMMITTED, DEDUPLICATED, FENCED, MISSING_ROW
+        or a store error."""
+        refusal = self._refused(actor, "commit_effect")
+        if refusal is not None:
+            return refusal
+        job_id, token, attempt = delivery.job_id, delivery.token, delivery.attempt
+        history = self._history
+        newest = self.lease_tokens.get(job_id, 0)
+        if fencing and token < newest:
+            history.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest_token=newest)
+            return self._log(actor, "commit_effect", FENCED)
         if requires_row and job_id not in self.business_rows:
-            raise MissingRowError(f"business row for {job_id} does not exist")
+            history.record(ev.MISSING_DATA, actor, job_id, attempt, token)
+            return self._log(actor, "commit_effect", MISSING_ROW)
         if idempotent and job_id in self.idempotency_keys:
-            return DEDUPLICATED
-        if fencing:
-            self.fences[job_id] = token
-        self.ledger.append({"job_id": job_id, "token": token, **effect})
+            history.record(ev.EFFECT_DEDUPLICATED, actor, job_id, attempt, token)
+            return self._log(actor, "commit_effect", DEDUPLICATED)
+        self.ledger.append({"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect})
         if idempotent:
             self.idempotency_keys[job_id] = len(self.ledger) - 1
         if "key" in effect:
             self.results[effect["key"]] = dict(effect)
-        return COMMITTED
+        history.record(ev.EFFECT_COMMITTED, actor, job_id, attempt, token, request=request, **effect)
+        return self._log(actor, "commit_effect", COMMITTED)
 
-    def claim_submission(self, key: str, job_id: str) -> str:
-        """Insert (key -> job_id) under a unique constraint; return the job id that owns key."""
-        self._request()
-        return self.submission_keys.setdefault(key, job_id)
+    def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]:
+        """Insert (key -> job_id) under a unique constraint; returns (outcome, the job id that owns key)."""
+        refusal = self._refused(actor, "claim_submission")
+        if refusal is not None:
+            return refusal, None
+        owner = self.submission_keys.setdefault(key, job_id)
+        return self._log(actor, "claim_submission", OK), owner
 
     def commit_business(
-        self, job_id: str, row: Mapping[str, Any], *, outbox_row: Mapping[str, Any] | None = None
-    ) -> None:
-        """Commit a business row; with an outbox row, the job commits in the same transaction."""
-        self._request()
+        self, actor: str, job_id: str, row: Mapping[str, Any], outbox_row=None, claim_key: str | None = None
+    ) -> tuple[str, str | None]:
+        """Commit a business row; with an outbox row, the job commits in the same transaction, and with
+        `claim_key` so does the submission key's unique row. Returns (outcome, the job id that owns
+        the key): a key that already has a job writes nothing and returns that job."""
+        refusal = self._refused(actor, "commit_business")
+        if refusal is not None:
+            return refusal, None
+        if claim_key is not None:
+            owner = self.submission_keys.get(claim_key)
+            if owner is not None and owner != job_id:
+                self._log(actor, "commit_business", DEDUPLICATED)
+                return OK, owner
         if job_id in self.business_rows:
-            raise UniqueViolationError(f"business row for {job_id} already exists")
+            return self._log(actor, "commit_business", DUPLICATE_ROW), job_id
+        if claim_key is not None:
+            self.submission_keys[claim_key] = job_id
         self.business_rows[job_id] = row
         if outbox_row is not None:
             self.outbox[job_id] = outbox_row
+        self._history.record(ev.BUSINESS_COMMITTED, actor, job_id, outbox=outbox_row is not None)
+        return self._log(actor, "commit_business", OK), job_id
 
-    def read_outbox(self) -> list[tuple[str, Mapping[str, Any]]]:
-        self._request()
-        return list(self.outbox.items())
+    def read_outbox(self, actor: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
+        refusal = self._refused(actor, "read_outbox")
+        if refusal is not None:
+            return refusal, []
+        return self._log(actor, "read_outbox", OK), list(self.outbox.items())
 
-    def mark_relayed(self, job_id: str) -> None:
-        self._request()
-        self.outbox.pop(job_id, None)
+    def mark_relayed(self, actor: str, job_id: str) -> str:
+        refusal = self._refused(actor, "mark_relayed")
+        if refusal is not None:
+            return refusal
+        if self.outbox.pop(job_id, None) is not None:
+            self._history.record(ev.OUTBOX_RELAYED, actor, job_id)
+        return self._log(actor, "mark_relayed", OK)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-from invariants.leases import execution_intervals
+from invariants.views import Views
 from runtime import history as ev
 
 PID = 1
-INSTANT_ON_QUEUE = {ev.LEASE_EXPIRED, ev.REDELIVERED, ev.DEAD_LETTERED}
+INSTANT_ON_QUEUE = {ev.LEASE_EXPIRED, ev.ACK_LOST, ev.DEAD_LETTERED, ev.PUBLISH_DEDUPLICATED}
 INSTANT_ON_STORE = {ev.STORE_UNAVAILABLE, ev.STORE_OVERLOADED}
 INSTANT_ON_ACTOR = {
     ev.SUBMITTED,
@@ -25,17 +25,20 @@ INSTANT_ON_ACTOR = {
     ev.WRITE_FENCED,
     ev.MISSING_DATA,
     ev.ACKED,
+    ev.ACK_REJECTED,
+    ev.REQUEST_REFUSED,
+    ev.OUTBOX_RELAYED,
     ev.CRASHED,
     ev.RESTARTED,
     ev.LEASE_LOST,
     ev.ERROR_IGNORED,
 }
-FAULT_KINDS = {ev.CRASHED, ev.PAUSED, ev.REDELIVERED, ev.LEASE_EXPIRED, ev.STORE_UNAVAILABLE, ev.OUTAGE_STARTED}
+FAULT_KINDS = {ev.CRASHED, ev.PAUSED, ev.ACK_LOST, ev.LEASE_EXPIRED, ev.STORE_UNAVAILABLE, ev.OUTAGE_STARTED}
 
 
 def tracks(result) -> list[str]:
     """Track names in display order: client, workers, then the shared components."""
-    names = ["client", *result.scenario.workers, "queue", "store"]
+    names = ["client", *result.workers, "queue", "store"]
     actors = {event.actor for event in result.events}
     names += ["relay"] if "relay" in actors else []  # the reaper's expiries go on the queue track
     return [*names, "verdict"]
@@ -52,7 +55,7 @@ def trace_document(result, violations, *, title: str) -> dict:
         out.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_name", "args": {"name": name}})
         out.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": tid}})
 
-    for job_id, spans in execution_intervals(result).items():
+    for job_id, spans in Views(result).execution_intervals.items():
         for start_ms, end_ms, started in spans:
             out.append(
                 {
@@ -102,7 +105,7 @@ def trace_document(result, violations, *, title: str) -> dict:
                 }
             )
             outage_start = None
-        else:
+        elif kind not in (ev.RUN_STARTED, ev.RUN_ENDED):
             if kind in INSTANT_ON_QUEUE:
                 tid = tids["queue"]
             elif kind in INSTANT_ON_STORE:

@@ -1,41 +1,18 @@
 """Worker: lease -> execute -> commit the effect -> ack, as the policy says, with fault points.
 
-A crash throws away everything the worker held in memory; it restarts as a new incarnation.
+A crash throws away everything the worker held in memory; the supervisor restarts it.
 """
 
 from __future__ import annotations
 
 from runtime import history as ev
-from runtime.errors import (
-    FencedWriteError,
-    StoreOverloadedError,
-    StoreUnavailableError,
-)
-from runtime.faults import WORKER_AFTER_COMMIT, WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, Crash
-from runtime.store import COMMITTED, MissingRowError
-
-
-class ProcessCrashed(Exception):
-    def __init__(self, point: str) -> None:
-        super().__init__(point)
-        self.point = point
+from runtime import store as st
+from runtime.faults import WORKER_AFTER_COMMIT, WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT
+from runtime.supervisor import endure
 
 
 class _Abandoned(Exception):
     """This attempt is over for this worker (lease lost or write fenced); take the next job."""
-
-
-def endure(sim, actor: str, point: str, job_id: str | None = None):
-    """A fault point: ask the injector; a crash raises ProcessCrashed, a pause sleeps (recorded).
-    Returns the fault that fired, if any. Shared by workers and the client."""
-    fault = sim.faults.hit(point, actor)
-    if isinstance(fault, Crash):
-        raise ProcessCrashed(point)
-    if fault is not None:
-        sim.history.record(ev.PAUSED, actor, job_id, point=point, duration_ms=fault.duration_ms)
-        yield fault.duration_ms
-        sim.history.record(ev.RESUMED, actor, job_id)
-    return fault
 
 
 def handler_error(payload, attempt: int) -> str | None:
@@ -59,40 +36,22 @@ class Worker:
         self.name = name
         self.incarnation = 1
         self._sim = sim
+        self.rng = sim.rng_for(name)
         self._skew_ms = sim.faults.skews.get(name, 0)
-        self._faulty = sim.faults.has_point_faults(name)  # else its fault points can be skipped
+        self._faulty = sim.faults.has_point_faults(name, worker=True)  # else its fault points are skipped
         self.holding = None  # the delivery in hand (lost in a crash); the run is not quiet while set
 
-    def run(self):
-        sim, history = self._sim, self._sim.history
-        while True:
-            try:
-                yield from self._serve()
-                return
-            except ProcessCrashed as crash:
-                held = self.holding
-                history.record(
-                    ev.CRASHED,
-                    self.name,
-                    held.job_id if held else None,
-                    held.attempt if held else None,
-                    held.token if held else None,
-                    point=crash.point,
-                    incarnation=self.incarnation,
-                )
-                self.holding = None  # memory is gone
-                yield sim.scenario.restart_delay_ms
-                self.incarnation += 1
-                history.record(ev.RESTARTED, self.name, incarnation=self.incarnation)
+    def lose_memory(self) -> None:
+        self.holding = None
 
-    def _serve(self):
+    def serve(self):
         sim = self._sim
         queue, clock, poll_ms = sim.queue, sim.clock, sim.scenario.poll_ms
         while True:
             delivery = queue.lease(self.name, clock.now_ms + self._skew_ms)
             if delivery is None:
                 if sim.is_quiet():
-                    sim.scheduler.stop()
+                    sim.stop_quiet()
                     return
                 yield poll_ms
                 continue
@@ -110,18 +69,9 @@ class Worker:
             self._check_lease(delivery)
 
     def _check_lease(self, delivery) -> None:
-        expires = self._sim.queue.renew(delivery)
-        if expires is None:
+        if self._sim.queue.renew(self.name, delivery) is None:
             self._sim.history.record(ev.LEASE_LOST, self.name, delivery.job_id, delivery.attempt, delivery.token)
             raise _Abandoned
-        self._sim.history.record(
-            ev.LEASE_RENEWED,
-            self.name,
-            delivery.job_id,
-            delivery.attempt,
-            delivery.token,
-            lease_expires_at_ms=expires,
-        )
 
     def _work(self, delivery):
         sim = self._sim
@@ -131,14 +81,12 @@ class Worker:
         if faulty:
             yield from self._at(WORKER_AFTER_LEASE, delivery)
         if policy.ack_mode == "on_receipt":
-            queue.ack(delivery)
-            history.record(ev.ACKED, name, job_id, attempt, token, on_receipt=True)
+            queue.ack(name, delivery, on_receipt=True)
         history.record(ev.STARTED, name, job_id, attempt, token)
         duration = delivery.duration_ms
         jitter = sim.scenario.duration_jitter_ms
         if jitter:
-            # Same draw as rng.randint(0, jitter), without randint's argument checks (hot path).
-            duration += sim.rng._randbelow(jitter + 1)
+            duration += self.rng.randint(0, jitter)
         heartbeat = policy.heartbeat_ms
         if heartbeat is None or policy.lease_ms is None:
             yield duration
@@ -157,58 +105,45 @@ class Worker:
             self._fail(delivery, error, "handler")
             return
         effect = effect_of(delivery.payload, name, attempt)
-        try:
-            outcome = sim.store.commit_effect(
-                job_id,
-                token,
-                effect,
-                idempotent=policy.idempotent_effects,
-                fencing=policy.fencing,
-                requires_row=delivery.payload.get("business_row", False),
-            )
-        except (StoreUnavailableError, StoreOverloadedError) as store_error:
-            unavailable = isinstance(store_error, StoreUnavailableError)
-            kind = ev.STORE_UNAVAILABLE if unavailable else ev.STORE_OVERLOADED
-            history.record(kind, name, job_id, attempt, token, operation="commit_effect")
+        outcome = sim.store.commit_effect(
+            name,
+            delivery,
+            effect,
+            request=delivery.request,
+            key=delivery.key,
+            idempotent=policy.idempotent_effects,
+            fencing=policy.fencing,
+            requires_row=delivery.payload.get("business_row", False),
+        )
+        if outcome in st.STORE_ERRORS:
+            kind = ev.STORE_UNAVAILABLE if outcome == st.UNAVAILABLE else ev.STORE_OVERLOADED
+            text = st.ERROR_TEXT[outcome]
+            history.record(kind, name, job_id, attempt, token, operation="commit_effect", error=text)
             if policy.retry_on_store_error:
-                self._fail(delivery, str(store_error), "store_unavailable" if unavailable else "store_overloaded")
+                self._fail(delivery, text, "store_" + outcome)
                 return
-            history.record(ev.ERROR_IGNORED, name, job_id, attempt, token, error=str(store_error))
-        except FencedWriteError as fenced:
-            history.record(ev.WRITE_FENCED, name, job_id, attempt, token, reason=str(fenced))
-            raise _Abandoned from None
-        except MissingRowError as missing:
-            history.record(ev.MISSING_DATA, name, job_id, attempt, token)
-            self._fail(delivery, str(missing), "missing_data")
+            history.record(ev.ERROR_IGNORED, name, job_id, attempt, token, error=text)
+        elif outcome == st.FENCED:
+            raise _Abandoned
+        elif outcome == st.MISSING_ROW:
+            self._fail(delivery, f"business row for {job_id} does not exist", "missing_data")
             return
-        else:
-            kind = ev.EFFECT_COMMITTED if outcome == COMMITTED else ev.EFFECT_DEDUPLICATED
-            history.record(kind, name, job_id, attempt, token, **effect)
         if faulty:
             yield from self._at(WORKER_AFTER_COMMIT, delivery)
         if policy.ack_mode == "after_commit":
-            accepted = queue.ack(delivery)
-            history.record(ev.ACKED, name, job_id, attempt, token, stale=not accepted)
+            queue.ack(name, delivery)
 
     def _fail(self, delivery, error: str, reason: str) -> None:
         """A failed attempt: retry after the policy's backoff, or dead-letter the last error."""
-        sim = self._sim
-        policy, queue, history = sim.policy, sim.queue, sim.history
-        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
-        history.record(ev.ATTEMPT_FAILED, self.name, job_id, attempt, token, error=error, reason=reason)
-        if policy.ack_mode == "after_commit" and not queue.holds_lease(delivery):
-            return  # the lease moved on to another worker; the retry is theirs to decide
-        if policy.max_attempts is not None and attempt >= policy.max_attempts:
-            queue.dead_letter(self.name, delivery, error)
-            return
-        delay = policy.backoff_delay_ms(attempt, sim.rng)
-        visible_at = queue.retry(delivery, delay)
-        history.record(
-            ev.RETRY_SCHEDULED,
+        policy = self._sim.policy
+        attempt = delivery.attempt
+        final = policy.max_attempts is not None and attempt >= policy.max_attempts
+        delay = None if final else policy.backoff_delay_ms(attempt, self.rng)
+        self._sim.queue.report_failure(
             self.name,
-            job_id,
-            attempt,
-            token,
-            delay_ms=visible_at - sim.clock.now_ms,
-            visible_at_ms=visible_at,
+            delivery,
+            error=error,
+            reason=reason,
+            delay_ms=delay,
+            republish=policy.ack_mode == "on_receipt",
         )

@@ -25,8 +25,8 @@ def cli_json(capsys, *argv):
     return code, json.loads(out)
 
 
-def test_catalog_has_fm_001_to_011_in_order():
-    assert [m.id for m in MODES][:11] == [f"FM_{n:03d}" for n in range(1, 12)]
+def test_catalog_has_fm_001_to_012_in_order():
+    assert [m.id for m in MODES][:12] == [f"FM_{n:03d}" for n in range(1, 13)]
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.id)

@@ -18,11 +18,15 @@ def test_generated_docs_list_every_invariant_and_failure_mode():
         assert f"make test-fm{mode.number}`" in text
 
 
-def test_history_doc_lists_every_event_kind():
+def test_history_doc_lists_every_event_kind_and_detail_key():
     from pathlib import Path
 
-    from runtime.history import EVENT_KINDS
+    from runtime.history import FINAL_STATE_KEYS, SCHEMA
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "02_history.md").read_text()
-    missing = [kind for kind in EVENT_KINDS if f"`{kind}`" not in doc]
-    assert missing == [], f"docs/02_history.md does not document {missing}"
+    rows = {line.split(" | ")[0].strip("| `"): line for line in doc.splitlines() if line.startswith("| `")}
+    for kind, spec in SCHEMA.items():
+        assert kind in rows, f"docs/02_history.md does not document {kind}"
+        missing = [key for key in spec.detail if f"`{key}`" not in rows[kind]]
+        assert missing == [], f"docs/02_history.md: {kind} lacks detail keys {missing}"
+    assert all(f"`{key}`" in doc for key in FINAL_STATE_KEYS)

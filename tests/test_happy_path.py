@@ -11,6 +11,7 @@ HAPPY = Scenario(
     workers=("w1", "w2"),
 )
 LIFECYCLE = ["submitted", "leased", "started", "effect_committed", "acked"]
+FRAME = ["run_started", "run_ended"]
 
 
 def test_every_job_goes_through_the_full_lifecycle_once():
@@ -24,11 +25,13 @@ def test_happy_path_holds_every_invariant_under_both_presets():
     for policy in (Policy.naive(), Policy.safe()):
         result = run(HAPPY, policy, seed=3)
         assert check_all(result) == ()
-        assert sorted(row["amount"] for row in result.final.ledger) == [1, 2, 3, 4, 5]
-        assert result.final.unfinished == () and result.final.dead_letters == {}
+        assert sorted(row["amount"] for row in result.final["ledger"]) == [1, 2, 3, 4, 5]
+        assert result.final["messages"] == [] and result.final["dead_letters"] == []
 
 
-def test_happy_path_ends_when_quiet_not_at_the_horizon():
+def test_happy_path_ends_when_quiet_not_at_the_time_limit():
     result = run(HAPPY, Policy.naive(), seed=3)
     last_ack = max(e.time_ms for e in result.events if e.kind == "acked")
-    assert result.end_ms == last_ack < HAPPY.horizon_ms
+    assert [result.events[0].kind, result.events[-1].kind] == FRAME
+    assert result.closing["reason"] == "quiet"
+    assert result.end_ms == last_ack < result.header["time_limit_ms"]

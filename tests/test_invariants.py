@@ -1,11 +1,13 @@
-"""Each checker on hand-built histories: a clean one passes, a violating one is caught with
-the right evidence."""
+"""Each checker on hand-built records: a clean one passes, a violating one is caught with the right
+evidence. Every hole the verdicts issue listed has its own violating record here."""
 
 import pytest
 
 from invariants import REGISTRY, all_invariants, check_all
 from runtime.policies import Policy
-from tests.builders import clean_job, e, history, submitted
+from tests.builders import clean_job, e, final_from, history, submitted
+
+SAFE_LIKE = Policy.naive().evolve(max_attempts=3, backoff="exponential", backoff_base_ms=100, jitter="equal")
 
 
 def ids(result):
@@ -13,12 +15,13 @@ def ids(result):
 
 
 def only(result, invariant_id):
-    return [v for v in REGISTRY[invariant_id].violations(result)]
+    return list(REGISTRY[invariant_id].violations(result))
 
 
 def test_registry_ids_are_unique_sorted_and_described():
     registry = all_invariants()
     assert [i.id for i in registry] == sorted(REGISTRY)
+    assert [i.id for i in registry] == [f"INV_{n:03d}" for n in range(1, 13)]
     for inv in registry:
         assert inv.statement.endswith(".") and inv.kind in ("safety", "liveness")
 
@@ -28,25 +31,25 @@ def test_clean_history_violates_nothing():
 
 
 def test_empty_history_violates_nothing():
-    assert check_all(history()) == ()
+    assert check_all(history(requests=())) == ()
 
 
 # INV_001 effect-once -------------------------------------------------------------------------
 def test_effect_once_catches_two_commits_of_one_job():
     rows = clean_job("j1") + [
-        e(1000, "leased", "w2", "j1", 2, 2),
+        e(1000, "leased", "w2", "j1", 2, 2, message=1),
         e(1000, "started", "w2", "j1", 2, 2),
-        e(1100, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1),
+        e(1100, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1, request="j1"),
         e(1100, "acked", "w2", "j1", 2, 2),
     ]
     [violation] = only(history(*rows), "INV_001")
-    assert violation.events == (3, 7)
+    assert violation.events == (4, 8)
     assert "job j1's effect committed 2 times (w1 at 100ms, w2 at 1100ms)" in violation.message
 
 
 def test_effect_once_accepts_a_deduplicated_rerun():
     rows = clean_job("j1") + [
-        e(1000, "leased", "w2", "j1", 2, 2),
+        e(1000, "leased", "w2", "j1", 2, 2, message=1),
         e(1000, "started", "w2", "j1", 2, 2),
         e(1100, "effect_deduplicated", "w2", "j1", 2, 2),
         e(1100, "acked", "w2", "j1", 2, 2),
@@ -54,22 +57,46 @@ def test_effect_once_accepts_a_deduplicated_rerun():
     assert ids(history(*rows)) == []
 
 
+def test_effect_once_catches_one_request_charged_under_two_job_ids():
+    """Hole: a resubmitted request (j1, j1~1) charged once under each id passed when counting per job id."""
+    rows = clean_job("j1") + [
+        submitted(300, "j1~1", message=2),
+        e(300, "leased", "w2", "j1~1", 1, 2, message=2),
+        e(300, "started", "w2", "j1~1", 1, 2),
+        e(400, "effect_committed", "w2", "j1~1", 1, 2, effect="charge", amount=1, request="j1"),
+        e(400, "acked", "w2", "j1~1", 1, 2),
+    ]
+    [violation] = only(history(*rows, requests=("j1",)), "INV_001")
+    assert "request j1 was charged 2 times under jobs j1, j1~1" in violation.message
+    assert violation.events == (4, 9)
+
+
+def test_effect_once_counts_ledger_rows_even_when_the_history_hides_one():
+    """Ground truth: a commit whose event was lost (a process killed after its commit) still counts."""
+    record = history(*clean_job("j1"))
+    hidden = dict(record.final["ledger"][0], token=7)
+    record = history(*clean_job("j1"), ledger=[*record.final["ledger"], hidden])
+    [violation] = only(record, "INV_001")
+    assert "committed 2 times (w1 at 100ms, token 7 with no effect_committed event)" in violation.message
+    assert "INV_012" in ids(record)
+
+
 # INV_002 no-lost-job -------------------------------------------------------------------------
 def test_no_lost_job_catches_a_job_stuck_after_a_crash():
     rows = [
         submitted(0, "j1"),
-        e(0, "leased", "w1", "j1", 1, 1),
+        e(0, "leased", "w1", "j1", 1, 1, message=1),
         e(0, "started", "w1", "j1", 1, 1),
-        e(50, "crashed", "w1", "j1", 1, 1, point="worker.before_commit"),
+        e(50, "crashed", "w1", "j1", 1, 1, point="worker.before_commit", incarnation=1),
     ]
-    [violation] = only(history(*rows, end_ms=30_000), "INV_002")
-    assert violation.events == (0, 3)
-    assert "job j1 never finished: last seen #3 t=50ms w1 crashed j1" in violation.message
-    assert "run ended at 30000ms" in violation.message
+    [violation] = only(history(*rows, end_ms=30_000, reason="time_limit"), "INV_002")
+    assert violation.events == (1, 4)
+    assert "job j1 never finished: last seen #4 t=50ms w1 crashed j1" in violation.message
+    assert "run ended at 30000ms (its time limit)" in violation.message
 
 
 def test_no_lost_job_catches_an_ack_without_effect():
-    rows = [submitted(0, "j1"), e(10, "acked", "w1", "j1", 1, 1)]
+    rows = [submitted(0, "j1"), e(10, "acked", "w1", "j1", 1, 1, on_receipt=True)]
     [violation] = only(history(*rows), "INV_002")
     assert "acked without its effect" in violation.message
 
@@ -79,27 +106,46 @@ def test_no_lost_job_accepts_a_dead_lettered_job():
     assert only(history(*rows), "INV_002") == []
 
 
-def test_no_lost_job_ignores_stale_acks():
+def test_no_lost_job_catches_an_ack_the_queue_lost():
+    """Hole: `acked` right after the loss it cancels read as finished; the message is still queued."""
+    rows = clean_job("j1") + [e(100, "ack_lost", "queue", "j1", 1, 1, cancels=5)]
+    [violation] = only(history(*rows), "INV_002")
+    assert "job j1 never finished" in violation.message
+
+
+def test_no_lost_job_does_not_count_a_rejected_ack():
     rows = [
         submitted(0, "j1"),
-        e(5, "effect_committed", "w1", "j1", 1, 1),
-        e(6, "acked", "w1", "j1", 1, 1, stale=True),
+        e(5, "effect_committed", "w1", "j1", 1, 1, effect="charge", amount=1, request="j1"),
+        e(6, "ack_rejected", "w1", "j1", 1, 1, reason="the lease moved on"),
     ]
     assert len(only(history(*rows), "INV_002")) == 1
 
 
 # INV_003 attempts-bounded --------------------------------------------------------------------
-def test_attempts_bounded_catches_retries_past_max_attempts():
-    rows = [submitted(0, "p1")] + [e(n * 10, "retry_scheduled", "w1", "p1", n, n, delay_ms=0) for n in range(1, 5)]
+def test_attempts_bounded_catches_a_lease_past_max_attempts():
+    rows = [submitted(0, "p1")] + [e(n * 10, "leased", "w1", "p1", n, n, message=1) for n in range(1, 6)]
     [violation] = only(history(*rows, policy=Policy.naive().evolve(max_attempts=3)), "INV_003")
-    assert violation.events == (3, 4)
-    assert "retried after attempt 3 (budget 3) and kept going to attempt 5" in violation.message
+    assert violation.events == (5, 6)
+    assert "leased for attempt 4 (budget 3) and kept going to attempt 5" in violation.message
+
+
+def test_attempts_bounded_catches_leases_that_came_back_through_lease_expiry():
+    """Hole: a job leased 36 times through lease expiry (no retry_scheduled at all) passed."""
+    rows = [submitted(0, "j1")]
+    for n in range(1, 37):
+        rows += [
+            e(n * 1000, "leased", "w1", "j1", n, n, message=1),
+            e(n * 1000 + 1000, "lease_expired", "reaper", "j1", n, n, owner="w1", lease_expires_at_ms=0),
+        ]
+    [violation] = only(history(*rows), "INV_003")
+    assert "leased for attempt 11 (budget 10) and kept going to attempt 36" in violation.message
 
 
 def test_attempts_bounded_uses_the_lab_ceiling_without_max_attempts():
-    rows = [e(n, "retry_scheduled", "w1", "p1", n, n) for n in range(1, 10)]
+    rows = [e(n, "leased", "w1", "p1", n, n, message=1) for n in range(1, 11)]
     assert only(history(*rows), "INV_003") == []
-    rows.append(e(10, "retry_scheduled", "w1", "p1", 10, 10))
+    rows.append(e(11, "leased", "w1", "p1", 11, 11, message=1))
     assert len(only(history(*rows), "INV_003")) == 1
 
 
@@ -107,12 +153,12 @@ def test_attempts_bounded_uses_the_lab_ceiling_without_max_attempts():
 def test_acked_implies_committed_catches_ack_on_receipt():
     rows = [
         submitted(0, "j1"),
-        e(0, "leased", "w1", "j1", 1, 1),
+        e(0, "leased", "w1", "j1", 1, 1, message=1),
         e(0, "acked", "w1", "j1", 1, 1, on_receipt=True),
-        e(100, "effect_committed", "w1", "j1", 1, 1),
+        e(100, "effect_committed", "w1", "j1", 1, 1, effect="charge", amount=1, request="j1"),
     ]
     [violation] = only(history(*rows), "INV_004")
-    assert violation.events == (2,)
+    assert violation.events == (3,)
     assert "acked by w1 at 0ms on receipt" in violation.message
 
 
@@ -124,15 +170,12 @@ def test_acked_implies_committed_accepts_commit_then_ack():
 def test_one_job_per_key_catches_a_resubmission_that_made_a_second_job():
     rows = [submitted(0, "j1", key="order-7"), submitted(200, "j1~1", key="order-7")]
     [violation] = only(history(*rows), "INV_005")
-    assert violation.events == (0, 1)
+    assert violation.events == (1, 2)
     assert "idempotency key 'order-7' created 2 jobs (j1, j1~1)" in violation.message
 
 
 def test_one_job_per_key_accepts_a_deduplicated_resubmission():
-    rows = [
-        submitted(0, "j1", key="order-7"),
-        e(200, "submit_deduplicated", "client", "j1", key="order-7"),
-    ]
+    rows = [submitted(0, "j1", key="order-7"), e(200, "submit_deduplicated", "client", "j1", key="order-7")]
     assert only(history(*rows), "INV_005") == []
 
 
@@ -143,11 +186,11 @@ def test_single_executor_catches_two_workers_running_one_job():
         e(0, "started", "w1", "j1", 1, 1),
         e(1000, "lease_expired", "w2", "j1", 1, 1),
         e(1000, "started", "w2", "j1", 2, 2),
-        e(5000, "effect_committed", "w1", "j1", 1, 1),
-        e(6000, "effect_committed", "w2", "j1", 2, 2),
+        e(5000, "effect_committed", "w1", "j1", 1, 1, effect="charge", amount=1, request="j1"),
+        e(6000, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1, request="j1"),
     ]
     [violation] = only(history(*rows), "INV_006")
-    assert violation.events == (1, 3)
+    assert violation.events == (2, 4)
     assert "ran on w1 (0-5000ms) and on w2 (1000-6000ms) at the same time" in violation.message
 
 
@@ -157,7 +200,7 @@ def test_single_executor_accepts_back_to_back_runs_and_renewals():
         e(250, "lease_renewed", "w1", "j1", 1, 1),
         e(400, "crashed", "w1", "j1", 1, 1),
         e(1400, "started", "w2", "j1", 2, 2),
-        e(1500, "effect_committed", "w2", "j1", 2, 2),
+        e(1500, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1, request="j1"),
     ]
     assert only(history(*rows), "INV_006") == []
 
@@ -167,7 +210,7 @@ def test_single_executor_does_not_count_a_paused_zombie_as_running():
         e(0, "started", "w1", "j1", 1, 1),
         e(100, "paused", "w1", "j1", duration_ms=3000),
         e(1100, "started", "w2", "j1", 2, 2),
-        e(1200, "effect_committed", "w2", "j1", 2, 2),
+        e(1200, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1, request="j1"),
         e(3100, "resumed", "w1", "j1"),
     ]
     assert only(history(*rows), "INV_006") == []
@@ -176,35 +219,56 @@ def test_single_executor_does_not_count_a_paused_zombie_as_running():
 # INV_007 no-stale-write ----------------------------------------------------------------------
 def test_no_stale_write_catches_an_old_token_landing_last():
     rows = [
-        e(1200, "effect_committed", "w2", "j1", 2, 2, effect="write", key="r"),
-        e(3100, "effect_committed", "w1", "j1", 1, 1, effect="write", key="r"),
+        e(0, "leased", "w1", "j1", 1, 1, message=1),
+        e(1100, "leased", "w2", "j1", 2, 2, message=1),
+        e(1200, "effect_committed", "w2", "j1", 2, 2, effect="write", key="r", value="a", request="j1"),
+        e(3100, "effect_committed", "w1", "j1", 1, 1, effect="write", key="r", value="b", request="j1"),
     ]
     [violation] = only(history(*rows), "INV_007")
-    assert violation.events == (0, 1)
-    assert "w1's write with lease token 1 landed at 3100ms after w2's" in violation.message
+    assert violation.events == (2, 3, 4)
+    assert "w1's write with lease token 1 landed at 3100ms after lease token 2 was granted to w2" in violation.message
+    assert "overwriting w2's newer write (token 2)" in violation.message
+
+
+def test_no_stale_write_catches_a_stale_write_that_is_the_only_write():
+    """Hole: a zombie's write after a newer lease was granted passed when nobody else wrote."""
+    rows = [
+        e(0, "leased", "w1", "j1", 1, 1, message=1),
+        e(1100, "leased", "w2", "j1", 2, 2, message=1),
+        e(1150, "crashed", "w2", "j1", 2, 2, point="worker.after_lease", incarnation=1),
+        e(3100, "effect_committed", "w1", "j1", 1, 1, effect="write", key="r", value="b", request="j1"),
+    ]
+    [violation] = only(history(*rows), "INV_007")
+    assert violation.events == (2, 4)
 
 
 def test_no_stale_write_accepts_increasing_tokens_and_fenced_writes():
     rows = [
-        e(100, "effect_committed", "w1", "j1", 1, 1),
-        e(1200, "effect_committed", "w2", "j1", 2, 2),
-        e(3100, "write_fenced", "w1", "j1", 1, 1),
+        e(0, "leased", "w1", "j1", 1, 1, message=1),
+        e(100, "effect_committed", "w1", "j1", 1, 1, effect="charge", amount=1, request="j1"),
+        e(1100, "leased", "w2", "j1", 2, 2, message=1),
+        e(1200, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1, request="j1"),
+        e(3100, "write_fenced", "w1", "j1", 1, 1, newest_token=2),
     ]
     assert only(history(*rows), "INV_007") == []
 
 
 # INV_008 store-load-bounded ------------------------------------------------------------------
-def test_store_load_bounded_catches_a_second_over_capacity():
-    rows = [e(1000 + n, "store_unavailable", "w1", f"j{n}", 1, n) for n in range(5)]
-    [violation] = only(history(*rows, capacity=3), "INV_008")
-    assert "offered 5 calls in [1000, 2000)ms, over its capacity of 3/s" in violation.message
-    assert violation.events == (0, 3, 4)
+def test_store_load_bounded_counts_every_store_call_in_the_call_log():
+    """Hole: successful claims, outbox reads and marks left no event, so 6 calls read as 3."""
+    calls = [
+        [1000 + n, "client", op, "ok"] for n, op in enumerate(["claim_submission", "read_outbox", "mark_relayed"] * 2)
+    ]
+    rows = [e(1000, "outage_ended", "store"), e(1500, "outage_ended", "store")]
+    [violation] = only(history(*rows, capacity=3, store_calls=calls), "INV_008")
+    assert "offered 6 calls in [1000, 2000)ms, over its capacity of 3/s" in violation.message
+    assert "callers: client 6" in violation.message
 
 
 def test_store_load_bounded_accepts_load_spread_over_seconds_and_no_capacity():
-    rows = [e(n * 400, "effect_committed", "w1", f"j{n}", 1, n) for n in range(10)]
-    assert only(history(*rows, capacity=3), "INV_008") == []
-    assert only(history(*rows * 2, capacity=None), "INV_008") == []
+    calls = [[n * 400, "w1", "commit_effect", "committed"] for n in range(10)]
+    assert only(history(capacity=3, store_calls=calls, requests=()), "INV_008") == []
+    assert only(history(capacity=None, store_calls=calls * 2, requests=()), "INV_008") == []
 
 
 # INV_009 job-iff-committed -------------------------------------------------------------------
@@ -215,23 +279,133 @@ def test_job_iff_committed_catches_a_job_running_on_a_rolled_back_row():
         e(10, "started", "w1", "j1", 1, 1),
     ]
     [violation] = only(history(*rows), "INV_009")
-    assert violation.events == (1, 2)
+    assert violation.events == (2, 3)
     assert "job j1 ran at 10ms on missing data" in violation.message
 
 
 def test_job_iff_committed_catches_a_committed_row_without_a_job():
-    rows = [e(0, "business_committed", "client", "j1")]
+    rows = [e(0, "business_committed", "client", "j1", outbox=True)]
     [violation] = only(history(*rows), "INV_009")
-    assert "committed (#0) but no job was enqueued" in violation.message
+    assert "committed (#1) but no job was enqueued" in violation.message
 
 
 def test_job_iff_committed_accepts_the_outbox_order():
     rows = [
         e(0, "business_committed", "client", "j1", outbox=True),
-        e(50, "submitted", "relay", "j1", payload={"business_row": True}),
+        e(
+            50,
+            "submitted",
+            "relay",
+            "j1",
+            payload={"business_row": True},
+            message=1,
+            request="j1",
+            key=None,
+            outbox=True,
+        ),
         e(60, "started", "w1", "j1", 1, 1),
     ]
     assert only(history(*rows), "INV_009") == []
+
+
+# INV_010 no-lost-request ---------------------------------------------------------------------
+def test_no_lost_request_catches_a_request_dropped_after_a_store_error():
+    """Hole: a client that dropped a request after a store error lost it with zero violations."""
+    rows = [
+        e(0, "store_unavailable", "client", "j1", operation="commit_business", error="store unavailable"),
+        e(0, "business_rolled_back", "client", "j1", error="store unavailable"),
+    ]
+    [violation] = only(history(*rows), "INV_010")
+    assert "request j1 vanished: no effect in the ledger, not dead-lettered, never refused" in violation.message
+    assert violation.events == (2,)
+
+
+def test_no_lost_request_catches_a_request_that_never_reached_the_system():
+    [violation] = only(history(requests=("j9",)), "INV_010")
+    assert "request j9 vanished: it never reached the system" in violation.message
+
+
+def test_no_lost_request_accepts_an_explicit_refusal_and_a_dead_letter():
+    rows = [
+        e(0, "request_refused", "client", "j1", request="j1", reason="store unavailable"),
+        submitted(10, "j2"),
+        e(20, "dead_lettered", "w1", "j2", 3, last_error="boom"),
+    ]
+    assert only(history(*rows), "INV_010") == []
+
+
+# INV_011 backoff-respected -------------------------------------------------------------------
+def _failure(time_ms, attempt, token, delay_ms, visible_at_ms):
+    return [
+        e(time_ms, "attempt_failed", "w1", "p1", attempt, token, error="boom", reason="handler", accepted=True),
+        e(
+            time_ms,
+            "retry_scheduled",
+            "w1",
+            "p1",
+            attempt,
+            token,
+            delay_ms=delay_ms,
+            visible_at_ms=visible_at_ms,
+            message=1,
+        ),
+    ]
+
+
+def test_backoff_respected_catches_a_retry_that_ignores_the_backoff():
+    """Hole: retries with delay 0 changed 2 of 3 safe histories and no invariant noticed."""
+    rows = [submitted(0, "p1"), e(0, "leased", "w1", "p1", 1, 1, message=1), *_failure(50, 1, 1, 0, 50)]
+    [violation] = only(history(*rows, policy=SAFE_LIKE), "INV_011")
+    assert "retry after attempt 1 waits 0ms; the policy's exponential backoff with equal jitter allows [50, 100]ms" in (
+        violation.message
+    )
+
+
+def test_backoff_respected_catches_a_lease_before_the_retry_is_due():
+    rows = [
+        submitted(0, "p1"),
+        e(0, "leased", "w1", "p1", 1, 1, message=1),
+        *_failure(50, 1, 1, 80, 130),
+        e(100, "leased", "w2", "p1", 2, 2, message=1),
+    ]
+    [violation] = only(history(*rows, policy=SAFE_LIKE), "INV_011")
+    assert "leased again at 100ms, before its retry was due at 130ms" in violation.message
+
+
+def test_backoff_respected_catches_retries_over_the_budget():
+    policy = SAFE_LIKE.evolve(retry_budget_per_s=2)
+    rows = [submitted(0, "p1")]
+    for n in range(3):
+        rows += _failure(10 * n, 1, n + 1, 60, 1_100)
+    [violation] = only(history(*rows, policy=policy), "INV_011")
+    assert "3 retries fell due in [1000, 2000)ms, over the retry budget of 2/s" in violation.message
+
+
+def test_backoff_respected_accepts_jittered_delays_in_range():
+    rows = [submitted(0, "p1"), e(0, "leased", "w1", "p1", 1, 1, message=1), *_failure(50, 1, 1, 75, 125)]
+    rows += [e(125, "leased", "w1", "p1", 2, 2, message=1), *_failure(175, 2, 2, 150, 325)]
+    assert only(history(*rows, policy=SAFE_LIKE), "INV_011") == []
+
+
+# INV_012 history-matches-state ---------------------------------------------------------------
+def test_history_matches_state_catches_an_event_without_its_ledger_row():
+    record = history(*clean_job("j1"), ledger=[])
+    [violation] = only(record, "INV_012")
+    assert "w1 recorded effect_committed for job j1 (token 1) but the ledger has no such row" in violation.message
+    assert violation.events == (4,)
+
+
+def test_history_matches_state_catches_a_dead_letter_nobody_recorded():
+    rows = [submitted(0, "j1")]
+    record = history(*rows, dead_letters=[["j1", 1, "boom"]], messages=[])
+    [violation] = only(record, "INV_012")
+    assert "disagree about j1" in violation.message
+
+
+def test_history_matches_state_accepts_an_honest_record():
+    rows = clean_job("j1") + [submitted(200, "j2"), e(300, "dead_lettered", "w2", "j2", 1, last_error="x")]
+    assert final_from(rows)["dead_letters"] == [["j2", 1, "x"]]
+    assert only(history(*rows), "INV_012") == []
 
 
 @pytest.mark.parametrize("inv", all_invariants(), ids=lambda inv: inv.id)

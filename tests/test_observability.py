@@ -39,21 +39,21 @@ EXPECTED = {
     ("FM_002", False): {SUBMITTED: 3, SUCCEEDED: 2, CRASHES: 1, BY_REAPER: 0, LEASED: 3},
     ("FM_002", True): {SUBMITTED: 3, SUCCEEDED: 3, CRASHES: 1, BY_REAPER: 1, LEASED: 4, COMMITTED: 3},
     ("FM_003", False): {SUBMITTED: 4, SUCCEEDED: 0, UNAVAILABLE: 4, COMMITTED: 0, RETRIES: 0},
-    ("FM_003", True): {SUBMITTED: 4, SUCCEEDED: 4, UNAVAILABLE: 12, COMMITTED: 4, RETRIES: 12},
+    ("FM_003", True): {SUBMITTED: 4, SUCCEEDED: 4, UNAVAILABLE: 14, COMMITTED: 4, RETRIES: 14},
     ("FM_004", False): {SUBMITTED: 3, SUCCEEDED: 3, COMMITTED: 3},
     ("FM_004", True): {SUBMITTED: 2, SUCCEEDED: 2, COMMITTED: 2},
-    ("FM_005", False): {SUBMITTED: 4, SUCCEEDED: 0, DEAD: 0, RETRIES: 333},
+    ("FM_005", False): {SUBMITTED: 4, SUCCEEDED: 0, DEAD: 0, RETRIES: 215},
     ("FM_005", True): {SUBMITTED: 4, SUCCEEDED: 3, DEAD: 1, RETRIES: 2},
     ("FM_006", False): {SUBMITTED: 2, SUCCEEDED: 1, CRASHES: 1, COMMITTED: 1, BY_WORKER: 0},
     ("FM_006", True): {SUBMITTED: 2, SUCCEEDED: 2, CRASHES: 1, COMMITTED: 2, BY_WORKER: 1},
-    ("FM_007", False): {SUBMITTED: 2, SUCCEEDED: 1, BY_WORKER: 19, DEDUPED: 17},
+    ("FM_007", False): {SUBMITTED: 2, SUCCEEDED: 1, BY_WORKER: 9, DEDUPED: 7},
     ("FM_007", True): {SUBMITTED: 2, SUCCEEDED: 2, BY_WORKER: 0, DEDUPED: 0},
     ("FM_008", False): {SUCCEEDED: 1, BY_WORKER: 1, COMMITTED: 2, FENCED: 0},
     ("FM_008", True): {SUCCEEDED: 1, BY_WORKER: 1, COMMITTED: 1, FENCED: 1},
-    ("FM_009", False): {SUBMITTED: 40, SUCCEEDED: 40, RETRIES: 58, UNAVAILABLE: 58},
-    ("FM_009", True): {SUBMITTED: 40, SUCCEEDED: 40, RETRIES: 44, UNAVAILABLE: 44},
+    ("FM_009", False): {SUBMITTED: 40, SUCCEEDED: 40, RETRIES: 203, UNAVAILABLE: 187},
+    ("FM_009", True): {SUBMITTED: 40, SUCCEEDED: 40, RETRIES: 43, UNAVAILABLE: 43},
     ("FM_010", False): {SUBMITTED: 3, SUCCEEDED: 1, DEAD: 2, RETRIES: 4},
-    ("FM_010", True): {SUBMITTED: 1, SUCCEEDED: 1, DEAD: 0, RETRIES: 0},
+    ("FM_010", True): {SUBMITTED: 3, SUCCEEDED: 3, DEAD: 0, RETRIES: 0},
     ("FM_011", False): {SUBMITTED: 2, SUCCEEDED: 2, BY_WORKER: 2, DEDUPED: 1},
     ("FM_011", True): {SUBMITTED: 2, SUCCEEDED: 2, BY_WORKER: 0, BY_REAPER: 0},
 }
@@ -125,7 +125,7 @@ def test_trace_is_valid_trace_event_json_with_the_expected_tracks():
     attempts = [e for e in events if e.get("cat") == "attempt"]
     assert [e["name"] for e in attempts if e["args"]["job"] == "j1"] == ["j1 attempt 1", "j1 attempt 2"]
     [violation] = [e for e in events if e.get("cat") == "violation"]
-    assert violation["name"] == "INV_001 violated" and violation["args"]["events"] == [6, 13]
+    assert violation["name"] == "INV_001 violated" and violation["args"]["events"] == [7, 14]
     crash = next(e for e in events if e["name"].startswith("crashed"))
     assert crash["cat"] == "fault" and crash["ts"] == result.events[crash["args"]["event"]].time_ms * 1000
 

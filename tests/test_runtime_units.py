@@ -9,6 +9,7 @@ from runtime.clock import VirtualClock
 from runtime.errors import FaultPlanError, PolicyError
 from runtime.faults import (
     Crash,
+    CrashJob,
     DuplicateDelivery,
     FaultInjector,
     FaultPlan,
@@ -103,10 +104,18 @@ def test_malformed_fault_plans_are_named_precisely(text, message):
 
 def test_injector_fires_on_the_planned_hit_only():
     injector = FaultInjector(FaultPlan(faults=(Crash(actor="w1", point="worker.after_lease", hit=2),)))
-    assert injector.hit("worker.after_lease", "w1") is None
-    assert isinstance(injector.hit("worker.after_lease", "w1"), Crash)
-    assert injector.hit("worker.after_lease", "w1") is None
-    assert injector.hit("worker.after_lease", "w2") is None
+    assert injector.at("worker.after_lease", "w1", "j1") is None
+    assert isinstance(injector.at("worker.after_lease", "w1", "j2"), Crash)
+    assert injector.at("worker.after_lease", "w1", "j3") is None
+    assert injector.at("worker.after_lease", "w2", "j1") is None
+
+
+def test_injector_crashes_every_worker_that_runs_a_doomed_job():
+    injector = FaultInjector(FaultPlan(faults=(CrashJob(job="j3", point="worker.before_commit"),)))
+    assert isinstance(injector.at("worker.before_commit", "w1", "j3"), CrashJob)
+    assert isinstance(injector.at("worker.before_commit", "w2", "j3"), CrashJob)
+    assert injector.at("worker.after_lease", "w1", "j3") is None
+    assert injector.at("worker.before_commit", "w1", "j4") is None
 
 
 def test_policy_rejects_unknown_and_badly_typed_fields():
@@ -119,13 +128,15 @@ def test_policy_rejects_unknown_and_badly_typed_fields():
     assert Policy.naive().with_overrides({"lease_ms": "none", "fencing": "true"}).fencing
 
 
-def test_backoff_is_exponential_capped_and_jittered_from_the_run_rng():
+def test_backoff_is_exponential_capped_and_jittered_from_the_workers_stream():
     policy = Policy.naive().evolve(backoff="exponential", backoff_base_ms=100, backoff_max_ms=500)
     rng = random.Random(1)
     assert [policy.backoff_delay_ms(n, rng) for n in range(1, 6)] == [100, 200, 400, 500, 500]
-    jittered = policy.evolve(jitter="full")
-    draws = [jittered.backoff_delay_ms(4, random.Random(seed)) for seed in range(50)]
-    assert all(0 <= d <= 500 for d in draws) and len(set(draws)) > 10
+    full = [policy.evolve(jitter="full").backoff_delay_ms(4, random.Random(seed)) for seed in range(50)]
+    assert all(0 <= d <= 500 for d in full) and len(set(full)) > 10
+    equal = [policy.evolve(jitter="equal").backoff_delay_ms(4, random.Random(seed)) for seed in range(50)]
+    assert all(250 <= d <= 500 for d in equal) and len(set(equal)) > 10
+    assert policy.evolve(jitter="equal").backoff_range_ms(2) == (100, 200)
 
 
 def test_safe_preset_differs_from_naive_in_every_protective_field():
@@ -147,10 +158,10 @@ def test_history_jsonl_round_trips_and_digest_is_stable():
     log = History(clock)
     log.record("submitted", "client", "j1", payload={"amount": 1}, key=None)
     clock.advance_to(5)
-    log.record("leased", "w1", "j1", 1, 1, lease_expires_at_ms=None)
+    log.record("leased", "w1", "j1", 1, 1, message=1, lease_expires_at_ms=None)
     text = to_jsonl(log.events)
     assert text.splitlines()[1] == (
-        '{"actor":"w1","attempt":1,"detail":{"lease_expires_at_ms":null},"index":1,'
+        '{"actor":"w1","attempt":1,"detail":{"lease_expires_at_ms":null,"message":1},"index":1,'
         '"job_id":"j1","kind":"leased","time_ms":5,"token":1}'
     )
     assert from_jsonl(text) == tuple(log.events)

@@ -15,7 +15,7 @@ def test_fixed_policy_charges_j1_once_and_dedupes_the_rerun():
     assert ("effect_committed", "w1") in kinds
     assert ("effect_deduplicated", "w2") in kinds
     assert ("acked", "w2") in kinds
-    assert [row["job_id"] for row in result.final.ledger].count("j1") == 1
+    assert [row["job_id"] for row in result.final["ledger"]].count("j1") == 1
 
 
 def test_fixed_policy_holds_every_invariant_on_200_seeds():

@@ -20,7 +20,7 @@ def test_naive_policy_commits_j1s_charge_twice():
     crash = next(e for e in result.events if e.kind == "crashed")
     assert (crash.actor, crash.detail["point"]) == ("w1", "worker.after_commit")
     assert commits[0].index < crash.index < commits[1].index
-    assert [row["job_id"] for row in result.final.ledger].count("j1") == 2
+    assert [row["job_id"] for row in result.final["ledger"]].count("j1") == 2
 
 
 def test_naive_policy_double_charges_on_every_seed():

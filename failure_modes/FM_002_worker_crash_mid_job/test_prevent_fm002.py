@@ -12,9 +12,9 @@ def test_fixed_policy_recovers_j1_through_lease_expiry():
     assert check_all(result) == ()
     expired = [e for e in result.events if e.kind == "lease_expired"]
     assert [(e.actor, e.job_id, e.detail["owner"]) for e in expired] == [("reaper", "j1", "w1")]
-    assert sorted(row["job_id"] for row in result.final.ledger) == ["j1", "j2", "j3"]
-    assert result.final.unfinished == ()
-    assert result.end_ms < FM.scenario.horizon_ms
+    assert sorted(row["job_id"] for row in result.final["ledger"]) == ["j1", "j2", "j3"]
+    assert result.final["messages"] == []
+    assert result.closing["reason"] == "quiet"
 
 
 def test_fixed_policy_holds_every_invariant_on_200_seeds():

@@ -26,5 +26,5 @@ def test_fixed_policy_completes_every_job_on_200_seeds():
     """Not merely terminal: no job is dead-lettered, every effect lands once the store is back."""
     for seed in range(200):
         result = FM.run(fixed=True, seed=seed)
-        assert result.final.dead_letters == {}, seed
-        assert sorted(row["job_id"] for row in result.final.ledger) == ["j1", "j2", "j3", "j4"]
+        assert result.final["dead_letters"] == [], seed
+        assert sorted(row["job_id"] for row in result.final["ledger"]) == ["j1", "j2", "j3", "j4"]

@@ -17,4 +17,4 @@ def test_naive_policy_acks_jobs_whose_commit_failed():
         assert before[-2:] == ["store_unavailable", "error_ignored"]
     lost = violations_of(result, "INV_002")
     assert len(lost) == 4 and all("acked without its effect" in v.message for v in lost)
-    assert result.final.ledger == ()
+    assert result.final["ledger"] == []

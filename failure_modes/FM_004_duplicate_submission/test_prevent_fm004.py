@@ -12,7 +12,7 @@ def test_fixed_policy_returns_the_existing_job_for_the_retried_submit():
     assert check_all(result) == ()
     deduped = [e for e in result.events if e.kind == "submit_deduplicated"]
     assert [(e.job_id, e.detail["key"]) for e in deduped] == [("j1", "order-1001")]
-    assert sorted(row["job_id"] for row in result.final.ledger) == ["j1", "j2"]
+    assert sorted(row["job_id"] for row in result.final["ledger"]) == ["j1", "j2"]
 
 
 def test_fixed_policy_holds_every_invariant_on_200_seeds():

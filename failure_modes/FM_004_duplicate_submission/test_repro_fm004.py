@@ -17,5 +17,7 @@ def test_naive_policy_creates_two_jobs_for_order_1001():
     ]
     between = [e.kind for e in result.events[first.index + 1 : second.index] if e.actor == "client"]
     assert between == ["submit_retried"]
-    charged = sorted(row["job_id"] for row in result.final.ledger)
+    charged = sorted(row["job_id"] for row in result.final["ledger"])
     assert charged == ["j1", "j1~1", "j2"]  # the customer pays 40 twice
+    [twice] = violations_of(result, "INV_001")  # one request, two effects
+    assert "key 'order-1001' was charged 2 times under jobs j1, j1~1" in twice.message

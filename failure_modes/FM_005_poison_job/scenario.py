@@ -12,7 +12,6 @@ SCENARIO = Scenario(
         JobSpec(job_id="j3", payload={"amount": 30}, submit_at_ms=30),
     ),
     workers=("w1",),
-    horizon_ms=20_000,
 )
 
 NAIVE_POLICY = Policy.naive()

@@ -21,4 +21,4 @@ def test_naive_policy_loses_j1_acked_on_receipt():
     [ack] = evidence(result, early[0])
     assert ack.detail["on_receipt"] is True and ack.index < crash.index
     assert not any(e.kind == "lease_expired" for e in result.events)  # nothing left to expire
-    assert [row["job_id"] for row in result.final.ledger] == ["j2"]
+    assert [row["job_id"] for row in result.final["ledger"]] == ["j2"]

@@ -11,9 +11,9 @@ def test_fixed_policy_fences_the_zombie_write():
     result = FM.run(fixed=True, seed=0)
     assert check_all(result) == ()
     [fenced] = [e for e in result.events if e.kind == "write_fenced"]
-    assert (fenced.actor, fenced.token) == ("w1", 1)
-    assert "token 1 is older than token 2" in fenced.detail["reason"]
-    assert result.final.results["report:7"]["value"] == "w2@attempt2"
+    assert (fenced.actor, fenced.token, fenced.detail["newest_token"]) == ("w1", 1, 2)
+    [row] = result.final["ledger"]
+    assert (row["job_id"], row["value"]) == ("j1", "w2@attempt2")
 
 
 def test_fixed_policy_holds_every_invariant_on_200_seeds():

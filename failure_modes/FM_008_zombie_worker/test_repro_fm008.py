@@ -9,11 +9,12 @@ FM = find("FM_008")
 def test_naive_policy_lets_the_zombie_overwrite_w2s_result():
     result = FM.run(fixed=False, seed=0)
     [violation] = violations_of(result, "INV_007")
-    newer, stale = evidence(result, violation)
+    lease, newer, stale = evidence(result, violation)
+    assert (lease.kind, lease.actor, lease.token) == ("leased", "w2", 2)
     assert [(e.actor, e.token, e.time_ms) for e in (newer, stale)] == [
-        ("w2", 2, 1113),
-        ("w1", 1, 3112),
+        ("w2", 2, 1105),
+        ("w1", 1, 3110),
     ]
     resumed = result.events[stale.index - 1]
     assert (resumed.kind, resumed.actor) == ("resumed", "w1")
-    assert result.final.results["report:7"]["value"] == "w1@attempt1"  # the stale value won
+    assert [row["value"] for row in result.final["ledger"]] == ["w2@attempt2", "w1@attempt1"]  # the stale value last

@@ -13,10 +13,9 @@ SCENARIO = Scenario(
     workers=("w1", "w2", "w3", "w4", "w5", "w6"),
     plan=FaultPlan(faults=(StoreOutage(start_ms=500, end_ms=3_500),)),
     store_capacity_per_s=24,
-    horizon_ms=60_000,
 )
 
-NAIVE_POLICY = Policy.naive().evolve(retry_on_store_error=True, backoff_base_ms=1_000)
+NAIVE_POLICY = Policy.naive().evolve(retry_on_store_error=True, backoff_base_ms=200)
 FIXED_POLICY = NAIVE_POLICY.evolve(
     backoff="exponential",
     backoff_base_ms=500,

@@ -14,7 +14,7 @@ def test_fixed_policy_keeps_every_second_under_capacity_and_finishes_all_jobs():
     assert check_all(result) == ()
     due = Counter(e.detail["visible_at_ms"] // 1000 for e in result.events if e.kind == "retry_scheduled")
     assert max(due.values()) <= 5  # the retry budget
-    assert len(result.final.ledger) == 40 and result.final.dead_letters == {}
+    assert len(result.final["ledger"]) == 40 and result.final["dead_letters"] == []
 
 
 def test_fixed_policy_holds_every_invariant_on_200_seeds():

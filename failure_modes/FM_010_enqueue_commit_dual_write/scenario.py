@@ -21,4 +21,4 @@ SCENARIO = Scenario(
 )
 
 NAIVE_POLICY = Policy.naive().evolve(max_attempts=3, backoff_base_ms=100)
-FIXED_POLICY = NAIVE_POLICY.evolve(outbox=True)
+FIXED_POLICY = NAIVE_POLICY.evolve(outbox=True, client_resubmits=True)

@@ -1,0 +1,63 @@
+"""Invariants about retries: every retry keeps to the policy's backoff schedule and retry budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from invariants.registry import SAFETY, invariant
+from runtime import history as ev
+
+
+@invariant(
+    id="INV_011",
+    name="backoff-respected",
+    statement=(
+        "Every retry waits the policy's backoff for its attempt (within the jitter's range), its message is "
+        "not leased again before it is due, and no more retries fall due in a second than the retry budget."
+    ),
+    kind=SAFETY,
+)
+def check_backoff_respected(views):
+    policy = views.policy
+    due: dict[int, object] = {}  # message -> its pending retry_scheduled event
+    per_second: Counter = Counter()
+    first_in_second: dict[int, int] = {}
+    for event in views.events:
+        if event.kind == ev.RETRY_SCHEDULED:
+            detail = event.detail
+            low, high = policy.backoff_range_ms(event.attempt)
+            delay, visible_at = detail["delay_ms"], detail["visible_at_ms"]
+            if not low <= delay <= high:
+                yield (
+                    f"job {event.job_id}'s retry after attempt {event.attempt} waits {delay}ms; the policy's "
+                    f"{policy.backoff} backoff with {policy.jitter} jitter allows [{low}, {high}]ms",
+                    [event.index],
+                )
+            elif visible_at < event.time_ms + delay:
+                yield (
+                    f"job {event.job_id}'s retry after attempt {event.attempt} is due at {visible_at}ms, before "
+                    f"its {delay}ms delay has passed (scheduled at {event.time_ms}ms)",
+                    [event.index],
+                )
+            due[detail["message"]] = event
+            second = visible_at // 1000
+            per_second[second] += 1
+            first_in_second.setdefault(second, event.index)
+        elif event.kind == ev.LEASED:
+            retry = due.pop(event.detail["message"], None)
+            if retry is not None and event.time_ms < retry.detail["visible_at_ms"]:
+                yield (
+                    f"job {event.job_id} was leased again at {event.time_ms}ms, before its retry was due at "
+                    f"{retry.detail['visible_at_ms']}ms",
+                    [retry.index, event.index],
+                )
+    budget = policy.retry_budget_per_s
+    if budget is not None:
+        over = sorted(second for second, count in per_second.items() if count > budget)
+        if over:
+            second = over[0]
+            yield (
+                f"{per_second[second]} retries fell due in [{second * 1000}, {second * 1000 + 1000})ms, over the "
+                f"retry budget of {budget}/s ({len(over)} second(s) over budget)",
+                [first_in_second[second]],
+            )

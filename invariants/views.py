@@ -1,0 +1,158 @@
+"""History-derived views shared by the checkers, metrics, trace and report: computed once per run.
+
+Everything here reads a RunRecord only: its events, its header (`run_started`) and its final state
+(`run_ended`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+
+from runtime import history as ev
+from runtime.faults import request_of
+from runtime.policies import Policy
+
+
+class Views:
+    def __init__(self, record) -> None:
+        self.record = record
+        self.events = record.events
+        self.header = record.header
+        self.final = record.final
+        self.end_ms = record.end_ms
+
+    @property
+    def closing_phrase(self) -> str:
+        why = "its time limit" if self.record.closing.get("reason") == "time_limit" else "quiet"
+        return f"run ended at {self.end_ms}ms ({why})"
+
+    @functools.cached_property
+    def policy(self) -> Policy:
+        return Policy.from_dict(self.header["policy"])
+
+    @functools.cached_property
+    def by_kind(self) -> dict[str, list]:
+        kinds: dict[str, list] = {}
+        for event in self.events:
+            kinds.setdefault(event.kind, []).append(event)
+        return kinds
+
+    def of(self, kind: str) -> list:
+        return self.by_kind.get(kind, [])
+
+    @functools.cached_property
+    def commit_events(self) -> dict[tuple[str, int], list]:
+        """(job id, token) -> its effect_committed events (one, when the history is honest)."""
+        found: dict[tuple[str, int], list] = {}
+        for event in self.of(ev.EFFECT_COMMITTED):
+            found.setdefault((event.job_id, event.token), []).append(event)
+        return found
+
+    @functools.cached_property
+    def ledger_jobs(self) -> set[str]:
+        return {row["job_id"] for row in self.final["ledger"]}
+
+    @functools.cached_property
+    def dead_jobs(self) -> set[str]:
+        return {row[0] for row in self.final["dead_letters"]}
+
+    @functools.cached_property
+    def pending_jobs(self) -> Counter:
+        """Job id -> messages of it still in the queue when the run ended."""
+        return Counter(row[1] for row in self.final["messages"])
+
+    @functools.cached_property
+    def first_submitted(self) -> dict[str, object]:
+        first: dict[str, object] = {}
+        for event in self.of(ev.SUBMITTED):
+            first.setdefault(event.job_id, event)
+        return first
+
+    @functools.cached_property
+    def last_seen(self) -> dict[str, object]:
+        """Job id -> its last event (the evidence of where it stopped)."""
+        last: dict[str, object] = {}
+        for event in self.events:
+            if event.job_id is not None:
+                last[event.job_id] = event
+        return last
+
+    @functools.cached_property
+    def last_seen_request(self) -> dict[str, object]:
+        last: dict[str, object] = {}
+        for event in self.events:
+            if event.job_id is not None:
+                last[request_of(event.job_id)] = event
+        return last
+
+    @functools.cached_property
+    def execution_intervals(self) -> dict[str, list[tuple[int, int, object]]]:
+        """job -> [(start_ms, end_ms, started_event)]. An execution runs from `started` to the
+        executor's next event other than a lease renewal (its commit, failure, crash or pause)."""
+        running: dict[str, object] = {}
+        intervals: dict[str, list] = {}
+        for event in self.events:
+            if event.kind == ev.RUN_ENDED:
+                break
+            started = running.get(event.actor)
+            if started is not None and event.kind != ev.LEASE_RENEWED:
+                intervals.setdefault(started.job_id, []).append((started.time_ms, event.time_ms, started))
+                del running[event.actor]
+            if event.kind == ev.STARTED:
+                running[event.actor] = event
+        for started in running.values():
+            intervals.setdefault(started.job_id, []).append((started.time_ms, self.end_ms, started))
+        return intervals
+
+    @functools.cached_property
+    def lease_spans(self) -> list[tuple[int, int, object, str]]:
+        """(start_ms, end_ms, leased_event, how_it_ended) for every lease granted in the run."""
+        open_leases: dict[int, object] = {}
+        spans = []
+        ends = {ev.ACKED: "acked", ev.RETRY_SCHEDULED: "released", ev.LEASE_EXPIRED: "expired"}
+        by_token: dict[int, int] = {}
+        for event in self.events:
+            if event.kind == ev.LEASED:
+                open_leases[event.token] = event
+                by_token[event.token] = event.token
+            elif event.kind in ends and event.token in open_leases:
+                began = open_leases.pop(event.token)
+                spans.append((began.time_ms, event.time_ms, began, ends[event.kind]))
+            elif event.kind == ev.DEAD_LETTERED:
+                for token, began in list(open_leases.items()):
+                    if began.job_id == event.job_id:
+                        spans.append((began.time_ms, event.time_ms, open_leases.pop(token), "dead-lettered"))
+        spans += [(e.time_ms, self.end_ms, e, "still held") for e in open_leases.values()]
+        return spans
+
+    @functools.cached_property
+    def outages(self) -> list[tuple[int, int]]:
+        spans, began = [], None
+        for event in self.events:
+            if event.kind == ev.OUTAGE_STARTED:
+                began = event.time_ms
+            elif event.kind == ev.OUTAGE_ENDED and began is not None:
+                spans.append((began, event.time_ms))
+                began = None
+        if began is not None:
+            spans.append((began, self.end_ms))
+        return spans
+
+    @functools.cached_property
+    def pauses(self) -> list[tuple[int, int, object]]:
+        """(start_ms, end_ms, paused_event) per pause."""
+        open_pauses: dict[str, object] = {}
+        spans = []
+        for event in self.events:
+            if event.kind == ev.PAUSED:
+                open_pauses[event.actor] = event
+            elif event.kind == ev.RESUMED and event.actor in open_pauses:
+                began = open_pauses.pop(event.actor)
+                spans.append((began.time_ms, event.time_ms, began))
+        spans += [(e.time_ms, self.end_ms, e) for e in open_pauses.values()]
+        return spans
+
+    def job_finished(self, job_id: str) -> bool:
+        """Ground truth: no message of it left in the queue, and its effect in the ledger or it buried."""
+        return not self.pending_jobs.get(job_id) and (job_id in self.ledger_jobs or job_id in self.dead_jobs)
