@@ -33,7 +33,7 @@ $(STAMP): requirements.txt pyproject.toml
 sync: $(STAMP) docs
 
 docs: $(STAMP)
-	@$(BIN)/python -m runtime.docs write
+	@$(BIN)/python -m faultline.docs write
 
 test: $(STAMP)
 	@$(PYTEST) -n 2
@@ -44,11 +44,11 @@ lint: $(STAMP)
 
 # Drill screenshots for the README and docs/drills/ (needs Debian's chromium: apt-get install chromium).
 images: $(STAMP)
-	@$(BIN)/python -m runtime.images
+	@$(BIN)/python -m faultline.present.images
 
 # Each planted bug runs in a temporary copy of the tree against `explore --policy safe`, then the tests.
 mutants: $(STAMP)
-	@$(BIN)/python -m runtime.mutants
+	@$(BIN)/python -m faultline.mutants
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_vs_simpy.py

@@ -12,7 +12,7 @@ import argparse
 import json
 import time
 
-from runtime.explore import DEFAULT_JOBS, DEFAULT_WORKERS, explore
+from faultline.explore import DEFAULT_JOBS, DEFAULT_WORKERS, explore
 
 
 def measure(seeds: int = 500) -> dict:

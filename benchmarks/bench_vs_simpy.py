@@ -16,8 +16,8 @@ import time
 
 import simpy
 
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 from runtime.sim import run
 
 POLICY = Policy.naive().evolve(lease_ms=1_000)
@@ -29,7 +29,6 @@ def faultline_workload(jobs: int, workers: int) -> Scenario:
         name="bench",
         jobs=tuple(JobSpec(job_id=f"j{n}", payload={"amount": n}) for n in range(jobs)),
         workers=tuple(f"w{n}" for n in range(workers)),
-        horizon_ms=10**9,
     )
 
 
@@ -82,10 +81,10 @@ def best_jobs_per_second(fn, workload, jobs: int, repeat: int) -> float:
 
 def engine_steps_per_second(steps: int = 200_000, processes: int = 8) -> tuple[float, float]:
     """The engines alone: P processes that only sleep, Faultline's Scheduler vs simpy.Environment."""
-    from runtime.scheduler import Scheduler
+    from runtime.sim.scheduler import Scheduler
 
     def faultline_engine() -> float:
-        scheduler = Scheduler(0)
+        scheduler = Scheduler()
 
         def sleeper(n):
             for _ in range(n):

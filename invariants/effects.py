@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from invariants.registry import SAFETY, invariant
-from runtime import history as ev
+from runtime.core import history as ev
 
 DURABLE = (ev.EFFECT_COMMITTED, ev.EFFECT_DEDUPLICATED)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from invariants.registry import LIVENESS, SAFETY, invariant
-from runtime import history as ev
+from runtime.core import history as ev
 
 
 @invariant(

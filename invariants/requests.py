@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from invariants.registry import LIVENESS, invariant
-from runtime import history as ev
-from runtime.faults import request_of
+from runtime.core import history as ev
+from runtime.core.faults import request_of
 
 
 @invariant(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from invariants.registry import SAFETY, invariant
-from runtime import history as ev
+from runtime.core import history as ev
 
 
 @invariant(

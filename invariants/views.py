@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from runtime import history as ev
-from runtime.faults import request_of
-from runtime.policies import Policy
+from runtime.core import history as ev
+from runtime.core.faults import request_of
+from runtime.core.policy import Policy
 
 
 class Views:
@@ -127,16 +127,17 @@ class Views:
         return spans
 
     @functools.cached_property
-    def outages(self) -> list[tuple[int, int]]:
+    def outages(self) -> list[tuple[int, int, object]]:
+        """(start_ms, end_ms, outage_started_event) per store outage."""
         spans, began = [], None
         for event in self.events:
             if event.kind == ev.OUTAGE_STARTED:
-                began = event.time_ms
+                began = event
             elif event.kind == ev.OUTAGE_ENDED and began is not None:
-                spans.append((began, event.time_ms))
+                spans.append((began.time_ms, event.time_ms, began))
                 began = None
         if began is not None:
-            spans.append((began, self.end_ms))
+            spans.append((began.time_ms, self.end_ms, began))
         return spans
 
     @functools.cached_property

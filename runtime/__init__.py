@@ -1,1 +1,1 @@
-"""Faultline runtime: a small job system run by a seeded, single-threaded discrete-event engine."""
+"""The job system under test: its protocol (runtime.core) and the worlds it runs in (runtime.sim)."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from runtime.cli import main
-from runtime.history import RUN_ENDED, RUN_STARTED, Event
-from runtime.policies import Policy
-from runtime.record import RunRecord
+from faultline.cli import main
+from runtime.core.history import RUN_ENDED, RUN_STARTED, Event
+from runtime.core.policy import Policy
+from runtime.core.record import RunRecord
 
 
 def e(time_ms, kind, actor, job_id=None, attempt=None, token=None, **detail):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime import explore
+from faultline import explore
 from tests.builders import call_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,17 +144,17 @@ def test_seeds_are_generated_lazily():
 def test_an_ascii_terminal_still_gets_every_listing():
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
     done = subprocess.run(
-        [sys.executable, "-m", "runtime.cli", "list"], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-m", "faultline", "list"], capture_output=True, text=True, env=env, check=False
     )
     assert done.returncode == 0 and "FM_001" in done.stdout and "Traceback" not in done.stderr
 
 
 def test_an_internal_error_is_exit_3_with_one_line_naming_the_traceback_file(tmp_path):
     script = (
-        "import runtime.runspec as r\n"
+        "import faultline.runspec as r\n"
         "def boom(self): raise RuntimeError('planted')\n"
         "r.RunSpec.run = boom\n"
-        "from runtime.cli import main\n"
+        "from faultline.cli import main\n"
         "main(['run', 'FM_001'])\n"
     )
     env = {**os.environ, "TMPDIR": str(tmp_path)}
@@ -168,7 +168,7 @@ def test_an_internal_error_is_exit_3_with_one_line_naming_the_traceback_file(tmp
 def test_a_broken_spec_breaks_only_its_own_failure_mode(tmp_path):
     """A broken front matter names the file in one line; every other FM still lists and runs."""
     root = tmp_path / "repo"
-    for name in ("runtime", "invariants", "failure_modes"):
+    for name in ("runtime", "faultline", "invariants", "failure_modes"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     spec = root / "failure_modes" / "FM_002_worker_crash_mid_job" / "spec.md"
     spec.write_text(spec.read_text().replace("invariants: [INV_002, INV_010]", "invariants: [INV_002"))
@@ -176,7 +176,7 @@ def test_a_broken_spec_breaks_only_its_own_failure_mode(tmp_path):
 
     def faultline(*argv):
         return subprocess.run(
-            [sys.executable, "-m", "runtime.cli", *argv], cwd=root, capture_output=True, text=True, env=env, check=False
+            [sys.executable, "-m", "faultline", *argv], cwd=root, capture_output=True, text=True, env=env, check=False
         )
 
     listed = faultline("list", "--json")

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from faultline.catalog import catalog, normalize_id
 from invariants import REGISTRY, check_all
-from runtime.catalog import catalog, normalize_id
 from tests.builders import call_cli
 
 MODES = catalog()

@@ -6,7 +6,7 @@ import stat
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from runtime.record import RunRecord
+from runtime.core.record import RunRecord
 from tests.builders import call_cli
 
 call = call_cli

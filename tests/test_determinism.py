@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from runtime.catalog import catalog
+from faultline.catalog import catalog
 
-FAULTLINE = [sys.executable, "-c", "from runtime.cli import main; main()"]
+FAULTLINE = [sys.executable, "-c", "from faultline.cli import main; main()"]
 
 
 def run_json(*args, hashseed: str) -> dict:

@@ -1,6 +1,6 @@
 """Generated docs match the code: `make sync` would change nothing."""
 
-from runtime.docs import generated_docs, stale_docs
+from faultline.docs import generated_docs, stale_docs
 
 
 def test_generated_docs_are_up_to_date():
@@ -8,8 +8,8 @@ def test_generated_docs_are_up_to_date():
 
 
 def test_generated_docs_list_every_invariant_and_failure_mode():
+    from faultline.catalog import catalog
     from invariants import all_invariants
-    from runtime.catalog import catalog
 
     text = "\n".join(generated_docs().values())
     for inv in all_invariants():
@@ -21,7 +21,7 @@ def test_generated_docs_list_every_invariant_and_failure_mode():
 def test_history_doc_lists_every_event_kind_and_detail_key():
     from pathlib import Path
 
-    from runtime.history import FINAL_STATE_KEYS, SCHEMA
+    from runtime.core.history import FINAL_STATE_KEYS, SCHEMA
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "02_history.md").read_text()
     rows = {line.split(" | ")[0].strip("| `"): line for line in doc.splitlines() if line.startswith("| `")}

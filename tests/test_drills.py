@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.cli import main
+from faultline.cli import main
 
 DRILLS = sorted((Path(__file__).resolve().parent.parent / "docs" / "drills").glob("*.md"))
 BLOCK = re.compile(r"^Run: `(faultline [^`]+)`\n\n((?:\|.*\|\n)+)", re.MULTILINE)

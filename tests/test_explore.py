@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from runtime import explore
-from runtime.catalog import catalog
-from runtime.faults import FaultPlan
-from runtime.shrink import Case, shrink
+from faultline import explore
+from faultline.catalog import catalog
+from faultline.explore.shrink import Case, shrink
+from runtime.core.faults import FaultPlan
 from tests.builders import call_cli
 
 NAIVE_FINDS = {"INV_001", "INV_002", "INV_003", "INV_004", "INV_005", "INV_006", "INV_007", "INV_009", "INV_010"}
@@ -105,7 +105,7 @@ def test_replay_in_a_new_process_prints_the_explorers_digest(capsys):
     expected = explore.outcome(first_seed, "naive", 50, 4)
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     done = subprocess.run(
-        [sys.executable, "-m", "runtime.cli", "replay", "--seed", str(first_seed), "--policy", "naive", "--json"],
+        [sys.executable, "-m", "faultline", "replay", "--seed", str(first_seed), "--policy", "naive", "--json"],
         capture_output=True,
         text=True,
         env=env,

@@ -1,8 +1,8 @@
 """The happy path (docs/04_happy_path.md): no faults, every job runs once and every invariant holds."""
 
 from invariants import check_all
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 from runtime.sim import run
 
 HAPPY = Scenario(

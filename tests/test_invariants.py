@@ -4,7 +4,7 @@ evidence. Every hole the verdicts issue listed has its own violating record here
 import pytest
 
 from invariants import REGISTRY, all_invariants, check_all
-from runtime.policies import Policy
+from runtime.core.policy import Policy
 from tests.builders import clean_job, e, final_from, history, submitted
 
 SAFE_LIKE = Policy.naive().evolve(max_attempts=3, backoff="exponential", backoff_base_ms=100, jitter="equal")

@@ -4,7 +4,7 @@ and the catalogue covers the mechanisms the safe policy relies on. (The mutants 
 
 import pytest
 
-from runtime.mutants import MUTANTS, occurrences
+from faultline.mutants import MUTANTS, occurrences
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

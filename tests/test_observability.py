@@ -7,14 +7,14 @@ from html.parser import HTMLParser
 import prometheus_client
 import pytest
 
+from faultline.catalog import find
+from faultline.cli import main
+from faultline.present.metrics import exposition, registry_for, snapshot
+from faultline.present.report import html_report
+from faultline.present.trace import trace_document
 from invariants import check_all
-from runtime.catalog import find
-from runtime.cli import main
-from runtime.metrics import exposition, registry_for, snapshot
-from runtime.policies import Policy
-from runtime.report import html_report
+from runtime.core.policy import Policy
 from runtime.sim import run
-from runtime.trace import trace_document
 from tests.test_happy_path import HAPPY
 
 SUBMITTED, SUCCEEDED, DEAD, RETRIES, LEASED = (

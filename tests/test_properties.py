@@ -2,11 +2,11 @@
 
 from hypothesis import given
 
+from faultline.explore.plans import POLICIES, scenario_for
 from invariants import SAFETY, check_all
 from invariants.registry import REGISTRY
-from runtime.explore import POLICIES, scenario_for
 from runtime.sim import run
-from runtime.strategies import fault_plans
+from tests.strategies import fault_plans
 
 
 @given(plan=fault_plans(jobs=8, workers=3))

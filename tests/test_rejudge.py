@@ -3,11 +3,11 @@ get the same verdicts, and every event carries only the detail keys docs/02_hist
 
 import pytest
 
+from faultline import explore
+from faultline.catalog import catalog
 from invariants import check_all
-from runtime import explore
-from runtime import history as ev
-from runtime.catalog import catalog
-from runtime.record import RunRecord
+from runtime.core import history as ev
+from runtime.core.record import RunRecord
 from tests.builders import call_cli
 
 

@@ -5,20 +5,21 @@ import random
 
 import pytest
 
-from runtime.clock import VirtualClock
-from runtime.errors import FaultPlanError, PolicyError
-from runtime.faults import (
+from runtime.core.errors import FaultPlanError, PolicyError
+from runtime.core.faults import (
     Crash,
     CrashJob,
     DuplicateDelivery,
-    FaultInjector,
     FaultPlan,
     Pause,
     StoreOutage,
 )
-from runtime.history import History, digest, from_jsonl, to_jsonl
-from runtime.policies import Policy
-from runtime.scheduler import Scheduler
+from runtime.core.history import digest, from_jsonl, to_jsonl
+from runtime.core.policy import Policy
+from runtime.sim.clock import VirtualClock
+from runtime.sim.injector import FaultInjector
+from runtime.sim.scheduler import Scheduler
+from runtime.sim.sink import History
 
 
 def test_clock_only_moves_forward():
@@ -29,7 +30,7 @@ def test_clock_only_moves_forward():
 
 
 def test_scheduler_orders_by_time_then_by_spawn_order():
-    scheduler = Scheduler(seed=0)
+    scheduler = Scheduler()
     trace = []
 
     def proc(name, delays):
@@ -46,8 +47,21 @@ def test_scheduler_orders_by_time_then_by_spawn_order():
     assert trace == [(0, "a"), (0, "b"), (10, "c"), (10, "a"), (20, "b"), (20, "a")]
 
 
+def test_scheduler_rejects_a_negative_delay():
+    scheduler = Scheduler()
+
+    def backwards():
+        yield -5
+
+    scheduler.spawn(backwards())
+    with pytest.raises(ValueError, match="a process can't sleep a negative time: -5 ms"):
+        scheduler.run(until_ms=100)
+    with pytest.raises(ValueError, match="can't start in the past"):
+        scheduler.spawn(backwards(), delay_ms=-1)
+
+
 def test_scheduler_stops_at_the_horizon():
-    scheduler = Scheduler(seed=0)
+    scheduler = Scheduler()
 
     def forever():
         while True:
@@ -103,7 +117,7 @@ def test_malformed_fault_plans_are_named_precisely(text, message):
 
 
 def test_injector_fires_on_the_planned_hit_only():
-    injector = FaultInjector(FaultPlan(faults=(Crash(actor="w1", point="worker.after_lease", hit=2),)))
+    injector = FaultInjector(FaultPlan(faults=(Crash(actor="w1", point="worker.after_lease", hit=2),)), VirtualClock())
     assert injector.at("worker.after_lease", "w1", "j1") is None
     assert isinstance(injector.at("worker.after_lease", "w1", "j2"), Crash)
     assert injector.at("worker.after_lease", "w1", "j3") is None
@@ -111,7 +125,7 @@ def test_injector_fires_on_the_planned_hit_only():
 
 
 def test_injector_crashes_every_worker_that_runs_a_doomed_job():
-    injector = FaultInjector(FaultPlan(faults=(CrashJob(job="j3", point="worker.before_commit"),)))
+    injector = FaultInjector(FaultPlan(faults=(CrashJob(job="j3", point="worker.before_commit"),)), VirtualClock())
     assert isinstance(injector.at("worker.before_commit", "w1", "j3"), CrashJob)
     assert isinstance(injector.at("worker.before_commit", "w2", "j3"), CrashJob)
     assert injector.at("worker.after_lease", "w1", "j3") is None

@@ -2,9 +2,9 @@
 
 import pytest
 
-from runtime.catalog import catalog
-from runtime.lab import failing_seeds
-from runtime.policies import Policy
+from faultline.catalog import catalog
+from faultline.testing import failing_seeds
+from runtime.core.policy import Policy
 
 
 @pytest.mark.parametrize("mode", catalog(), ids=lambda m: m.id)

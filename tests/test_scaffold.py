@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 COPIED = [
     "runtime",
+    "faultline",
     "invariants",
     "failure_modes",
     "docs",
@@ -34,7 +35,7 @@ def repo_copy(tmp_path):
             shutil.copy2(source, root / name)
     bin_dir = root / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    for name, command in {"python": '"$@"', "faultline": '-m runtime.cli "$@"'}.items():
+    for name, command in {"python": '"$@"', "faultline": '-m faultline "$@"'}.items():
         script = bin_dir / name
         script.write_text(f'#!/bin/sh\nexec "{sys.executable}" {command}\n')
         script.chmod(script.stat().st_mode | stat.S_IEXEC)

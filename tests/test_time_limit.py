@@ -3,10 +3,10 @@ accepts yields a false violation under safe (a job unfinished at the limit is lo
 
 import pytest
 
+from faultline import explore
 from invariants import check_all
-from runtime import explore
-from runtime.faults import FaultPlan, PoisonJob, SlowJob, StoreOutage
-from runtime.limits import time_limit_ms
+from runtime.core.faults import FaultPlan, PoisonJob, SlowJob, StoreOutage
+from runtime.core.limits import time_limit_ms
 from runtime.sim import run
 
 

@@ -1,8 +1,8 @@
 """FM_001: w1 charges j1, crashes before its ack; the lease expires and w2 charges j1 again."""
 
-from runtime.faults import WORKER_AFTER_COMMIT, Crash, FaultPlan
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import WORKER_AFTER_COMMIT, Crash, FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_001 duplicate retry",

@@ -1,8 +1,8 @@
 """FM_001 under its fixed policy: the idempotency key turns the second charge into a no-op."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_001")
 

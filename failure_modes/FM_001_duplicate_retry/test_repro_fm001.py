@@ -1,7 +1,7 @@
 """FM_001 under its naive policy: a redelivered job charges the customer twice."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_001")
 

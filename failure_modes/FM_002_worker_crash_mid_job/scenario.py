@@ -1,8 +1,8 @@
 """FM_002: w1 dies while executing j1; without lease expiry j1 is never picked up again."""
 
-from runtime.faults import WORKER_BEFORE_COMMIT, Crash, FaultPlan
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import WORKER_BEFORE_COMMIT, Crash, FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_002 worker crash mid-job",

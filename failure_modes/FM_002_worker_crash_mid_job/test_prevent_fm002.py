@@ -1,8 +1,8 @@
 """FM_002 under its fixed policy: the reaper reclaims the expired lease and j1 completes once."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_002")
 

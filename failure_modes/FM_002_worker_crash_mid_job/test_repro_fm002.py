@@ -1,7 +1,7 @@
 """FM_002 under its naive policy: a crashed worker's job is never picked up again."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_002")
 

@@ -1,8 +1,8 @@
 """FM_003: the store is down from 100 to 900 ms while jobs try to commit."""
 
-from runtime.faults import FaultPlan, StoreOutage
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import FaultPlan, StoreOutage
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_003 store outage during execution",

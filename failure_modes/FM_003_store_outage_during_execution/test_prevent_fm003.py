@@ -1,8 +1,8 @@
 """FM_003 under its fixed policy: store errors fail the attempt; jobs retry until the store is back."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_003")
 OUTAGE_END_MS = 900

@@ -1,7 +1,7 @@
 """FM_003 under its naive policy: jobs are acked although their commit failed in the outage."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, jobs_named, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, jobs_named, violations_of
 
 FM = find("FM_003")
 

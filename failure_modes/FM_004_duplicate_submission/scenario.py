@@ -1,8 +1,8 @@
 """FM_004: the reply to j1's submit is lost; the client retries and the server makes a second job."""
 
-from runtime.faults import FaultPlan, SubmitTimeout
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import FaultPlan, SubmitTimeout
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_004 duplicate submission",

@@ -1,8 +1,8 @@
 """FM_004 under its fixed policy: the retried submit gets the existing job id back."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_004")
 

@@ -1,7 +1,7 @@
 """FM_004 under its naive policy: a lost submit reply makes a second job for the same request."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_004")
 

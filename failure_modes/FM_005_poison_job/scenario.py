@@ -1,7 +1,7 @@
 """FM_005: p1 fails on every attempt and is requeued at the head; j1-j3 behind it starve."""
 
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_005 poison job",

@@ -1,8 +1,8 @@
 """FM_005 under its fixed policy: p1 is dead-lettered after 3 attempts and the others run."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_005")
 

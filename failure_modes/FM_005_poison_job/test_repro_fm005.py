@@ -1,7 +1,7 @@
 """FM_005 under its naive policy: a poison job is retried forever and the jobs behind it starve."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, jobs_named, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, jobs_named, violations_of
 
 FM = find("FM_005")
 

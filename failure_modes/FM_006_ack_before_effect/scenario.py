@@ -1,8 +1,8 @@
 """FM_006: w1 acks j1 on receipt, then dies before the effect: the queue has already forgotten j1."""
 
-from runtime.faults import WORKER_BEFORE_COMMIT, Crash, FaultPlan
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import WORKER_BEFORE_COMMIT, Crash, FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_006 ack before effect",

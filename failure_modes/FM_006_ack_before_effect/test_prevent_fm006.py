@@ -1,8 +1,8 @@
 """FM_006 under its fixed policy: acking after the commit lets the lease bring j1 back."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_006")
 

@@ -1,7 +1,7 @@
 """FM_006 under its naive policy: an early ack plus a crash loses j1 without a trace."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, jobs_named, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, jobs_named, violations_of
 
 FM = find("FM_006")
 

@@ -1,7 +1,7 @@
 """FM_007: j1 runs for 3 s under a 1 s lease with no heartbeat; w2 takes it while w1 still runs."""
 
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_007 lease expires during a long job",

@@ -1,8 +1,8 @@
 """FM_007 under its fixed policy: heartbeats keep j1's lease alive while it runs."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_007")
 

@@ -1,7 +1,7 @@
 """FM_007 under its naive policy: j1 outlives its lease and runs on two workers at once."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_007")
 

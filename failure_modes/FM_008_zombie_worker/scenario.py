@@ -1,8 +1,8 @@
 """FM_008: w1 freezes for 3 s before writing; w2 redoes j1, then the zombie's stale write lands."""
 
-from runtime.faults import WORKER_BEFORE_COMMIT, FaultPlan, Pause
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import WORKER_BEFORE_COMMIT, FaultPlan, Pause
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_008 zombie worker",

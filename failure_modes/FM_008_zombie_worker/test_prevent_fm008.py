@@ -1,8 +1,8 @@
 """FM_008 under its fixed policy: the store fences the zombie's write by its old token."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_008")
 

@@ -1,7 +1,7 @@
 """FM_008 under its naive policy: a paused zombie's stale write overwrites the newer result."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_008")
 

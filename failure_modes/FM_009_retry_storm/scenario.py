@@ -1,9 +1,9 @@
 """FM_009: a 3 s outage fails every job; fixed backoff keeps them in lockstep and they hammer the
 store (capacity 24 calls/s) while it is down and the moment it comes back."""
 
-from runtime.faults import FaultPlan, StoreOutage
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import FaultPlan, StoreOutage
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_009 retry storm",

@@ -2,9 +2,9 @@
 
 from collections import Counter
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_009")
 

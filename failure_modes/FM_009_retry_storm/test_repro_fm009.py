@@ -1,7 +1,7 @@
 """FM_009 under its naive policy: lockstep retries offer the store more than its capacity."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_009")
 

@@ -1,8 +1,8 @@
 """FM_010: the job is enqueued before its business row commits; the commit fails or never happens."""
 
-from runtime.faults import CLIENT_BEFORE_BUSINESS_COMMIT, Crash, FaultPlan, StoreOutage
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import CLIENT_BEFORE_BUSINESS_COMMIT, Crash, FaultPlan, StoreOutage
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_010 enqueue/commit dual write",

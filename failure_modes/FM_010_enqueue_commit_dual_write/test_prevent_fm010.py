@@ -1,8 +1,8 @@
 """FM_010 under its fixed policy: the outbox makes the row and the job commit together."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_010")
 

@@ -1,7 +1,7 @@
 """FM_010 under its naive policy: jobs enqueued for business rows that never committed run anyway."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, jobs_named, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, jobs_named, violations_of
 
 FM = find("FM_010")
 

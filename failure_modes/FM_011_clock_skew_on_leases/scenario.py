@@ -1,8 +1,8 @@
 """FM_011: w2's clock runs 1.5 s fast; judging w1's live lease by it, w2 takes j1 mid-run."""
 
-from runtime.faults import ClockSkew, FaultPlan
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import ClockSkew, FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_011 clock skew on leases",

@@ -1,8 +1,8 @@
 """FM_011 under its fixed policy: only the store's reaper judges leases, on the store's clock."""
 
+from faultline.catalog import find
+from faultline.testing import failing_seeds
 from invariants import check_all
-from runtime.catalog import find
-from runtime.lab import failing_seeds
 
 FM = find("FM_011")
 

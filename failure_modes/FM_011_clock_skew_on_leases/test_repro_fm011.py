@@ -1,7 +1,7 @@
 """FM_011 under its naive policy: a worker with a fast clock steals a job whose lease is live."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_011")
 

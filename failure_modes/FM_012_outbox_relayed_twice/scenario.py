@@ -1,8 +1,8 @@
 """FM_012: the relay publishes j1's outbox row, dies before marking it sent, and publishes it again."""
 
-from runtime.faults import RELAY, RELAY_AFTER_PUBLISH, Crash, FaultPlan
-from runtime.policies import Policy
-from runtime.scenario import JobSpec, Scenario
+from runtime.core.faults import RELAY, RELAY_AFTER_PUBLISH, Crash, FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
 
 SCENARIO = Scenario(
     name="FM_012 outbox relayed twice",

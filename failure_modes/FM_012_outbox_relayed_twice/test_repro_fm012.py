@@ -1,7 +1,7 @@
 """FM_012 under its naive policy: a relay crash between publish and mark-sent runs j1 twice."""
 
-from runtime.catalog import find
-from runtime.lab import evidence, violations_of
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
 
 FM = find("FM_012")
 

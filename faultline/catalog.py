@@ -1,0 +1,161 @@
+"""The failure-mode catalog: discovers failure_modes/FM_XXX_<name>/ folders and loads them.
+
+Metadata comes from each spec.md's front matter; the workload and policies from scenario.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from pathlib import Path
+
+import attrs
+import yaml
+
+from runtime.core.errors import BadInputError, UnknownFailureModeError
+from runtime.core.faults import FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import Scenario
+
+FAILURE_MODES_DIR = Path(__file__).resolve().parent.parent / "failure_modes"
+FOLDER_PATTERN = re.compile(r"^FM_(\d{3})_([a-z0-9_]+)$")
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+REQUIRED_KEYS = ("id", "title", "invariants")
+
+
+class SpecError(BadInputError):
+    """A failure mode's spec.md is broken: the message names the file and the problem."""
+
+
+@attrs.frozen(kw_only=True)
+class FailureMode:
+    id: str
+    slug: str
+    title: str
+    invariants: tuple[str, ...]
+    """The invariants its naive run violates (the spec's promise)."""
+    seen_in: str | None
+    folder: Path
+
+    @property
+    def number(self) -> int:
+        return int(self.id.split("_")[1])
+
+    @functools.cached_property
+    def module(self):
+        return importlib.import_module(f"failure_modes.{self.folder.name}.scenario")
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.module.SCENARIO
+
+    def policy(self, fixed: bool) -> Policy:
+        return self.module.FIXED_POLICY if fixed else self.module.NAIVE_POLICY
+
+    def test_path(self, which: str) -> Path:
+        return self.folder / f"test_{which}_fm{self.number:03d}.py"
+
+    def run(
+        self,
+        *,
+        fixed: bool = False,
+        seed: int = 0,
+        plan: FaultPlan | None = None,
+        policy: Policy | None = None,
+    ):
+        from runtime.sim import run
+
+        return run(self.scenario, policy or self.policy(fixed), seed, plan)
+
+
+def parse_front_matter(text: str, source: str) -> dict:
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        raise SpecError(f"{source} must start with a '---' front-matter block")
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        raise SpecError(f"{source}: front matter is not valid YAML{where}; fix it or run `faultline fm new`") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: front matter must be a YAML mapping with {', '.join(REQUIRED_KEYS)}")
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise SpecError(f"{source} front matter is missing {', '.join(missing)}")
+    return data
+
+
+def _known_invariants() -> set[str]:
+    from invariants import REGISTRY
+
+    return set(REGISTRY)
+
+
+def _load(folder: Path) -> FailureMode:
+    spec = folder / "spec.md"
+    try:
+        text = spec.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{spec}: cannot be read ({error.__class__.__name__})") from None
+    data = parse_front_matter(text, str(spec))
+    number, slug = FOLDER_PATTERN.match(folder.name).groups()
+    if data["id"] != f"FM_{number}":
+        raise SpecError(f"{spec}: id {data['id']!r} does not match folder {folder.name}")
+    invariants = data["invariants"]
+    if not isinstance(invariants, list) or not all(isinstance(i, str) for i in invariants):
+        raise SpecError(f"{spec}: invariants must be a list of INV_XXX ids, e.g. [INV_001]")
+    unknown = [i for i in invariants if i not in _known_invariants()]
+    if unknown:
+        raise SpecError(f"{spec}: unknown invariant {unknown[0]!r} (see docs/01_invariants.md)")
+    if not isinstance(data["title"], str) or not data["title"].strip():
+        raise SpecError(f"{spec}: title must be a non-empty string")
+    seen_in = data.get("seen_in")
+    return FailureMode(
+        id=data["id"],
+        slug=slug,
+        title=data["title"],
+        invariants=tuple(invariants),
+        seen_in=str(seen_in) if seen_in is not None else None,
+        folder=folder,
+    )
+
+
+def _folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and FOLDER_PATTERN.match(p.name))
+
+
+def load_all(root: Path = FAILURE_MODES_DIR) -> tuple[tuple[FailureMode, ...], tuple[SpecError, ...]]:
+    """Every FM folder under `root` in id order, and the errors of those whose spec is broken."""
+    modes, errors = [], []
+    for folder in _folders(root):
+        try:
+            modes.append(_load(folder))
+        except SpecError as error:
+            errors.append(error)
+    return tuple(modes), tuple(errors)
+
+
+def catalog(root: Path = FAILURE_MODES_DIR) -> tuple[FailureMode, ...]:
+    """Every loadable FM folder under `root`, in id order (a broken spec skips only its own FM)."""
+    return load_all(root)[0]
+
+
+def normalize_id(text: str) -> str | None:
+    """'FM_001', 'FM_1', 'fm1', '1' and 'FM_001_duplicate_retry' all mean FM_001."""
+    match = re.fullmatch(r"(?:fm_?)?0*(\d{1,3})(?:_[a-z0-9_]+)?", text.strip().lower(), flags=re.ASCII)
+    return f"FM_{int(match.group(1)):03d}" if match else None
+
+
+def find(text: str, root: Path = FAILURE_MODES_DIR) -> FailureMode:
+    modes, errors = load_all(root)
+    wanted = normalize_id(text)
+    for mode in modes:
+        if mode.id == wanted:
+            return mode
+    for folder in _folders(root):
+        if wanted and folder.name.startswith(wanted + "_"):
+            raise next(e for e in errors if str(folder) in str(e))
+    known = ", ".join(mode.id for mode in modes)
+    raise UnknownFailureModeError(f"unknown failure mode {text!r} (known: {known}); see `faultline list`")

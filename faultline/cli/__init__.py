@@ -1,0 +1,75 @@
+"""The `faultline` command: list FMs and invariants, run an FM, explore, replay and report.
+
+Exit codes: 0 every invariant holds, 1 one is violated, 2 bad input (one line naming the value
+and the fix, nothing written), 3 internal error (one line saying where the traceback went),
+130 interrupted (what was found so far is still printed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+
+import click
+
+from faultline.cli import explore, fm, index, run  # noqa: F401  (each registers its commands)
+from faultline.cli.app import cli
+from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
+from runtime.core.errors import BadInputError
+
+__all__ = ["cli", "main"]
+
+
+def _tolerant_streams() -> None:
+    """Never die on an encoding: a terminal that cannot show a character gets an escape instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _internal_error(error: BaseException) -> int:
+    """One line on stderr; the traceback goes to a file the line names."""
+    try:
+        handle, path = tempfile.mkstemp(prefix="faultline-crash-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write("".join(traceback.format_exception(error)))
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = "the traceback could not be written to a file"
+    summary = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+    click.echo(f"faultline: internal error ({summary}); {where}; please report it", err=True)
+    return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the click group, turning every error into one line and its exit code."""
+    _tolerant_streams()
+    try:
+        cli.main(args=argv, prog_name="faultline", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("faultline: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as error:
+        message = error.format_message().replace("\n", " ")
+        command = error.ctx.command_path if error.ctx else "faultline"
+        click.echo(f"faultline: error: {message} (see {command} --help)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except BadInputError as error:
+        click.echo(f"faultline: error: {error}".replace("\n", " "), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # the reader went away (`| head`): say nothing more
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the one place every unexpected error becomes exit 3
+        sys.exit(_internal_error(error))

@@ -1,0 +1,102 @@
+"""What `run`, `report` and `replay` share: the run's options, its outputs, its printed form."""
+
+from __future__ import annotations
+
+import click
+
+from faultline.cli.common import SEED, Outputs, console, load_plan, parse_overrides
+from faultline.present import render
+from faultline.runspec import RunSpec
+
+
+def run_options(command):
+    """The options `run` and `report` share: which run, under which policy and plan."""
+    options = [
+        click.argument("fm", required=False),
+        click.option("--fix", is_flag=True, help="Use the FM's fixed policy instead of its naive one."),
+        click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the run's random streams."),
+        click.option("--plan", "plan_path", type=str, default=None, help="Replace the fault plan with this JSON file."),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Override one policy field (repeatable), e.g. --set idempotent_effects=true.",
+        ),
+        click.option(
+            "--policy",
+            "policy_name",
+            default=None,
+            help="Without FM: the standard workload's policy (naive, safe, or an FM's id for its naive policy).",
+        ),
+        click.option("--jobs", type=click.IntRange(1, 10_000), default=None, help="Without FM: jobs in the workload."),
+        click.option(
+            "--workers", type=click.IntRange(1, 64), default=None, help="Without FM: workers in the workload."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers) -> RunSpec:
+    spec = RunSpec(
+        fm=fm,
+        fixed=fix,
+        policy_name=policy_name,
+        overrides=parse_overrides(overrides),
+        jobs=jobs,
+        workers=workers,
+        seed=seed,
+        plan=load_plan(plan_path),
+        plan_path=plan_path,
+    )
+    spec.check()
+    return spec
+
+
+def metrics_text(record) -> str:
+    from faultline.present.metrics import exposition, registry_for
+
+    return exposition(registry_for(record))
+
+
+def metrics_snapshot(record) -> dict:
+    from faultline.present.metrics import registry_for, snapshot
+
+    return snapshot(registry_for(record))
+
+
+def write_run_outputs(outputs: Outputs, spec: RunSpec, record, violations, report_option: str = "--report") -> None:
+    """Write whichever of --history, --trace, --metrics and the HTML report were asked for."""
+    if "--history" in outputs:
+        outputs.write("--history", record.jsonl())
+    if "--trace" in outputs:
+        from faultline.present.trace import trace_json
+
+        outputs.write("--trace", trace_json(record, violations, title=spec.title))
+    if "--metrics" in outputs:
+        outputs.write("--metrics", metrics_text(record))
+    if report_option in outputs:
+        from faultline.present.report import html_report
+
+        html = html_report(
+            record,
+            violations,
+            title=spec.title,
+            policy_label=spec.label,
+            replay=spec.replay_command(),
+            metrics=metrics_snapshot(record),
+        )
+        outputs.write(report_option, html)
+
+
+def print_human(spec: RunSpec, record, violations, *, stream_stderr: bool = False) -> None:
+    render.print_run(
+        console(stderr=stream_stderr),
+        header=f"{spec.title}  [policy: {spec.label}]",
+        result=record,
+        violations=violations,
+        replay=spec.replay_command(),
+        fix_hint=spec.fix_hint() if violations else None,
+    )

@@ -1,0 +1,178 @@
+"""The explorer's inputs: the standard workload, the explorer's policies, and one table of fault
+kinds with their draw ranges, from which each seed draws its plan (and the Hypothesis strategies of
+the tests draw theirs)."""
+
+from __future__ import annotations
+
+import random
+
+from runtime.core.errors import BadInputError
+from runtime.core.faults import (
+    CLIENT,
+    CLIENT_POINTS,
+    FAULT_TYPES,
+    RELAY,
+    RELAY_POINTS,
+    WORKER_POINTS,
+    FaultPlan,
+)
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario, reachable_points
+
+NO_FAULTS = FaultPlan()
+DEFAULT_JOBS = 50
+DEFAULT_WORKERS = 4
+SUBMIT_SPACING_MS = 20
+JOB_DURATION_MS = 20
+STORE_CAPACITY_PER_S = 300
+MAX_JOBS = 10_000
+MAX_WORKERS = 64
+MAX_SEEDS = 10**15
+
+POLICIES: dict[str, Policy] = {
+    # A first draft with a visibility timeout (as every real broker has), so that lease failures
+    # (expiry under a long job, zombies, clock skew) are reachable too.
+    "naive": Policy.naive().evolve(lease_ms=1_000),
+    "safe": Policy.safe(),
+}
+
+# One table of fault kinds and the ranges they are drawn from: the explorer draws from it, and so do
+# the Hypothesis strategies in the tests. A field is drawn by its spec: "actor" (any actor that has
+# fault points), "worker", "job", "point" (a point of the drawn actor), "worker_point", or (low, high).
+FAULT_DRAWS: dict[str, dict[str, object]] = {
+    "crash": {"actor": "actor", "point": "point", "hit": (1, 5)},
+    "pause": {"actor": "actor", "point": "point", "hit": (1, 5), "duration_ms": (200, 3_000)},
+    "crash_job": {"job": "job", "point": "worker_point"},
+    "duplicate_delivery": {"job": "job"},
+    "store_outage": {"start_ms": "window", "length_ms": (100, 2_000)},
+    "clock_skew": {"actor": "worker", "skew_ms": (500, 2_000)},
+    "submit_timeout": {"job": "job"},
+    "slow_job": {"job": "job", "duration_ms": (1_200, 4_000)},
+    "poison_job": {"job": "job"},
+}
+FAULT_KINDS = tuple(FAULT_DRAWS)
+KIND_PROBABILITY = 0.4
+FAULTS_PER_KIND = (1, 3)
+assert set(FAULT_KINDS) == set(FAULT_TYPES), "every fault kind must have draw ranges"
+
+
+def points_of(actor: str) -> tuple[str, ...]:
+    return CLIENT_POINTS if actor == CLIENT else RELAY_POINTS if actor == RELAY else WORKER_POINTS
+
+
+def policy_named(name: str) -> Policy:
+    """An explorer policy: naive, safe, or a failure mode's naive policy by its id (e.g. FM_009)."""
+    if name in POLICIES:
+        return POLICIES[name]
+    if name.upper().startswith("FM"):
+        from faultline import catalog
+
+        return catalog.find(name).policy(fixed=False)
+    raise BadInputError(f"unknown explorer policy {name!r} (choose naive, safe, or a failure mode's id such as FM_009)")
+
+
+def check_workload(jobs: int, workers: int) -> None:
+    if not 1 <= jobs <= MAX_JOBS:
+        raise BadInputError(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise BadInputError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
+
+
+def standard_workload(jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS, plan: FaultPlan = NO_FAULTS):
+    """N short charges 20 ms apart, each with an idempotency key; every 5th has a business row. The
+    store takes STORE_CAPACITY_PER_S calls a second, so INV_008 is judged on every explored run."""
+    check_workload(jobs, workers)
+    return Scenario(
+        name=f"standard workload ({jobs} jobs, {workers} workers)",
+        jobs=tuple(
+            JobSpec(
+                job_id=f"j{n}",
+                payload={"amount": n},
+                submit_at_ms=SUBMIT_SPACING_MS * (n - 1),
+                duration_ms=JOB_DURATION_MS,
+                idempotency_key=f"order-{n}",
+                business_row=n % 5 == 0,
+            )
+            for n in range(1, jobs + 1)
+        ),
+        workers=tuple(f"w{n}" for n in range(1, workers + 1)),
+        plan=plan,
+        client_pace_ms=SUBMIT_SPACING_MS,
+        store_capacity_per_s=STORE_CAPACITY_PER_S,
+    )
+
+
+def scenario_for(jobs: int, workers: int, plan: FaultPlan) -> Scenario:
+    """The standard workload carrying `plan`."""
+    return standard_workload(jobs, workers, plan)
+
+
+def _draw_value(spec, rng: random.Random, *, actor, actors, workers, jobs, window_ms):
+    if spec == "actor":
+        return rng.choice(actors)
+    if spec == "worker":
+        return rng.choice(workers)
+    if spec == "job":
+        return rng.choice(jobs)
+    if spec == "point":
+        return rng.choice(points_of(actor))
+    if spec == "worker_point":
+        return rng.choice(WORKER_POINTS)
+    if spec == "window":
+        return rng.randint(0, window_ms)
+    low, high = spec
+    return rng.randint(low, high)
+
+
+def draw_fault(kind: str, rng: random.Random, *, jobs: list[str], workers: list[str], window_ms: int):
+    values: dict[str, object] = {}
+    actors = [*workers, CLIENT, RELAY]
+    for field, spec in FAULT_DRAWS[kind].items():
+        values[field] = _draw_value(
+            spec, rng, actor=values.get("actor"), actors=actors, workers=workers, jobs=jobs, window_ms=window_ms
+        )
+    if kind == "store_outage":
+        values["end_ms"] = values["start_ms"] + values.pop("length_ms")
+    return FAULT_TYPES[kind](**values)
+
+
+def draw_plan(seed: int, jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS, policy: Policy | None = None):
+    """Swarm testing: the seed picks a random subset of fault kinds, then random faults of each.
+
+    The draw has its own RNG (seeded from a string, so hash randomisation cannot touch it). Faults
+    the policy can never reach (the relay's, when no relay runs) are dropped after the draw.
+    """
+    rng = random.Random(f"faultline-explore:{seed}")
+    job_ids = [f"j{n}" for n in range(1, jobs + 1)]
+    worker_names = [f"w{n}" for n in range(1, workers + 1)]
+    window_ms = SUBMIT_SPACING_MS * jobs
+    enabled = [kind for kind in FAULT_KINDS if rng.random() < KIND_PROBABILITY]
+    faults: list = []
+    for kind in enabled:
+        for _ in range(rng.randint(*FAULTS_PER_KIND)):
+            faults.append(draw_fault(kind, rng, jobs=job_ids, workers=worker_names, window_ms=window_ms))
+    reachable = reachable_points(standard_workload(jobs, workers), policy or POLICIES["naive"])
+    kept = [f for f in dict.fromkeys(faults) if getattr(f, "point", None) in (None, *reachable)]
+    return FaultPlan(faults=tuple(kept))
+
+
+__all__ = [
+    "DEFAULT_JOBS",
+    "DEFAULT_WORKERS",
+    "FAULT_DRAWS",
+    "FAULT_KINDS",
+    "JOB_DURATION_MS",
+    "MAX_JOBS",
+    "MAX_SEEDS",
+    "MAX_WORKERS",
+    "POLICIES",
+    "STORE_CAPACITY_PER_S",
+    "SUBMIT_SPACING_MS",
+    "check_workload",
+    "draw_fault",
+    "draw_plan",
+    "points_of",
+    "policy_named",
+    "scenario_for",
+    "standard_workload",
+]

@@ -1,0 +1,347 @@
+"""`make mutants`: plant one bug at a time in a temporary copy of the tree and prove the lab catches it.
+
+Each mutant is a real code edit that disables one protective mechanism the safe policy relies on.
+It is judged first by `faultline explore --policy safe`, with the simulator's fast lane off so that
+every worker runs the protocol (caught: an invariant and its first seed),
+then, if the explorer stays silent, by the test suite (caught: the first failing test). Controls are
+edits that change nothing; they must raise nothing. Exit 1 if any mutant survives or a control fires.
+
+    python -m faultline.mutants [--seeds N] [--only NAME ...] [--list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = (
+    "runtime",
+    "faultline",
+    "invariants",
+    "failure_modes",
+    "tests",
+    "docs",
+    "pyproject.toml",
+    "Makefile",
+    "requirements.txt",
+)
+
+
+@attrs.frozen(kw_only=True)
+class Mutant:
+    name: str
+    mechanism: str
+    path: str
+    old: str
+    new: str
+    control: bool = False
+    note: str = ""
+    """Why a mutant the explorer cannot see is still meaningful (the test that guards it)."""
+
+
+MUTANTS = (
+    Mutant(
+        name="fence-ignores-newer-leases",
+        mechanism="fencing",
+        path="runtime/sim/store.py",
+        old="if fencing and token < newest:",
+        new="if fencing and token < 0:",
+        note="under safe, heartbeats already abandon a zombie's attempt; FM_008's fix relies on fencing alone",
+    ),
+    Mutant(
+        name="idempotency-key-looked-up-in-wrong-table",
+        mechanism="idempotency",
+        path="runtime/sim/store.py",
+        old="if idempotent and job_id in self.idempotency_keys:",
+        new="if idempotent and job_id in self.results:",
+    ),
+    Mutant(
+        name="ack-before-the-effect",
+        mechanism="ack ordering",
+        path="runtime/core/worker.py",
+        old='if policy.ack_mode == "on_receipt":\n        yield Ack(delivery, True)',
+        new='if policy.ack_mode != "on_receipt":\n        yield Ack(delivery, True)',
+    ),
+    Mutant(
+        name="expired-leases-never-reclaimed",
+        mechanism="lease reclaim",
+        path="runtime/sim/queue.py",
+        old="and message.lease_expires_at_ms == expires:\n                expired.append(message)",
+        new="and message.lease_expires_at_ms == expires:\n                pass",
+    ),
+    Mutant(
+        name="heartbeat-never-renews",
+        mechanism="renewal",
+        path="runtime/core/worker.py",
+        old="if duration > 0 and (yield Renew(delivery)) is None:",
+        new="if duration < 0 and (yield Renew(delivery)) is None:",
+    ),
+    Mutant(
+        name="queue-leases-past-the-bound",
+        mechanism="attempt bound",
+        path="runtime/sim/queue.py",
+        old="if policy.max_attempts is not None and attempt > policy.max_attempts:",
+        new="if policy.max_attempts is not None and attempt > policy.max_attempts + 1:",
+        note="workers and the reaper bury at the bound; only a lost ack on the final attempt comes back",
+    ),
+    Mutant(
+        name="retry-ignores-backoff",
+        mechanism="backoff",
+        path="runtime/core/worker.py",
+        old=(
+            "        low, high = policy.backoff_range_ms(delivery.attempt)\n"
+            "        delay = low if high == low else low + (yield Draw(0, high - low))"
+        ),
+        new="        delay = 0",
+    ),
+    Mutant(
+        name="final-failure-is-retried",
+        mechanism="dead-letter",
+        path="runtime/core/decisions.py",
+        old="return policy.max_attempts is not None and attempt >= policy.max_attempts",
+        new="return policy.max_attempts is not None and attempt > policy.max_attempts",
+        note="the queue still buries at the bound, but with the wrong last error; FM_005's fix checks it",
+    ),
+    Mutant(
+        name="outbox-path-skipped",
+        mechanism="outbox",
+        path="runtime/core/client.py",
+        old="if spec.business_row and policy.outbox:",
+        new="if spec.business_row and not policy.outbox:",
+    ),
+    Mutant(
+        name="store-error-swallowed",
+        mechanism="store-error handling",
+        path="runtime/core/decisions.py",
+        old="return FAIL if policy.retry_on_store_error else IGNORE",
+        new="return IGNORE if policy.retry_on_store_error else FAIL",
+    ),
+    Mutant(
+        name="submission-key-never-claimed",
+        mechanism="submission dedupe",
+        path="runtime/sim/store.py",
+        old="owner = self.submission_keys.setdefault(key, job_id)",
+        new="owner = job_id",
+    ),
+    Mutant(
+        name="workers-judge-leases-by-their-own-clocks",
+        mechanism="lease clock",
+        path="runtime/sim/queue.py",
+        old='if expiries and policy.lease_clock == "worker" and',
+        new='if expiries and policy.lease_clock != "worker" and',
+    ),
+    Mutant(
+        name="one-token-for-every-lease",
+        mechanism="token per delivery",
+        path="runtime/sim/queue.py",
+        old="        self._next_token += 1\n        token = self._next_token",
+        new="        token = self._next_token",
+    ),
+    Mutant(
+        name="lost-lease-not-abandoned",
+        mechanism="lease loss",
+        path="runtime/core/worker.py",
+        old="    if (yield Renew(delivery)) is None:\n        yield Record(ev.LEASE_LOST, delivery.job_id",
+        new="    if (yield Renew(delivery)) == -1:\n        yield Record(ev.LEASE_LOST, delivery.job_id",
+        note="under safe, fencing refuses the zombie's write; FM_011's fix and a unit test rely on the abandon",
+    ),
+    Mutant(
+        name="retry-budget-doubled",
+        mechanism="retry budget",
+        path="runtime/sim/queue.py",
+        old="while self._retries_due.get(second, 0) >= budget:",
+        new="while self._retries_due.get(second, 0) >= 2 * budget:",
+    ),
+    Mutant(
+        name="crashed-client-drops-its-request",
+        mechanism="request handling",
+        path="runtime/core/client.py",
+        old="            if resubmits:\n                self.resend = True",
+        new="            if not resubmits:\n                self.resend = True",
+    ),
+    Mutant(
+        name="relay-marks-sent-before-publishing",
+        mechanism="outbox relay ordering",
+        path="runtime/core/relay.py",
+        old=(
+            '                yield Enqueue(job_id, job["payload"], job["duration_ms"], '
+            'job["request"], job["key"], True)\n'
+            "                if check_points:\n"
+            "                    yield Point(RELAY_AFTER_PUBLISH, job_id)\n"
+            "                outcome = yield MarkRelayed(job_id)\n"
+        ),
+        new=(
+            "                outcome = yield MarkRelayed(job_id)\n"
+            "                if check_points:\n"
+            "                    yield Point(RELAY_AFTER_PUBLISH, job_id)\n"
+            '                yield Enqueue(job_id, job["payload"], job["duration_ms"], '
+            'job["request"], job["key"], True)\n'
+        ),
+    ),
+    Mutant(
+        name="publish-dedupe-window-never-matches",
+        mechanism="publish dedupe window",
+        path="runtime/sim/queue.py",
+        old="if window is not None and previous is not None and now - previous[0] < window:",
+        new="if window is not None and previous is not None and now - previous[0] < 0:",
+        note="under safe, the idempotency key absorbs a second publish; a unit test pins the window",
+    ),
+    Mutant(
+        name="control-idle-check-rewritten",
+        mechanism="(control)",
+        path="runtime/sim/queue.py",
+        old="        return not self.messages",
+        new="        return len(self.messages) == 0",
+        control=True,
+    ),
+    Mutant(
+        name="control-handler-default-rewritten",
+        mechanism="(control)",
+        path="runtime/core/decisions.py",
+        old='    failing = payload.get("fail_n_times", 0)',
+        new='    failing = payload.get("fail_n_times") or 0',
+        control=True,
+    ),
+)
+
+
+def occurrences(mutant: Mutant, root: Path = ROOT) -> int:
+    return (root / mutant.path).read_text(encoding="utf-8").count(mutant.old)
+
+
+def copy_tree(destination: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "*.egg-info")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=ignore)
+        else:
+            shutil.copy2(source, destination / name)
+
+
+def _env(root: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+
+
+def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
+    """Apply the mutant to a fresh copy; run the safe explorer, then (if silent) the test suite."""
+    with tempfile.TemporaryDirectory(prefix="faultline-mutant-") as temp:
+        root = Path(temp)
+        copy_tree(root)
+        target = root / mutant.path
+        text = target.read_text(encoding="utf-8")
+        if text.count(mutant.old) != 1:
+            return {"caught_by": f"BROKEN: the edit matches {text.count(mutant.old)} times in {mutant.path}"}
+        target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
+        began = time.perf_counter()
+        explore_with_protocol = (
+            "import runtime.sim.run as r; r.FAST_LANE = False\n"
+            "from faultline.cli import main\n"
+            f"main(['explore', '--policy', 'safe', '--seeds', '{seeds}', '--processes', '{processes}', '--json'])"
+        )
+        explored = subprocess.run(
+            [sys.executable, "-c", explore_with_protocol],
+            cwd=root,
+            env=_env(root),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if explored.returncode == 1:
+            found = json.loads(explored.stdout)["violations"]
+            first = min(found.items(), key=lambda item: (item[1]["first_seed"], item[0]))
+            return {
+                "caught_by": f"{first[0]} (explore, first seed {first[1]['first_seed']}; {len(found)} invariant(s))",
+                "seconds": round(time.perf_counter() - began, 1),
+            }
+        if explored.returncode not in (0, 1):
+            return {"caught_by": f"explore crashed (exit {explored.returncode}): {explored.stderr.strip()[:160]}"}
+        tested = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-x",
+                "-q",
+                "-n",
+                str(processes),
+                "-p",
+                "no:cacheprovider",
+                "--ignore=tests/test_mutants.py",  # it checks the mutants' own text: never a judge of them
+            ],
+            cwd=root,
+            env=_env(root),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = round(time.perf_counter() - began, 1)
+        if tested.returncode == 0:
+            return {"caught_by": None, "seconds": seconds}
+        failed = [line.split(" ")[1] for line in tested.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+        return {"caught_by": f"test {failed[0] if failed else '(suite failed)'}", "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=2000, help="seeds the safe explorer runs per mutant")
+    parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--only", nargs="*", default=None, help="mutant names to run")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTANTS if args.only is None or m.name in args.only]
+    if args.list:
+        for m in chosen:
+            print(f"{m.name:45} {m.mechanism:22} {m.path}")
+        return 0
+    rows, bad = [], 0
+    for mutant in chosen:
+        verdict = judge(mutant, args.seeds, args.processes)
+        caught = verdict["caught_by"]
+        ok = (
+            (caught is None)
+            if mutant.control
+            else (caught is not None and not caught.startswith(("BROKEN", "explore crashed")))
+        )
+        bad += not ok
+        rows.append(
+            {
+                "mutant": mutant.name,
+                "mechanism": mutant.mechanism,
+                "control": mutant.control,
+                "caught_by": caught,
+                "ok": ok,
+                "note": mutant.note,
+                "seconds": verdict.get("seconds"),
+            }
+        )
+        if not args.json:
+            status = "ok  " if ok else "FAIL"
+            shown = caught or ("silent (as a control must be)" if mutant.control else "NOT CAUGHT")
+            print(f"{status} {mutant.name:45} {mutant.mechanism:22} {shown}", flush=True)
+            if mutant.note:
+                print(f"     {'':45} {'':22} why the explorer alone may miss it: {mutant.note}")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        mutants = sum(1 for m in chosen if not m.control)
+        print(
+            f"\n{mutants - sum(1 for r in rows if not r['control'] and not r['ok'])}/{mutants} mutants caught, "
+            f"{sum(1 for r in rows if r['control'] and r['ok'])}/{len(chosen) - mutants} controls silent"
+        )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

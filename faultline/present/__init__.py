@@ -1,0 +1,1 @@
+"""Presenting a run: the terminal timeline, the HTML report and SVG, traces, metrics, images."""

@@ -1,0 +1,128 @@
+"""RunSpec: one run described as data (an FM or the standard workload, policy, overrides, plan, seed),
+which resolves to a scenario and policy, runs, and prints the command that replays it exactly."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+
+import attrs
+
+from runtime.core.errors import BadInputError
+from runtime.core.faults import FaultPlan
+
+
+@attrs.frozen(kw_only=True)
+class RunSpec:
+    fm: str | None = None
+    """A failure mode's id; None runs the standard workload."""
+    fixed: bool = False
+    policy_name: str | None = None
+    """The standard workload's policy: naive, safe, or an FM's id (its naive policy)."""
+    overrides: Mapping[str, str] = attrs.field(factory=dict, converter=lambda d: dict(d))
+    jobs: int | None = None
+    workers: int | None = None
+    seed: int = 0
+    plan: FaultPlan | None = None
+    plan_path: str | None = None
+    """Where `plan` was read from (for the replay command)."""
+    drawn: bool = False
+    """The plan is the explorer's draw for `seed` (replayed with `faultline replay`)."""
+
+    def __attrs_post_init__(self):
+        if self.fm is None and self.fixed:
+            raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
+        if self.fm is not None and (self.policy_name is not None or self.jobs is not None or self.workers is not None):
+            raise BadInputError(
+                "--policy, --jobs and --workers describe the standard workload; "
+                f"drop them, or drop {self.fm!r} to run the standard workload"
+            )
+
+    @property
+    def mode(self):
+        from faultline import catalog
+
+        return catalog.find(self.fm) if self.fm is not None else None
+
+    def _workload(self):
+        from faultline import explore
+
+        jobs = explore.DEFAULT_JOBS if self.jobs is None else self.jobs
+        workers = explore.DEFAULT_WORKERS if self.workers is None else self.workers
+        explore.check_workload(jobs, workers)
+        return jobs, workers
+
+    def resolve(self):
+        """(scenario, policy) for this run; bad names and values raise BadInputError before any work."""
+        from faultline import explore
+
+        if self.fm is not None:
+            mode = self.mode
+            policy = mode.policy(fixed=self.fixed).with_overrides(self.overrides)
+            scenario = mode.scenario if self.plan is None else mode.scenario.with_plan(self.plan)
+            return scenario, policy
+        jobs, workers = self._workload()
+        policy = explore.policy_named(self.policy_name or "naive").with_overrides(self.overrides)
+        plan = self.plan
+        if plan is None:
+            plan = explore.draw_plan(self.seed, jobs, workers, policy) if self.drawn else FaultPlan()
+        return explore.scenario_for(jobs, workers, plan), policy
+
+    def check(self) -> None:
+        """Everything about the inputs that can be wrong, checked before any output is written."""
+        from runtime.core.scenario import check_seed, validate_plan
+
+        check_seed(self.seed)
+        scenario, policy = self.resolve()
+        validate_plan(scenario, policy)
+
+    def run(self):
+        from runtime.sim import run
+
+        scenario, policy = self.resolve()
+        return run(scenario, policy, self.seed)
+
+    @property
+    def title(self) -> str:
+        if self.fm is not None:
+            mode = self.mode
+            return f"{mode.id} {mode.title}"
+        jobs, workers = self._workload()
+        return f"standard workload ({jobs} jobs, {workers} workers)" + (f", seed {self.seed}" if self.drawn else "")
+
+    @property
+    def label(self) -> str:
+        base = ("fixed" if self.fixed else "naive") if self.fm is not None else (self.policy_name or "naive")
+        return base + ("+overrides" if self.overrides else "")
+
+    def replay_command(self) -> str:
+        """The one command that replays this run exactly (never wrapped: print it on its own line)."""
+        if self.drawn and self.plan is None:
+            parts = ["faultline", "replay", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
+        elif self.fm is not None:
+            parts = ["faultline", "run", self.mode.id, "--seed", str(self.seed)] + (["--fix"] if self.fixed else [])
+        else:
+            parts = ["faultline", "run", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
+        if self.fm is None:
+            jobs, workers = self._workload()
+            if self.plan is not None or (jobs, workers) != _defaults():
+                parts += ["--jobs", str(jobs), "--workers", str(workers)]
+        if self.plan_path is not None:
+            parts += ["--plan", self.plan_path]
+        for field, value in self.overrides.items():
+            parts += ["--set", f"{field}={value}"]
+        return shlex.join(parts)
+
+    def fix_hint(self) -> str | None:
+        mode = self.mode
+        if mode is None or self.fixed:
+            return None
+        changes = mode.policy(fixed=False).differences(mode.policy(fixed=True))
+        fields = ", ".join(f"{k}: {a} → {b}" for k, (a, b) in changes.items())
+        return f"the fix (make test-fm{mode.number}-fix) changes {fields}"
+
+
+def _defaults() -> tuple[int, int]:
+    from faultline import explore
+
+    return explore.DEFAULT_JOBS, explore.DEFAULT_WORKERS

@@ -1,0 +1,129 @@
+"""`faultline fm new <name>`: scaffold the next-numbered failure-mode folder from templates.
+
+The stubs fail on purpose and say what to fill in, so an unfinished FM can't pass as done.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from faultline.catalog import FAILURE_MODES_DIR, catalog
+from runtime.core.errors import BadInputError
+
+NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", flags=re.ASCII)
+
+SPEC = """---
+id: {id}
+title: "TODO: trigger → symptom (e.g. Worker crash mid-job → job stuck forever)"
+invariants: []  # TODO: the INV_XXX ids the naive policy violates (see docs/01_invariants.md)
+seen_in: null   # TODO: a public report, e.g. owner/repo#123
+---
+
+# {id} — TODO title
+
+## Trigger
+TODO: what happens, in one or two sentences, as fault-plan terms (crash at a point, outage…).
+
+## Symptoms
+TODO: what an operator would see.
+
+## Violated invariants
+- TODO `INV_XXX` name: which job, which events.
+
+## Detection
+TODO: the events in the history that prove it.
+
+## Recovery / prevention
+TODO: the smallest policy change that restores the invariant (a `Policy` field).
+
+## Acceptance
+- Naive: `INV_XXX` violated, with the evidence checked by `test_repro_fm{number:03d}.py`.
+- Fixed: every invariant holds on the scenario and on seeds 0–199.
+"""
+
+SCENARIO = '''"""{id}: TODO one line - who does what, and what breaks."""
+
+from runtime.core.faults import FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario
+
+SCENARIO = Scenario(
+    name="{id} {name}",
+    jobs=(JobSpec(job_id="j1", payload={{"amount": 10}}),),  # TODO: the workload
+    workers=("w1", "w2"),
+    plan=FaultPlan(faults=()),  # TODO: the faults that trigger it (docs/03_fault_plans.md)
+)
+
+NAIVE_POLICY = Policy.naive()  # TODO: the policy under which it breaks
+FIXED_POLICY = NAIVE_POLICY.evolve()  # TODO: the smallest change that fixes it
+'''
+
+REPRO = '''"""{id} under its naive policy: TODO one sentence describing the break."""
+
+import pytest
+
+from faultline.catalog import find
+
+FM = find("{id}")
+
+
+def test_naive_policy_breaks_the_named_invariant():
+    """Assert the spec's invariant is violated and check its evidence events (see FM_004)."""
+    pytest.fail(
+        "{id} repro not written yet: run FM.run(fixed=False), assert the spec's INV_XXX is in "
+        "violations_of(result, ...), and check the evidence events; see "
+        "docs/05_adding_a_failure_mode.md"
+    )
+'''
+
+PREVENT = '''"""{id} under its fixed policy: TODO one sentence describing the fix."""
+
+import pytest
+
+from faultline.catalog import find
+
+FM = find("{id}")
+
+
+def test_fixed_policy_holds_every_invariant_on_200_seeds():
+    """Replace this with: assert check_all(FM.run(fixed=True)) == () and
+    assert failing_seeds(FM, range(200)) == {{}} (see FM_004)."""
+    pytest.fail(
+        "{id} prevention not written yet: assert every invariant holds under FIXED_POLICY on "
+        "the scenario and on seeds 0-199; see docs/05_adding_a_failure_mode.md"
+    )
+'''
+
+
+def next_number(root: Path) -> int:
+    return max((mode.number for mode in catalog(root)), default=0) + 1
+
+
+def scaffold(name: str, root: Path = FAILURE_MODES_DIR) -> Path:
+    """Create failure_modes/FM_<next>_<name>/ with a spec, a scenario and two failing stubs."""
+    if not isinstance(name, str) or NAME.fullmatch(name) is None or len(name) > 60:
+        suggestion = re.sub(r"[^a-z0-9]+", "_", name.lower(), flags=re.ASCII).strip("_")[:60] or "lost_wakeup"
+        if not suggestion[0].isalpha():
+            suggestion = "fm_" + suggestion
+        raise BadInputError(
+            f"FM name {name!r} must be lowercase ASCII words joined by underscores (at most 60 characters), "
+            f"e.g. {suggestion}"
+        )
+    existing = [mode for mode in catalog(root) if mode.slug == name]
+    if existing:
+        raise BadInputError(f"FM name {name!r} is taken by {existing[0].id}; choose another name")
+    number = next_number(root)
+    fm_id = f"FM_{number:03d}"
+    folder = root / f"{fm_id}_{name}"
+    files = {
+        "__init__.py": "",
+        "spec.md": SPEC.format(id=fm_id, number=number),
+        "scenario.py": SCENARIO.format(id=fm_id, name=name.replace("_", " ")),
+        f"test_repro_fm{number:03d}.py": REPRO.format(id=fm_id),
+        f"test_prevent_fm{number:03d}.py": PREVENT.format(id=fm_id),
+    }
+    folder.mkdir()
+    for filename, text in files.items():
+        (folder / filename).write_text(text, encoding="utf-8")
+    return folder

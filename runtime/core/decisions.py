@@ -1,0 +1,56 @@
+"""Decisions: what follows each outcome under a policy, as tables and pure functions (h11 style).
+
+Protocol code only looks these up; tests/test_decisions.py checks them alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runtime.core.ports import COMMITTED, DEDUPLICATED, FENCED, MISSING_ROW, OVERLOADED, STORE_ERRORS, UNAVAILABLE
+
+# What a worker does with the store's answer to its commit.
+ACK = "ack"  # the effect is durable: ack (unless the policy acked on receipt)
+FAIL = "fail"  # report a failed attempt: retry after backoff, or dead-letter the last error
+IGNORE = "ignore"  # swallow the store error and ack anyway (the naive draft)
+ABANDON = "abandon"  # the lease moved on (fenced): drop the attempt, ack nothing
+
+AFTER_COMMIT: dict[str, str] = {COMMITTED: ACK, DEDUPLICATED: ACK, FENCED: ABANDON, MISSING_ROW: FAIL}
+FAILURE_REASON: dict[str, str] = {
+    MISSING_ROW: "missing_data",
+    UNAVAILABLE: "store_unavailable",
+    OVERLOADED: "store_overloaded",
+}
+
+
+def after_commit(outcome: str, policy) -> str:
+    """The step after a commit's outcome: a store error is failed or ignored as the policy says."""
+    if outcome in STORE_ERRORS:
+        return FAIL if policy.retry_on_store_error else IGNORE
+    try:
+        return AFTER_COMMIT[outcome]
+    except KeyError:
+        raise ValueError(f"unknown commit outcome {outcome!r} (known: {', '.join(AFTER_COMMIT)})") from None
+
+
+def is_final_attempt(attempt: int, policy) -> bool:
+    """A failure on this attempt dead-letters the job instead of retrying it."""
+    return policy.max_attempts is not None and attempt >= policy.max_attempts
+
+
+def handler_error(payload: Mapping[str, Any], attempt: int) -> str | None:
+    """The job handler: returns an error message when this attempt fails."""
+    if payload.get("poison"):
+        return "handler error: payload can never be processed"
+    failing = payload.get("fail_n_times", 0)
+    if attempt <= failing:
+        return f"handler error: simulated failure {attempt} of {failing}"
+    return None
+
+
+def effect_of(payload: Mapping[str, Any], worker: str, attempt: int) -> dict:
+    """The side effect a successful attempt commits: a charge, or a write of the result key."""
+    if "write" in payload:
+        return {"effect": "write", "key": payload["write"], "value": f"{worker}@attempt{attempt}"}
+    return {"effect": "charge", "amount": payload.get("amount", 1)}

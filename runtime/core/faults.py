@@ -1,0 +1,278 @@
+"""Faults as data: FaultPlan (explicit faults, JSON in and out), the named fault points where the
+protocol asks "does something break here?", and the check that a plan's faults can fire.
+
+Deciding what happens at a point is the injector's job, in each world (runtime.sim.injector).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from runtime.core.errors import FaultPlanError
+
+# Named fault points: where components ask the injector "does something break here?"
+WORKER_AFTER_LEASE = "worker.after_lease"
+WORKER_BEFORE_COMMIT = "worker.before_commit"
+WORKER_AFTER_COMMIT = "worker.after_commit"
+CLIENT_AFTER_SUBMIT = "client.after_submit"
+CLIENT_BEFORE_BUSINESS_COMMIT = "client.before_business_commit"
+RELAY_AFTER_READ = "relay.after_read"
+RELAY_AFTER_PUBLISH = "relay.after_publish"
+WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
+CLIENT_POINTS = (CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT)
+RELAY_POINTS = (RELAY_AFTER_READ, RELAY_AFTER_PUBLISH)
+FAULT_POINTS = WORKER_POINTS + CLIENT_POINTS + RELAY_POINTS
+# Decision points a plan cannot name directly: the injector answers them from the plan's other kinds.
+CLIENT_REPLY = "client.reply"  # submit_timeout: the submit worked, the reply is lost
+QUEUE_ACK = "queue.ack"  # duplicate_delivery: the broker loses an accepted ack
+STORE_CALL = "store.call"  # store_outage: the store refuses every call in the window
+WORKER_CLOCK = "worker.clock"  # clock_skew: how far the worker's clock is off
+CLIENT = "client"
+RELAY = "relay"
+
+# Upper bounds: a plan beyond them is a typo, not an experiment (and would stretch the time limit).
+MAX_DURATION_MS = 3_600_000
+MAX_START_MS = 86_400_000
+MAX_HIT = 1_000
+
+
+def _bounded(low: int, high: int):
+    def check(instance, attribute, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise FaultPlanError(f"{attribute.name} must be an integer in [{low}, {high}], got {value!r}")
+
+    return check
+
+
+def _known_point(instance, attribute, value):
+    if value not in FAULT_POINTS:
+        raise FaultPlanError(f"unknown fault point {value!r} (known: {', '.join(FAULT_POINTS)})")
+
+
+@attrs.frozen(kw_only=True)
+class Crash:
+    """Kill `actor` when it reaches `point` for the `hit`-th time; it restarts with empty memory."""
+
+    kind: ClassVar[str] = "crash"
+    actor: str
+    point: str = attrs.field(validator=_known_point)
+    hit: int = attrs.field(default=1, validator=_bounded(1, MAX_HIT))
+
+
+@attrs.frozen(kw_only=True)
+class Pause:
+    """Freeze `actor` for `duration_ms` at its `hit`-th visit to `point` (a GC or VM pause)."""
+
+    kind: ClassVar[str] = "pause"
+    actor: str
+    point: str = attrs.field(validator=_known_point)
+    hit: int = attrs.field(default=1, validator=_bounded(1, MAX_HIT))
+    duration_ms: int = attrs.field(validator=_bounded(1, MAX_DURATION_MS))
+
+
+@attrs.frozen(kw_only=True)
+class CrashJob:
+    """Job `job` kills whichever worker reaches `point` while running it (a job that segfaults)."""
+
+    kind: ClassVar[str] = "crash_job"
+    job: str
+    point: str = attrs.field(default=WORKER_BEFORE_COMMIT, validator=_known_point)
+
+
+@attrs.frozen(kw_only=True)
+class DuplicateDelivery:
+    """The broker loses the ack of job `job` and delivers it once more."""
+
+    kind: ClassVar[str] = "duplicate_delivery"
+    job: str
+
+
+@attrs.frozen(kw_only=True)
+class StoreOutage:
+    """Every store call in [start_ms, end_ms) fails with store-unavailable."""
+
+    kind: ClassVar[str] = "store_outage"
+    start_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS))
+    end_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS + MAX_DURATION_MS))
+
+    def __attrs_post_init__(self):
+        if self.end_ms <= self.start_ms:
+            raise FaultPlanError(f"store_outage end_ms ({self.end_ms}) must be after start_ms ({self.start_ms})")
+        if self.end_ms - self.start_ms > MAX_DURATION_MS:
+            raise FaultPlanError(
+                f"store_outage lasts {self.end_ms - self.start_ms} ms; at most {MAX_DURATION_MS} ms (one hour)"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class ClockSkew:
+    """Worker `actor`'s clock reads `skew_ms` ahead of true time (negative: behind)."""
+
+    kind: ClassVar[str] = "clock_skew"
+    actor: str
+    skew_ms: int = attrs.field(validator=_bounded(-MAX_DURATION_MS, MAX_DURATION_MS))
+
+
+@attrs.frozen(kw_only=True)
+class SubmitTimeout:
+    """The client's submit call for request `job` succeeds, but the reply is lost: it retries."""
+
+    kind: ClassVar[str] = "submit_timeout"
+    job: str
+
+
+@attrs.frozen(kw_only=True)
+class SlowJob:
+    """Job `job` takes `duration_ms` per attempt instead of its usual time (a long job)."""
+
+    kind: ClassVar[str] = "slow_job"
+    job: str
+    duration_ms: int = attrs.field(validator=_bounded(1, MAX_DURATION_MS))
+
+
+@attrs.frozen(kw_only=True)
+class PoisonJob:
+    """Job `job` carries a payload its handler can never process (a poison job)."""
+
+    kind: ClassVar[str] = "poison_job"
+    job: str
+
+
+FAULT_CLASSES = (Crash, Pause, CrashJob, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout, SlowJob, PoisonJob)
+FAULT_TYPES: dict[str, type] = {cls.kind: cls for cls in FAULT_CLASSES}
+Fault = Crash | Pause | CrashJob | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob
+
+
+def fault_to_dict(fault: Fault) -> dict[str, Any]:
+    return {"kind": fault.kind, **attrs.asdict(fault)}
+
+
+def fault_from_dict(data: Any, position: int) -> Fault:
+    where = f"fault #{position}"
+    if not isinstance(data, Mapping):
+        raise FaultPlanError(f"{where} must be a JSON object, got {type(data).__name__}")
+    kind = data.get("kind")
+    cls = FAULT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise FaultPlanError(f"{where}: unknown kind {kind!r} (known: {', '.join(FAULT_TYPES)})")
+    fields = {f.name: f for f in attrs.fields(cls)}
+    extra = sorted(set(data) - set(fields) - {"kind"})
+    if extra:
+        raise FaultPlanError(f"{where} ({kind}): unknown field {extra[0]!r} (fields: {', '.join(fields)})")
+    for name, field in fields.items():
+        if name not in data:
+            if field.default is attrs.NOTHING:
+                raise FaultPlanError(f"{where} ({kind}): missing field {name!r}")
+            continue
+        expected = int if field.type in ("int", int) else str
+        value = data[name]
+        if type(value) is not expected:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise FaultPlanError(f"{where} ({kind}): field {name!r} must be {expected.__name__}, got {shown}")
+    try:
+        return cls(**{k: v for k, v in data.items() if k != "kind"})
+    except FaultPlanError as error:
+        raise FaultPlanError(f"{where} ({kind}): {error}") from None
+
+
+@attrs.frozen(kw_only=True)
+class FaultPlan:
+    """An explicit, ordered list of faults. Prints and parses as JSON so any run can be replayed."""
+
+    faults: tuple[Fault, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"faults": [fault_to_dict(f) for f in self.faults]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any) -> FaultPlan:
+        if not isinstance(data, Mapping) or set(data) != {"faults"}:
+            raise FaultPlanError(
+                'a fault plan is a JSON object {"faults": [...]}; '
+                f"got {('keys ' + str(sorted(map(str, data)))) if isinstance(data, Mapping) else type(data).__name__}"
+            )
+        if not isinstance(data["faults"], list):
+            raise FaultPlanError('"faults" must be a JSON list of fault objects')
+        return cls(faults=tuple(fault_from_dict(f, i) for i, f in enumerate(data["faults"], 1)))
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "fault plan") -> FaultPlan:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise FaultPlanError(
+                f"{source} is not valid JSON ({error.msg} at line {error.lineno} "
+                f"column {error.colno}); see docs/03_fault_plans.md for the format"
+            ) from None
+        except RecursionError:
+            raise FaultPlanError(
+                f"{source} is nested too deeply to be a fault plan; see docs/03_fault_plans.md"
+            ) from None
+        except ValueError:  # an integer too long to parse: no field takes one
+            raise FaultPlanError(
+                f"{source} is not valid JSON for a fault plan (a number has thousands of digits); "
+                "see docs/03_fault_plans.md"
+            ) from None
+        return cls.from_dict(data)
+
+    def of_kind(self, cls: type) -> tuple:
+        return tuple(f for f in self.faults if isinstance(f, cls))
+
+    def outages(self) -> tuple[StoreOutage, ...]:
+        return self.of_kind(StoreOutage)
+
+
+def point_role(point: str) -> str:
+    return point.split(".", 1)[0]
+
+
+def check_plan(plan: FaultPlan, *, requests: tuple[str, ...], workers: tuple[str, ...], reached: set[str]) -> None:
+    """A fault that can never fire is bad input: name it, and the known values.
+
+    `requests` are the scenario's request ids, `workers` its worker names, `reached` the fault
+    points the scenario and policy can reach (the relay's only when an outbox relay runs)."""
+    actors = {**{w: "worker" for w in workers}, CLIENT: "client", RELAY: "relay"}
+    seen: dict[Fault, int] = {}
+    for position, fault in enumerate(plan.faults, 1):
+        where = f"fault #{position} ({fault.kind})"
+        if fault in seen:
+            raise FaultPlanError(f"{where} repeats fault #{seen[fault]}; a repeated fault can never fire twice")
+        seen[fault] = position
+        actor = getattr(fault, "actor", None)
+        if actor is not None:
+            role = actors.get(actor)
+            known = ", ".join([*workers, CLIENT, RELAY])
+            if role is None:
+                raise FaultPlanError(f"{where}: unknown actor {actor!r} (known: {known})")
+            if isinstance(fault, ClockSkew) and role != "worker":
+                raise FaultPlanError(f"{where}: only workers judge leases by a clock; {actor!r} is not a worker")
+        point = getattr(fault, "point", None)
+        if point is not None:
+            owner = "worker" if isinstance(fault, CrashJob) else actors[actor]
+            if point_role(point) != owner:
+                points = ", ".join(p for p in FAULT_POINTS if point_role(p) == owner)
+                raise FaultPlanError(f"{where}: {actor or 'a worker'!s} never reaches {point!r} (its points: {points})")
+            if point not in reached:
+                raise FaultPlanError(f"{where}: no run of this scenario and policy reaches {point!r} ({_why(point)})")
+        job = getattr(fault, "job", None)
+        if job is not None and job not in requests:
+            shown = ", ".join(requests[:8]) + (", ..." if len(requests) > 8 else "")
+            raise FaultPlanError(f"{where}: unknown job {job!r} (the scenario's jobs: {shown})")
+
+
+def _why(point: str) -> str:
+    if point == CLIENT_BEFORE_BUSINESS_COMMIT:
+        return "no job has a business row"
+    return "the outbox relay runs only with outbox=true and a job with a business row"
+
+
+def request_of(job_id: str) -> str:
+    """The request a job id belongs to: a resubmission `j1~2` belongs to request `j1`."""
+    return job_id.split("~", 1)[0]

@@ -1,0 +1,91 @@
+"""The time limit of a run, derived from its workload, fault plan and policy.
+
+It bounds the legitimate work a system that keeps every safety invariant may need, so that a job
+still unfinished at the limit is lost, never merely slow: no input the CLI accepts yields a false
+INV_002. (A lease stolen by a skewed clock, or expiring under a running job, already breaks INV_006,
+so the limit need not wait for the extra attempts such runs make.)
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+from runtime.core.faults import Crash, CrashJob, DuplicateDelivery, Pause, PoisonJob, SlowJob, SubmitTimeout
+
+SLACK_MS = 10_000
+STORE_CALLS_PER_JOB = 4
+
+
+def time_limit_ms(scenario, policy) -> int:
+    """The sum of bounds, each explained below; every term is zero when its cause is absent."""
+    plan = scenario.plan
+    jobs = scenario.jobs
+    workers = len(scenario.workers)
+    bound = policy.attempt_bound
+    slow = {f.job: f.duration_ms for f in plan.of_kind(SlowJob)}
+    always_failing = {f.job for f in plan.of_kind(PoisonJob)} | {j.job_id for j in jobs if j.payload.get("poison")}
+    doomed = {f.job for f in plan.of_kind(CrashJob)}
+    # Waiting out a lost attempt: the lease expires and is reaped, the worker restarts, polls again.
+    recovery = (
+        (policy.lease_ms or 0)
+        + policy.lease_margin_ms
+        + scenario.reaper_interval_ms
+        + scenario.restart_delay_ms
+        + scenario.poll_ms
+    )
+
+    def attempt_ms(job) -> int:
+        return slow.get(job.job_id, job.duration_ms) + scenario.duration_jitter_ms + scenario.poll_ms
+
+    # 1. The attempts the workload itself needs: one per job, every attempt for a job that always
+    #    fails or kills its worker, n + 1 for fail_n_times. Spread over the workers; the longest
+    #    single job (its attempts run one after another) may still finish last.
+    work = longest = retries = 0
+    for job in jobs:
+        if job.job_id in always_failing or job.job_id in doomed:
+            attempts = bound
+        else:
+            attempts = min(bound, 1 + int(job.payload.get("fail_n_times", 0) or 0))
+        cost = attempts * (attempt_ms(job) + (recovery if job.job_id in doomed else 0))
+        work += cost
+        longest = max(longest, cost)
+        retries += attempts - 1
+    max_attempt = max(attempt_ms(job) for job in jobs)
+    shortest = max(1, min(job.duration_ms for job in jobs))
+
+    # 2. Faults. An outage wastes at most the time the workers spend inside it plus the attempt that
+    #    straddles its end, and the reruns cost as much again. A crash or pause loses one attempt and
+    #    waits out its recovery (and the pause).
+    outages = plan.outages()
+    outage_cost = sum(2 * (o.end_ms - o.start_ms + max_attempt) for o in outages)
+    point_faults = sum(len(plan.of_kind(kind)) for kind in (Crash, Pause, DuplicateDelivery, SubmitTimeout))
+    fault_cost = point_faults * (max_attempt + recovery) + sum(f.duration_ms for f in plan.of_kind(Pause))
+    retries += sum(workers * ((o.end_ms - o.start_ms) // shortest + 2) for o in outages) + point_faults
+    retries = min(retries, len(jobs) * bound)
+
+    # 3. The policy's own waits: one job's whole backoff chain, and retries queued behind the retry
+    #    budget; a store capacity throttles every store call.
+    backoff_chain = sum(policy.backoff_cap_ms(n) for n in range(1, bound))
+    budget = ceil(retries * 1000 / policy.retry_budget_per_s) if policy.retry_budget_per_s else 0
+    capacity = scenario.store_capacity_per_s
+    throttled = ceil(len(jobs) * STORE_CALLS_PER_JOB * 1000 / capacity) if capacity else 0
+
+    # 4. The client: the last submission, delayed by outages and retried submits.
+    submit_end = max(job.submit_at_ms for job in jobs) + len(jobs) * scenario.client_pace_ms
+    faults_end = max((o.end_ms for o in outages), default=0)
+    client_delays = (len(plan.of_kind(SubmitTimeout)) + len(outages) + point_faults) * scenario.client_retry_ms
+    outage_ms = sum(o.end_ms - o.start_ms for o in outages)
+
+    return (
+        max(submit_end, faults_end)
+        + outage_ms
+        + client_delays
+        + ceil(work / workers)
+        + longest
+        + outage_cost
+        + fault_cost
+        + backoff_chain
+        + budget
+        + throttled
+        + SLACK_MS
+    )

@@ -1,0 +1,264 @@
+"""Policy: every knob that protects an invariant, as one frozen record.
+
+`Policy.naive()` is a first-draft job system; `Policy.safe()` holds every fix. An FM's fix is the
+smallest change between two policies, never a branch on the FM's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from runtime.core.errors import PolicyError
+
+ACK_MODES = ("after_commit", "on_receipt")
+BACKOFFS = ("fixed", "exponential")
+JITTERS = ("none", "full", "equal")
+LEASE_CLOCKS = ("worker", "store")
+MAX_MS = 3_600_000
+MAX_COUNT = 1_000_000
+
+
+def _one_of(choices):
+    def check(instance, attribute, value):
+        if value not in choices:
+            raise PolicyError(
+                f"policy field {attribute.name} = {value!r} is not allowed (choose one of: {', '.join(choices)})"
+            )
+
+    return check
+
+
+def _in_range(minimum, maximum, optional=False):
+    def check(instance, attribute, value):
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            none = " or none" if optional else ""
+            raise PolicyError(
+                f"policy field {attribute.name} = {value!r} must be an integer in [{minimum}, {maximum}]{none}"
+            )
+
+    return check
+
+
+def _boolean(instance, attribute, value):
+    if not isinstance(value, bool):
+        raise PolicyError(f"policy field {attribute.name} = {value!r} must be true or false")
+
+
+def _field(default, validator, doc: str, protects: str):
+    """A policy field with its one-line meaning and the invariants it protects (for the reference)."""
+    return attrs.field(default=default, validator=validator, metadata={"doc": doc, "protects": protects})
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    # Effects and submissions.
+    idempotent_effects: bool = _field(
+        False,
+        _boolean,
+        "Commit a dedupe key (the job id) in the same transaction as the effect; a rerun finds it.",
+        "INV_001",
+    )
+    dedupe_submissions: bool = _field(
+        False,
+        _boolean,
+        "A unique constraint on the submission key; a retried submit returns the existing job.",
+        "INV_005, INV_001",
+    )
+    outbox: bool = _field(
+        False,
+        _boolean,
+        "Write the business row and the job (an outbox row) in one transaction; a relay publishes it.",
+        "INV_009",
+    )
+    publish_dedupe_window_ms: int | None = _field(
+        None,
+        _in_range(1, MAX_MS, optional=True),
+        "The queue drops a publish of a job id it accepted within this window (recorded). None: every "
+        "publish is a new message.",
+        "INV_001, INV_006",
+    )
+    client_resubmits: bool = _field(
+        False,
+        _boolean,
+        "The client re-sends a request after a store error, a rolled-back business transaction or its "
+        "own crash; otherwise it refuses the request to its caller (or loses it in the crash).",
+        "INV_010",
+    )
+    # Acknowledgement.
+    ack_mode: str = _field(
+        "after_commit",
+        _one_of(ACK_MODES),
+        "When the worker acks: after the effect commits, or as soon as it receives the job.",
+        "INV_002, INV_004",
+    )
+    retry_on_store_error: bool = _field(
+        False,
+        _boolean,
+        "On a store error, fail the attempt and retry; otherwise the error is swallowed and acked.",
+        "INV_004, INV_002",
+    )
+    # Leases.
+    lease_ms: int | None = _field(
+        None,
+        _in_range(1, MAX_MS, optional=True),
+        "Visibility timeout. None: a lease never expires, so a crashed worker's job is stuck.",
+        "INV_002",
+    )
+    heartbeat_ms: int | None = _field(
+        None,
+        _in_range(1, MAX_MS, optional=True),
+        "While executing, renew the lease this often; a failed renewal abandons the attempt.",
+        "INV_006",
+    )
+    lease_clock: str = _field(
+        "worker",
+        _one_of(LEASE_CLOCKS),
+        "Who judges expiry: each worker by its own clock, or the store's reaper by the store clock.",
+        "INV_006",
+    )
+    lease_margin_ms: int = _field(
+        0, _in_range(0, MAX_MS), "Safety margin added to a lease before the reaper reclaims it.", "INV_006"
+    )
+    fencing: bool = _field(
+        False,
+        _boolean,
+        "The store rejects an effect whose lease token is older than the newest token granted for the job.",
+        "INV_007",
+    )
+    # Retries.
+    max_attempts: int | None = _field(
+        None,
+        _in_range(1, 1_000, optional=True),
+        "Attempts before a job is dead-lettered with its last error. None: retry forever.",
+        "INV_003, INV_002",
+    )
+    backoff: str = _field("fixed", _one_of(BACKOFFS), "How the retry delay grows with the attempt.", "INV_008")
+    backoff_base_ms: int = _field(0, _in_range(0, MAX_MS), "The first retry's delay.", "INV_008")
+    backoff_max_ms: int = _field(10_000, _in_range(0, MAX_MS), "The cap on an exponential delay.", "INV_008")
+    jitter: str = _field(
+        "none",
+        _one_of(JITTERS),
+        "'full': the delay is drawn from [0, backoff]; 'equal': from [backoff/2, backoff]; from the "
+        "worker's random stream.",
+        "INV_008, INV_011",
+    )
+    retry_budget_per_s: int | None = _field(
+        None,
+        _in_range(1, MAX_COUNT, optional=True),
+        "At most this many retries become due in any one second; the rest wait for the next.",
+        "INV_008",
+    )
+
+    @classmethod
+    def naive(cls) -> Policy:
+        """A first draft: no dedupe, leases that never expire, endless immediate retries."""
+        return cls()
+
+    @classmethod
+    def safe(cls) -> Policy:
+        """Every fix in the catalog at once."""
+        return cls(
+            idempotent_effects=True,
+            dedupe_submissions=True,
+            outbox=True,
+            publish_dedupe_window_ms=600_000,
+            client_resubmits=True,
+            ack_mode="after_commit",
+            retry_on_store_error=True,
+            lease_ms=1_000,
+            heartbeat_ms=250,
+            lease_clock="store",
+            lease_margin_ms=100,
+            fencing=True,
+            max_attempts=8,
+            backoff="exponential",
+            backoff_base_ms=100,
+            backoff_max_ms=5_000,
+            jitter="equal",
+            retry_budget_per_s=5,
+        )
+
+    def evolve(self, **changes: Any) -> Policy:
+        unknown = sorted(set(changes) - set(field_names()))
+        if unknown:
+            raise PolicyError(_unknown_field_message(unknown[0]))
+        return attrs.evolve(self, **changes)
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> Policy:
+        """Apply `field=value` strings from the command line, parsed by each field's type."""
+        return self.evolve(**{name: _parse_field(name, text) for name, text in overrides.items()})
+
+    @property
+    def attempt_bound(self) -> int:
+        """The attempt budget a run is judged against (INV_003): max_attempts, or the lab's ceiling."""
+        return self.max_attempts if self.max_attempts is not None else LAB_ATTEMPT_CEILING
+
+    def backoff_cap_ms(self, attempt: int) -> int:
+        """The un-jittered delay after failed attempt number `attempt` (1-based)."""
+        if self.backoff == "fixed":
+            return self.backoff_base_ms
+        return min(self.backoff_max_ms, self.backoff_base_ms * 2 ** min(attempt - 1, 40))
+
+    def backoff_range_ms(self, attempt: int) -> tuple[int, int]:
+        """The delays the policy allows after failed attempt `attempt`: [low, high] (INV_011)."""
+        cap = self.backoff_cap_ms(attempt)
+        if self.jitter == "full":
+            return 0, cap
+        if self.jitter == "equal":
+            return cap // 2, cap
+        return cap, cap
+
+    def backoff_delay_ms(self, attempt: int, rng) -> int:
+        """Delay before retrying after failed attempt `attempt`, drawn from `rng` when jittered."""
+        low, high = self.backoff_range_ms(attempt)
+        return low if high == low else low + rng.randint(0, high - low)
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        return cls().evolve(**dict(data))
+
+    def differences(self, other: Policy) -> dict[str, tuple[Any, Any]]:
+        """Fields whose values differ: {name: (self's, other's)}. Shows what a fix changed."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {name: (mine[name], theirs[name]) for name in mine if mine[name] != theirs[name]}
+
+
+LAB_ATTEMPT_CEILING = 10
+"""The attempt budget a policy without max_attempts is judged against."""
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in attrs.fields(Policy))
+
+
+def _unknown_field_message(name: str) -> str:
+    return f"unknown policy field {name!r} (fields: {', '.join(field_names())})"
+
+
+def _parse_field(name: str, text: str) -> Any:
+    fields = attrs.fields_dict(Policy)
+    if name not in fields:
+        raise PolicyError(_unknown_field_message(name))
+    kind = fields[name].type
+    lowered = text.strip().lower()
+    if kind == "bool":
+        if lowered in ("true", "yes", "1", "on"):
+            return True
+        if lowered in ("false", "no", "0", "off"):
+            return False
+        raise PolicyError(f"policy field {name} = {text!r} must be true or false")
+    if "int" in kind:
+        if "None" in kind and lowered in ("none", "null", ""):
+            return None
+        if not (lowered.isascii() and lowered.lstrip("-").isdigit()) or len(lowered) > 12:
+            raise PolicyError(f"policy field {name} = {text!r} must be an integer")
+        return int(lowered)
+    return text.strip()

@@ -1,0 +1,108 @@
+"""Ports: what the protocol needs from a queue, a store, a history sink and an injector, as
+typing.Protocols. The in-memory ports (runtime.sim) and the SQL ports implement them with the same
+semantics; one contract test suite (tests/contract/) runs against every implementation.
+
+Outcomes are values, never exceptions: a store call answers with one of the constants below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
+
+# Outcomes of store calls.
+OK = "ok"
+COMMITTED = "committed"
+DEDUPLICATED = "deduplicated"
+FENCED = "fenced"
+MISSING_ROW = "missing_row"
+DUPLICATE_ROW = "duplicate_row"
+UNAVAILABLE = "unavailable"
+OVERLOADED = "overloaded"
+STORE_ERRORS = (UNAVAILABLE, OVERLOADED)
+ERROR_TEXT = {UNAVAILABLE: "store unavailable", OVERLOADED: "store over capacity"}
+CommitOutcome = str
+"""COMMITTED, DEDUPLICATED, FENCED, MISSING_ROW, UNAVAILABLE or OVERLOADED."""
+
+
+class Delivery(NamedTuple):
+    """What a worker holds while it works on a job: the lease it was handed (immutable)."""
+
+    job_id: str
+    message: int
+    payload: Mapping[str, Any]
+    duration_ms: int
+    attempt: int
+    token: int
+    lease_expires_at_ms: int | None
+    request: str
+    key: str | None
+
+
+class QueuePort(Protocol):
+    def enqueue(
+        self, actor: str, job_id: str, payload, duration_ms: int, request: str, key: str | None, outbox: bool = False
+    ) -> bool:
+        """Accept a publish as a new message (or drop it inside the policy's dedupe window)."""
+
+    def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
+        """Grant the oldest visible message to `worker`, never past the attempt bound."""
+
+    def renew(self, actor: str, delivery: Delivery) -> int | None:
+        """Extend a lease still held; the new expiry, or None when it is gone."""
+
+    def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
+        """Forget the message if `delivery` still holds it (recorded as acked or ack_rejected)."""
+
+    def report_failure(
+        self, actor: str, delivery: Delivery, *, error: str, reason: str, delay_ms: int | None, republish: bool
+    ) -> bool:
+        """A failed attempt: retry after `delay_ms`, or dead-letter when it is None."""
+
+    def reap(self, actor: str, now_ms: int, margin_ms: int) -> int:
+        """Reclaim every lease expired (plus margin) by `now_ms`; how many."""
+
+    def is_idle(self) -> bool: ...
+
+    def snapshot(self) -> dict[str, Any]:
+        """The queue's part of the final state: messages, attempts, dead letters."""
+
+
+class StorePort(Protocol):
+    def commit_effect(
+        self,
+        actor: str,
+        delivery: Delivery,
+        effect: Mapping[str, Any],
+        *,
+        request: str,
+        key: str | None,
+        idempotent: bool,
+        fencing: bool,
+        requires_row: bool = False,
+    ) -> CommitOutcome: ...
+
+    def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]: ...
+
+    def commit_business(
+        self, actor: str, job_id: str, row: Mapping[str, Any], outbox_row=None, claim_key: str | None = None
+    ) -> tuple[str, str | None]: ...
+
+    def read_outbox(self, actor: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]: ...
+
+    def mark_relayed(self, actor: str, job_id: str) -> str: ...
+
+    def outbox_pending(self) -> bool:
+        """Rows wait in the outbox (a notification, like LISTEN/NOTIFY: not a store call)."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """The store's part of the final state: ledger, outbox, business rows, submissions, call log."""
+
+
+class HistorySink(Protocol):
+    def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, **detail: Any): ...
+
+
+class Injector(Protocol):
+    def at(self, point: str, actor: str, job_id: str | None = None):
+        """The fault that fires for this visit of `actor` to `point` (a plan record), or None."""

@@ -1,0 +1,81 @@
+"""RunRecord: what a run leaves behind - its history, which opens with a header (`run_started`) and
+closes with how it ended and the final state (`run_ended`). Judges read only this."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from runtime.core import history as ev
+from runtime.core.errors import BadInputError
+from runtime.core.faults import FaultPlan
+from runtime.core.history import Event
+
+
+@attrs.frozen(kw_only=True)
+class RunRecord:
+    events: tuple[Event, ...] = attrs.field(repr=False)
+    scenario: Any = attrs.field(default=None, eq=False, repr=False)
+    """The live Scenario, for presentation only (None when read from a file); judges never use it."""
+    policy: Any = attrs.field(default=None, eq=False, repr=False)
+    steps: int = attrs.field(default=0, eq=False)
+
+    @property
+    def header(self) -> Mapping[str, Any]:
+        return self.events[0].detail
+
+    @property
+    def closing(self) -> Mapping[str, Any]:
+        return self.events[-1].detail
+
+    @property
+    def final(self) -> Mapping[str, Any]:
+        return self.closing["final"]
+
+    @property
+    def end_ms(self) -> int:
+        return self.events[-1].time_ms
+
+    @property
+    def seed(self) -> int:
+        return self.header["seed"]
+
+    @property
+    def workers(self) -> tuple[str, ...]:
+        return tuple(self.header["workers"])
+
+    @functools.cached_property
+    def plan(self) -> FaultPlan:
+        return FaultPlan.from_dict(self.header["plan"])
+
+    @functools.cached_property
+    def digest(self) -> str:
+        return ev.digest(self.events)
+
+    def jsonl(self) -> str:
+        return ev.to_jsonl(self.events)
+
+    @classmethod
+    def from_jsonl(cls, text: str, source: str = "history") -> RunRecord:
+        """A record read back from its canonical JSON Lines (e.g. `faultline run --history`)."""
+        try:
+            events = ev.from_jsonl(text)
+        except (ValueError, KeyError, TypeError) as error:
+            raise BadInputError(f"{source} is not a Faultline history ({error}); see docs/02_history.md") from None
+        if not events or events[0].kind != ev.RUN_STARTED or events[-1].kind != ev.RUN_ENDED:
+            raise BadInputError(f"{source} must open with run_started and close with run_ended (docs/02_history.md)")
+        return cls(events=events)
+
+
+def final_state(queue, store) -> dict[str, Any]:
+    """The ground truth read from the queue and the store (any implementation of the ports) at the end."""
+    return {**queue.snapshot(), **store.snapshot()}
+
+
+def as_json(value) -> Any:
+    """A header value as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))

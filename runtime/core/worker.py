@@ -1,0 +1,108 @@
+"""Worker: lease -> execute -> commit the effect -> ack, as the policy says, with fault points.
+
+A generator of effects (runtime.core.effects); it never touches a clock, a queue or a store. A crash
+throws away everything it held; the supervisor starts a new one.
+"""
+
+from __future__ import annotations
+
+from runtime.core import decisions as decide
+from runtime.core import history as ev
+from runtime.core.effects import (
+    PAUSED,
+    Ack,
+    Commit,
+    Draw,
+    Fail,
+    NextJob,
+    Point,
+    Record,
+    Renew,
+    Sleep,
+)
+from runtime.core.faults import WORKER_AFTER_COMMIT, WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT
+from runtime.core.ports import ERROR_TEXT, STORE_ERRORS, UNAVAILABLE
+
+
+def worker(name: str, policy, *, poll_ms: int, jitter_ms: int, check_points: bool = True):
+    """Serve jobs until the system is quiet. `check_points=False` skips fault points for a worker
+    that has no fault planned (the driver knows; the protocol is the same)."""
+    next_job = NextJob(poll_ms)
+    while True:
+        delivery = yield next_job
+        if delivery is None:  # the system is quiet: nothing left to do
+            return
+        yield from attempt(name, policy, delivery, jitter_ms=jitter_ms, check_points=check_points)
+
+
+def _survive(point: str, policy, delivery):
+    """A worker's fault point. After a pause, a heartbeating worker checks its lease: False means it
+    is lost and the attempt must be abandoned. (A crash never comes back from the point.)"""
+    if (yield Point(point, delivery.job_id)) != PAUSED or policy.heartbeat_ms is None:
+        return True
+    if (yield Renew(delivery)) is None:
+        yield Record(ev.LEASE_LOST, delivery.job_id, delivery.attempt, delivery.token)
+        return False
+    return True
+
+
+def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
+    """One attempt at one job."""
+    job_id, attempt_no, token = delivery.job_id, delivery.attempt, delivery.token
+    if check_points and not (yield from _survive(WORKER_AFTER_LEASE, policy, delivery)):
+        return
+    if policy.ack_mode == "on_receipt":
+        yield Ack(delivery, True)
+    yield Record(ev.STARTED, job_id, attempt_no, token)
+    duration = delivery.duration_ms
+    if jitter_ms:
+        duration += yield Draw(0, jitter_ms)
+    heartbeat = policy.heartbeat_ms
+    if heartbeat is None or policy.lease_ms is None:
+        yield Sleep(duration)
+    else:
+        while duration > 0:
+            step = min(heartbeat, duration)
+            yield Sleep(step)
+            duration -= step
+            if duration > 0 and (yield Renew(delivery)) is None:
+                yield Record(ev.LEASE_LOST, job_id, attempt_no, token)
+                return
+    if check_points and not (yield from _survive(WORKER_BEFORE_COMMIT, policy, delivery)):
+        return
+
+    error = decide.handler_error(delivery.payload, attempt_no)
+    if error is not None:
+        yield from fail(policy, delivery, error, "handler")
+        return
+    effect = decide.effect_of(delivery.payload, name, attempt_no)
+    outcome = yield Commit(
+        delivery, effect, policy.idempotent_effects, policy.fencing, delivery.payload.get("business_row", False)
+    )
+    step = decide.after_commit(outcome, policy)
+    if outcome in STORE_ERRORS:
+        kind = ev.STORE_UNAVAILABLE if outcome == UNAVAILABLE else ev.STORE_OVERLOADED
+        detail = {"operation": "commit_effect", "error": ERROR_TEXT[outcome]}
+        yield Record(kind, job_id, attempt_no, token, detail)
+    if step == decide.ABANDON:
+        return
+    if step == decide.FAIL:
+        error = ERROR_TEXT.get(outcome) or f"business row for {job_id} does not exist"
+        yield from fail(policy, delivery, error, decide.FAILURE_REASON[outcome])
+        return
+    if step == decide.IGNORE:
+        yield Record(ev.ERROR_IGNORED, job_id, attempt_no, token, {"error": ERROR_TEXT[outcome]})
+    if check_points and not (yield from _survive(WORKER_AFTER_COMMIT, policy, delivery)):
+        return
+    if policy.ack_mode == "after_commit":
+        yield Ack(delivery)
+
+
+def fail(policy, delivery, error: str, reason: str):
+    """A failed attempt: retry after the policy's backoff, or dead-letter the last error."""
+    if decide.is_final_attempt(delivery.attempt, policy):
+        delay = None
+    else:
+        low, high = policy.backoff_range_ms(delivery.attempt)
+        delay = low if high == low else low + (yield Draw(0, high - low))
+    yield Fail(delivery, error, reason, delay, policy.ack_mode == "on_receipt")

@@ -1,0 +1,109 @@
+"""The simulated world's fault injector: one entry point, `at(point, actor, job)`, owns every fault
+decision (a pure lookup on the plan, counting visits). The plan's kinds answer at these points:
+
+- crash, pause: the named point, on the planned visit; crash_job: the named point, for that job;
+- submit_timeout at client.reply, duplicate_delivery at queue.ack, store_outage at store.call
+  (by virtual time), clock_skew at worker.clock.
+"""
+
+from __future__ import annotations
+
+from runtime.core.faults import (
+    CLIENT_REPLY,
+    QUEUE_ACK,
+    STORE_CALL,
+    WORKER_CLOCK,
+    ClockSkew,
+    Crash,
+    CrashJob,
+    DuplicateDelivery,
+    FaultPlan,
+    Pause,
+    StoreOutage,
+    SubmitTimeout,
+    request_of,
+)
+
+
+class FaultInjector:
+    __slots__ = (
+        "_clock",
+        "_at_point",
+        "_hits",
+        "_crash_jobs",
+        "_left",
+        "_skews",
+        "_outages",
+        "has_outages",
+        "acks_lost",
+    )
+
+    def __init__(self, plan: FaultPlan, clock) -> None:
+        self._clock = clock
+        self._at_point: dict[tuple[str, str], list[Crash | Pause]] = {}
+        self._hits: dict[tuple[str, str], int] = {}
+        self._crash_jobs: dict[tuple[str, str], CrashJob] = {}
+        self._left: dict[tuple[str, str], list] = {}  # (point, job) -> faults not yet used (one each)
+        self._skews: dict[str, ClockSkew] = {}
+        for fault in plan.faults:
+            if isinstance(fault, Crash | Pause):
+                self._at_point.setdefault((fault.actor, fault.point), []).append(fault)
+            elif isinstance(fault, CrashJob):
+                self._crash_jobs[(fault.point, fault.job)] = fault
+            elif isinstance(fault, DuplicateDelivery):
+                self._left.setdefault((QUEUE_ACK, fault.job), []).append(fault)
+            elif isinstance(fault, SubmitTimeout):
+                self._left.setdefault((CLIENT_REPLY, fault.job), []).append(fault)
+            elif isinstance(fault, ClockSkew):
+                self._skews[fault.actor] = fault
+        self._outages = tuple(sorted(((f.start_ms, f.end_ms), f) for f in plan.outages()))
+        self.has_outages = bool(self._outages)
+        self.acks_lost = any(point == QUEUE_ACK for point, _ in self._left)  # else the queue need not ask
+
+    def has_point_faults(self, actor: str, worker: bool = False) -> bool:
+        """Whether any fault can fire at `actor`'s points (a crash, a pause, a lost reply for the client):
+        if not, its driver may skip them."""
+        return (
+            any(key[0] == actor for key in self._at_point)
+            or (worker and bool(self._crash_jobs))
+            or (actor == "client" and any(point == CLIENT_REPLY for point, _ in self._left))
+        )
+
+    def at(self, point: str, actor: str, job_id: str | None = None):
+        """The fault that fires for this visit of `actor` to `point`, or None."""
+        if point == STORE_CALL:
+            now = self._clock.now_ms
+            for (start, end), outage in self._outages:
+                if start <= now < end:
+                    return outage
+            return None
+        if point == WORKER_CLOCK:
+            return self._skews.get(actor)
+        if point in (QUEUE_ACK, CLIENT_REPLY):
+            left = self._left.get((point, job_id if point == QUEUE_ACK else request_of(job_id)))
+            return left.pop() if left else None
+        if self._crash_jobs and job_id is not None:
+            doomed = self._crash_jobs.get((point, request_of(job_id)))
+            if doomed is not None:
+                return doomed
+        key = (actor, point)
+        planned = self._at_point.get(key)
+        if planned is None:
+            return None
+        count = self._hits.get(key, 0) + 1
+        self._hits[key] = count
+        for fault in planned:
+            if fault.hit == count:
+                return fault
+        return None
+
+    def last_fault_ms(self) -> int:
+        """When the last time-bound fault ends: the run is not quiet before this."""
+        return max((end for (_, end), _ in self._outages), default=0)
+
+    @property
+    def outage_windows(self) -> tuple[tuple[int, int], ...]:
+        return tuple(window for window, _ in self._outages)
+
+
+__all__ = ["FaultInjector", "StoreOutage"]

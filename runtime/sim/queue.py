@@ -1,0 +1,313 @@
+"""The in-memory queue (a QueuePort): messages with leases, ack, failure reports, redelivery, a DLQ.
+
+Every publish is a message of its own (a job published twice is two messages; a dedupe window is a
+policy, not a silent rule). Visible messages are served in publish order; delayed ones (retry
+backoff) wait in a heap until due. Each operation records its state change in the history.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from runtime.core import history as ev
+from runtime.core.faults import QUEUE_ACK
+from runtime.core.ports import Delivery
+
+READY = "ready"
+LEASED = "leased"
+QUEUE = "queue"
+
+
+class Message:
+    """The queue's live, mutable record of one message (never leaves the queue)."""
+
+    __slots__ = (
+        "id",
+        "job_id",
+        "payload",
+        "duration_ms",
+        "request",
+        "key",
+        "seq",
+        "state",
+        "visible_at_ms",
+        "epoch",
+        "owner",
+        "token",
+        "attempt",
+        "lease_expires_at_ms",
+    )
+
+    def __init__(self, message_id, job_id, payload, duration_ms, request, key, seq) -> None:
+        self.id, self.job_id, self.payload, self.duration_ms = message_id, job_id, payload, duration_ms
+        self.request, self.key, self.seq = request, key, seq
+        self.state = READY
+        self.visible_at_ms = 0
+        self.epoch = 0  # bumped on every requeue; stale heap entries carry an older epoch
+        self.owner: str | None = None
+        self.token = 0
+        self.attempt = 0
+        self.lease_expires_at_ms: int | None = None
+
+
+class Queue:
+    def __init__(self, clock, history, policy, injector, store) -> None:
+        self._clock = clock
+        self._history = history
+        self._policy = policy
+        self._injector = injector
+        self._lease_tokens = store.lease_tokens  # the lease table the store fences against
+        self.messages: dict[int, Message] = {}
+        self._leased: dict[int, Message] = {}
+        self._visible: list[tuple[int, int]] = []  # (seq, message id)
+        self._delayed: list[tuple[int, int, int, int]] = []  # (visible_at, seq, epoch, message id)
+        self._expiries: list[tuple[int, int, int]] = []  # (lease_expires_at, token, message id), lazy
+        self._seq = 0
+        self._next_message = 0
+        self._next_token = 0
+        self._retries_due: dict[int, int] = {}  # second -> retries due in it (retry budget)
+        self._published: dict[str, tuple[int, int]] = {}  # job id -> (time, index) of its last accepted publish
+        self.attempts: dict[str, int] = {}
+        self.dead_letters: list[tuple[str, int, str]] = []  # (job id, attempt, last error)
+
+    # -- producers -------------------------------------------------------------------------
+    def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
+        """Accept a publish as a new message, unless the policy's dedupe window drops it (recorded)."""
+        now = self._clock.now_ms
+        window = self._policy.publish_dedupe_window_ms
+        previous = self._published.get(job_id)
+        if window is not None and previous is not None and now - previous[0] < window:
+            self._history.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, window_ms=window, first=previous[1])
+            return False
+        self._next_message += 1
+        self._seq += 1
+        message = Message(self._next_message, job_id, payload, duration_ms, request, key, self._seq)
+        self.messages[message.id] = message
+        self.attempts.setdefault(job_id, 0)
+        heapq.heappush(self._visible, (message.seq, message.id))
+        event = self._history.record(
+            ev.SUBMITTED, actor, job_id, message=message.id, request=request, key=key, payload=payload, outbox=outbox
+        )
+        self._published[job_id] = (now, event.index)
+        return True
+
+    # -- consumers -------------------------------------------------------------------------
+    def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
+        """Hand the oldest visible message to `worker`, or None if nothing is visible."""
+        now = self._clock.now_ms
+        policy = self._policy
+        expiries = self._expiries
+        if expiries and policy.lease_clock == "worker" and expiries[0][0] + policy.lease_margin_ms <= worker_now_ms:
+            # Each worker judges expiry by its own clock: a fast clock reclaims live leases.
+            self._reclaim(worker, worker_now_ms, margin_ms=policy.lease_margin_ms)
+        delayed, visible, messages = self._delayed, self._visible, self.messages
+        while delayed and delayed[0][0] <= now:
+            _, seq, epoch, message_id = heapq.heappop(delayed)
+            message = messages.get(message_id)
+            if message is not None and message.epoch == epoch and message.state == READY:
+                heapq.heappush(visible, (seq, message_id))
+        while visible:
+            _, message_id = heapq.heappop(visible)
+            message = messages.get(message_id)
+            if message is None or message.state != READY or message.visible_at_ms > now:
+                continue
+            attempt = self.attempts[message.job_id] + 1
+            if policy.max_attempts is not None and attempt > policy.max_attempts:
+                self._remove(message)  # never lease past the bound, however the message came back
+                self._bury(QUEUE, message.job_id, attempt - 1, "attempts exhausted before another delivery")
+                continue
+            return self._grant(message, worker, now, attempt)
+        return None
+
+    def _grant(self, message: Message, worker: str, now: int, attempt: int) -> Delivery:
+        self.attempts[message.job_id] = attempt
+        self._next_token += 1
+        token = self._next_token
+        expires = None if self._policy.lease_ms is None else now + self._policy.lease_ms
+        message.state, message.owner, message.attempt = LEASED, worker, attempt
+        message.token, message.lease_expires_at_ms = token, expires
+        self._leased[message.id] = message
+        self._lease_tokens[message.job_id] = token
+        if expires is not None:
+            heapq.heappush(self._expiries, (expires, token, message.id))
+        self._history.record(
+            ev.LEASED, worker, message.job_id, attempt, token, message=message.id, lease_expires_at_ms=expires
+        )
+        return Delivery(
+            message.job_id,
+            message.id,
+            message.payload,
+            message.duration_ms,
+            attempt,
+            token,
+            expires,
+            message.request,
+            message.key,
+        )
+
+    def holds_lease(self, delivery: Delivery) -> bool:
+        message = self._leased.get(delivery.message)
+        return message is not None and message.token == delivery.token
+
+    def renew(self, actor: str, delivery: Delivery) -> int | None:
+        """Heartbeat: extend a lease still held; return the new expiry, or None if it is gone."""
+        if not self.holds_lease(delivery):
+            return None
+        message = self._leased[delivery.message]
+        expires = message.lease_expires_at_ms = self._clock.now_ms + self._policy.lease_ms
+        heapq.heappush(self._expiries, (expires, message.token, message.id))
+        self._history.record(
+            ev.LEASE_RENEWED, actor, delivery.job_id, delivery.attempt, delivery.token, lease_expires_at_ms=expires
+        )
+        return expires
+
+    def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
+        """Forget the message if `delivery` still holds it. A lost ack (injected) redelivers it."""
+        message = self.messages.get(delivery.message)
+        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
+        if message is None or message.token != token:
+            reason = "the message is gone" if message is None else f"the lease moved on to token {message.token}"
+            self._history.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason=reason)
+            return False
+        self._remove(message)
+        acked = self._history.record(ev.ACKED, actor, job_id, attempt, token, on_receipt=on_receipt)
+        if self._injector.acks_lost and self._injector.at(QUEUE_ACK, QUEUE, job_id) is not None:
+            self._history.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, cancels=acked.index)
+            self._requeue(message, self._clock.now_ms, at_head=False)
+        return True
+
+    def report_failure(
+        self, actor: str, delivery: Delivery, *, error: str, reason: str, delay_ms: int | None, republish: bool
+    ) -> bool:
+        """A failed attempt (a nack): retry after `delay_ms`, or dead-letter when it is None.
+
+        Accepted only while `delivery` holds the lease; `republish` (the message was acked on
+        receipt) publishes a copy instead. Returns whether the queue accepted the report."""
+        message = self.messages.get(delivery.message)
+        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
+        held = message is not None and message.token == token and message.state == LEASED
+        accepted = held or (message is None and republish)
+        self._history.record(
+            ev.ATTEMPT_FAILED, actor, job_id, attempt, token, error=error, reason=reason, accepted=accepted
+        )
+        if not accepted:
+            return False
+        if delay_ms is None:
+            if message is not None:
+                self._remove(message)
+            self._bury(actor, job_id, attempt, error)
+            return True
+        visible_at = self._budgeted(self._clock.now_ms + delay_ms)
+        if message is None:  # acked on receipt: publish a copy
+            self._next_message += 1
+            message = Message(
+                self._next_message,
+                job_id,
+                delivery.payload,
+                delivery.duration_ms,
+                delivery.request,
+                delivery.key,
+                0,
+            )
+        self._requeue(message, visible_at)
+        self._history.record(
+            ev.RETRY_SCHEDULED,
+            actor,
+            job_id,
+            attempt,
+            token,
+            delay_ms=delay_ms,
+            visible_at_ms=visible_at,
+            message=message.id,
+        )
+        return True
+
+    # -- lease expiry (the reaper, or workers judging by their own clocks) -----------------
+    def reap(self, actor: str, now_ms: int, margin_ms: int) -> int:
+        expiries = self._expiries
+        if not expiries or expiries[0][0] + margin_ms > now_ms:
+            return 0
+        return self._reclaim(actor, now_ms, margin_ms)
+
+    def _reclaim(self, actor: str, judged_now_ms: int, margin_ms: int) -> int:
+        """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`.
+
+        The expiry heap may hold stale entries (renewed or released leases); they are skipped.
+        Expired leases are handled in grant order (token order), oldest first. A lease that
+        expires on the job's final attempt dead-letters the job instead of re-queueing it.
+        """
+        expiries, leased = self._expiries, self._leased
+        expired = []
+        while expiries and expiries[0][0] + margin_ms <= judged_now_ms:
+            expires, token, message_id = heapq.heappop(expiries)
+            message = leased.get(message_id)
+            if message is not None and message.token == token and message.lease_expires_at_ms == expires:
+                expired.append(message)
+        expired.sort(key=lambda m: m.token)
+        max_attempts = self._policy.max_attempts
+        for message in expired:
+            self._history.record(
+                ev.LEASE_EXPIRED,
+                actor,
+                message.job_id,
+                message.attempt,
+                message.token,
+                owner=message.owner,
+                lease_expires_at_ms=message.lease_expires_at_ms,
+            )
+            if max_attempts is not None and self.attempts[message.job_id] >= max_attempts:
+                self._remove(message)
+                self._bury(actor, message.job_id, message.attempt, "lease expired on the final attempt")
+            else:
+                self._requeue(message, self._clock.now_ms)
+        return len(expired)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def is_idle(self) -> bool:
+        return not self.messages
+
+    def _budgeted(self, visible_at: int) -> int:
+        budget = self._policy.retry_budget_per_s
+        if budget is None:
+            return visible_at
+        second = visible_at // 1000
+        while self._retries_due.get(second, 0) >= budget:
+            second += 1
+        self._retries_due[second] = self._retries_due.get(second, 0) + 1
+        return max(visible_at, second * 1000 + visible_at % 1000)
+
+    def _requeue(self, message: Message, visible_at: int, *, at_head: bool = True) -> None:
+        """Make `message` ready again, visible from `visible_at`: at its old position (as a broker
+        that requeues at the head does), or at the tail (a redelivery after a lost ack)."""
+        if not at_head or message.seq == 0:
+            self._seq += 1
+            message.seq = self._seq
+        self.messages[message.id] = message
+        self._leased.pop(message.id, None)
+        message.state, message.owner, message.lease_expires_at_ms = READY, None, None
+        message.visible_at_ms = visible_at
+        message.epoch += 1
+        if visible_at <= self._clock.now_ms:
+            heapq.heappush(self._visible, (message.seq, message.id))
+        else:
+            heapq.heappush(self._delayed, (visible_at, message.seq, message.epoch, message.id))
+
+    def _remove(self, message: Message) -> None:
+        self.messages.pop(message.id, None)
+        self._leased.pop(message.id, None)
+
+    def _bury(self, actor: str, job_id: str, attempt: int, error: str) -> None:
+        self.dead_letters.append((job_id, attempt, error))
+        self._history.record(ev.DEAD_LETTERED, actor, job_id, attempt, last_error=error)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The queue's part of the final state."""
+        return {
+            "messages": [
+                [m.id, m.job_id, m.state if m.state == LEASED or m.visible_at_ms <= self._clock.now_ms else "delayed"]
+                for m in sorted(self.messages.values(), key=lambda m: m.id)
+            ],
+            "attempts": dict(sorted(self.attempts.items())),
+            "dead_letters": [list(row) for row in self.dead_letters],
+        }

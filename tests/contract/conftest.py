@@ -1,0 +1,50 @@
+"""The port contract: every QueuePort/StorePort implementation gets the same tests. A `world` is one
+implementation's queue and store sharing a lease table, its history, and a way to let time pass."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from runtime.core.faults import FaultPlan
+from runtime.core.policy import Policy
+from runtime.sim.clock import VirtualClock
+from runtime.sim.injector import FaultInjector
+from runtime.sim.queue import Queue
+from runtime.sim.sink import History
+from runtime.sim.store import Store
+
+
+@attrs.define
+class World:
+    queue: object
+    store: object
+    events: object  # () -> list of Event, in order
+    advance: object  # (ms) -> None: let time pass
+    now: object  # () -> ms
+    simulated: bool  # outages and capacity are injected by the simulator only
+
+
+def memory_world(policy: Policy, plan: FaultPlan | None = None, capacity: int | None = None) -> World:
+    clock = VirtualClock()
+    history = History(clock)
+    injector = FaultInjector(plan or FaultPlan(), clock)
+    store = Store(clock, history, injector, capacity)
+    queue = Queue(clock, history, policy, injector, store)
+    return World(
+        queue,
+        store,
+        lambda: list(history.events),
+        lambda ms: clock.advance_to(clock.now_ms + ms),
+        lambda: clock.now_ms,
+        True,
+    )
+
+
+IMPLEMENTATIONS = {"memory": memory_world}
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def make_world(request):
+    """make_world(policy, plan=None, capacity=None) -> World, for each implementation."""
+    return IMPLEMENTATIONS[request.param]

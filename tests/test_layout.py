@@ -1,0 +1,117 @@
+"""The layout is a contract: imports flow one way, runtime.core <- runtime.sim <- invariants <-
+faultline, with no cycles; the protocol and the judges load no tooling; runtime/core names no clock,
+scheduler or in-memory store."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("runtime", "invariants", "faultline")
+# Which of our packages each layer may import (besides the standard library and its allowed third parties).
+ALLOWED = {
+    "runtime.core": {"runtime.core"},
+    "runtime.sim": {"runtime.core", "runtime.sim"},
+    "invariants": {"runtime.core", "invariants"},
+    "faultline": {"runtime", "invariants", "faultline", "failure_modes"},
+}
+THIRD_PARTY = {
+    "runtime.core": {"attrs"},
+    "runtime.sim": {"attrs"},
+    "invariants": {"attrs"},
+}
+TOOLING = ("click", "rich", "prometheus_client", "yaml", "hypothesis")
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def imports_of(path: Path, name: str) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                found.add(f"{base}.{node.module}" if node.module else base)
+            else:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def layer_of(name: str) -> str:
+    for layer in ("runtime.core", "runtime.sim", "invariants", "faultline"):
+        if name == layer or name.startswith(layer + "."):
+            return layer
+    return "runtime"
+
+
+MODULES = modules()
+GRAPH = {name: {i for i in imports_of(path, name) if i in MODULES and i != name} for name, path in MODULES.items()}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_flow_one_way(name):
+    layer = layer_of(name)
+    if layer == "runtime":  # the package's own __init__
+        return
+    for imported in imports_of(MODULES[name], name):
+        top = imported.split(".")[0]
+        if top in PACKAGES or top == "failure_modes":
+            assert any(imported == allowed or imported.startswith(allowed + ".") for allowed in ALLOWED[layer]), (
+                f"{name} ({layer}) imports {imported}"
+            )
+        elif layer in THIRD_PARTY and top not in sys.stdlib_module_names:
+            assert top in THIRD_PARTY[layer], f"{name} ({layer}) imports the third-party {top}"
+
+
+def test_there_are_no_import_cycles():
+    state: dict[str, int] = {}
+
+    def visit(node, path):
+        state[node] = 1
+        for nxt in sorted(GRAPH[node]):
+            if state.get(nxt) == 1:
+                raise AssertionError("import cycle: " + " -> ".join([*path, node, nxt]))
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = 2
+
+    for node in sorted(GRAPH):
+        if node not in state:
+            visit(node, [])
+
+
+def test_the_protocol_and_the_judges_load_no_tooling():
+    code = (
+        f"import sys, runtime.core, runtime.sim, invariants\nprint(sorted(m for m in {TOOLING!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_runtime_core_names_no_clock_scheduler_or_in_memory_store():
+    forbidden_names = {"Scheduler", "VirtualClock", "Store", "Queue", "History", "FaultInjector", "time", "random"}
+    forbidden_attributes = {"clock", "scheduler", "now_ms", "store", "queue"}
+    for name, path in MODULES.items():
+        if layer_of(name) != "runtime.core":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                assert node.id not in forbidden_names, f"{name} uses {node.id}"
+            elif isinstance(node, ast.Attribute):
+                assert node.attr not in forbidden_attributes, f"{name} reaches into .{node.attr}"
