@@ -1,8 +1,8 @@
 """`make mutants`: plant one bug at a time in a temporary copy of the tree and prove the lab catches it.
 
 Each mutant is a real code edit that disables one protective mechanism the safe policy relies on.
-It is judged first by `faultline explore --policy safe`, with the simulator's fast lane off so that
-every worker runs the protocol (caught: an invariant and its first seed),
+It is judged first by `faultline explore --policy safe`, with the simulator's shortcuts off so
+that every worker runs the protocol (caught: an invariant and its first seed),
 then, if the explorer stays silent, by the test suite (caught: the first failing test). Controls are
 edits that change nothing; they must raise nothing. Exit 1 if any mutant survives or a control fires.
 
@@ -90,8 +90,8 @@ MUTANTS = (
         name="queue-leases-past-the-bound",
         mechanism="attempt bound",
         path="runtime/sim/queue.py",
-        old="if policy.max_attempts is not None and attempt > policy.max_attempts:",
-        new="if policy.max_attempts is not None and attempt > policy.max_attempts + 1:",
+        old="if self._max_attempts is not None and attempt > self._max_attempts:",
+        new="if self._max_attempts is not None and attempt > self._max_attempts + 1:",
         note="workers and the reaper bury at the bound; only a lost ack on the final attempt comes back",
     ),
     Mutant(
@@ -137,15 +137,15 @@ MUTANTS = (
         name="workers-judge-leases-by-their-own-clocks",
         mechanism="lease clock",
         path="runtime/sim/queue.py",
-        old='if expiries and policy.lease_clock == "worker" and',
-        new='if expiries and policy.lease_clock != "worker" and',
+        old="if expiries and self._worker_clock and",
+        new="if expiries and not self._worker_clock and",
     ),
     Mutant(
         name="one-token-for-every-lease",
         mechanism="token per delivery",
         path="runtime/sim/queue.py",
-        old="        self._next_token += 1\n        token = self._next_token",
-        new="        token = self._next_token",
+        old="token = self._next_token = self._next_token + 1",
+        new="token = self._next_token",
     ),
     Mutant(
         name="lost-lease-not-abandoned",
@@ -192,8 +192,8 @@ MUTANTS = (
         name="publish-dedupe-window-never-matches",
         mechanism="publish dedupe window",
         path="runtime/sim/queue.py",
-        old="if window is not None and previous is not None and now - previous[0] < window:",
-        new="if window is not None and previous is not None and now - previous[0] < 0:",
+        old="if previous is not None and now - previous[0] < window:",
+        new="if previous is not None and now - previous[0] < 0:",
         note="under safe, the idempotency key absorbs a second publish; a unit test pins the window",
     ),
     Mutant(
@@ -245,7 +245,7 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
         target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
         began = time.perf_counter()
         explore_with_protocol = (
-            "import runtime.sim.run as r; r.FAST_LANE = False\n"
+            "import runtime.sim.run as r; r.SHORTCUTS = False\n"
             "from faultline.cli import main\n"
             f"main(['explore', '--policy', 'safe', '--seeds', '{seeds}', '--processes', '{processes}', '--json'])"
         )

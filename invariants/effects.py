@@ -36,16 +36,18 @@ def check_effect_once(views):
     for row in views.final["ledger"]:
         by_job.setdefault(row["job_id"], []).append(row)
         key = row.get("idempotency_key")
-        logical = f"key {key!r}" if key is not None else f"request {row['request']}"
-        by_request.setdefault(logical, []).append(row)
+        by_request.setdefault(("key", key) if key is not None else ("request", row["request"]), []).append(row)
     for job_id, rows in by_job.items():
         if len(rows) > 1:
             who, indexes = _who(views, rows)
             yield f"job {job_id}'s effect committed {len(rows)} times ({who}); at most once allowed", indexes
-    for logical, rows in by_request.items():
+    for (what, name), rows in by_request.items():
+        if len(rows) < 2:
+            continue
         jobs = list(dict.fromkeys(row["job_id"] for row in rows))
         if len(jobs) > 1:
             who, indexes = _who(views, rows)
+            logical = f"key {name!r}" if what == "key" else f"request {name}"
             yield (
                 f"{logical} was charged {len(rows)} times under jobs {', '.join(jobs)} ({who}); "
                 "one request, one effect",
@@ -62,12 +64,12 @@ def check_effect_once(views):
 def check_acked_implies_committed(views):
     durable: set[str] = set()
     reported: set[str] = set()
-    for event in views.events:
+    for event in views.events_of(*DURABLE, ev.ACKED):
         if event.kind in DURABLE:
             durable.add(event.job_id)
         elif event.kind == ev.ACKED and event.job_id not in durable and event.job_id not in reported:
             reported.add(event.job_id)
-            how = "on receipt" if event.detail.get("on_receipt") else "after the store call failed"
+            how = "on receipt" if event.get("on_receipt") else "after the store call failed"
             yield (
                 f"job {event.job_id} acked by {event.actor} at {event.time_ms}ms {how}, "
                 "with no committed effect before the ack",
@@ -84,7 +86,7 @@ def check_acked_implies_committed(views):
 def check_no_stale_write(views):
     newest_lease: dict[str, object] = {}
     newest_write: dict[str, object] = {}
-    for event in views.events:
+    for event in views.events_of(ev.LEASED, ev.EFFECT_COMMITTED):
         if event.kind == ev.LEASED:
             held = newest_lease.get(event.job_id)
             if held is None or event.token > held.token:

@@ -63,7 +63,7 @@ def check_attempts_bounded(views):
 def check_one_job_per_key(views):
     jobs_by_key: dict[str, list] = {}
     for event in views.of(ev.SUBMITTED):
-        key = event.detail.get("key")
+        key = event.get("key")
         if key is not None:
             jobs = jobs_by_key.setdefault(key, [])
             if all(e.job_id != event.job_id for e in jobs):
@@ -88,7 +88,7 @@ def check_job_iff_committed(views):
     submitted: set[str] = set()
     needs_row: set[str] = set()
     reported: set[str] = set()
-    for event in views.events:
+    for event in views.events_of(ev.BUSINESS_COMMITTED, ev.BUSINESS_ROLLED_BACK, ev.SUBMITTED, ev.STARTED):
         kind, job_id = event.kind, event.job_id
         if kind == ev.BUSINESS_COMMITTED:
             committed.setdefault(job_id, event.index)
@@ -96,7 +96,7 @@ def check_job_iff_committed(views):
             rolled_back.setdefault(job_id, event.index)
         elif kind == ev.SUBMITTED:
             submitted.add(job_id)
-            if event.detail["payload"].get("business_row"):
+            if event.get("payload").get("business_row"):
                 needs_row.add(job_id)
         elif kind == ev.STARTED and job_id in needs_row and job_id not in committed and job_id not in reported:
             reported.add(job_id)

@@ -19,7 +19,7 @@ from runtime.core.faults import request_of
 def check_no_lost_request(views):
     answered = {row["request"] for row in views.final["ledger"]}
     answered |= {request_of(job_id) for job_id in views.dead_jobs}
-    answered |= {event.detail["request"] for event in views.of(ev.REQUEST_REFUSED)}
+    answered |= {event.get("request") for event in views.of(ev.REQUEST_REFUSED)}
     for entry in views.header["requests"]:
         request = entry["request"]
         if request in answered:

@@ -22,11 +22,10 @@ def check_backoff_respected(views):
     due: dict[int, object] = {}  # message -> its pending retry_scheduled event
     per_second: Counter = Counter()
     first_in_second: dict[int, int] = {}
-    for event in views.events:
+    for event in views.events_of(ev.RETRY_SCHEDULED, ev.LEASED):
         if event.kind == ev.RETRY_SCHEDULED:
-            detail = event.detail
             low, high = policy.backoff_range_ms(event.attempt)
-            delay, visible_at = detail["delay_ms"], detail["visible_at_ms"]
+            delay, visible_at = event.get("delay_ms"), event.get("visible_at_ms")
             if not low <= delay <= high:
                 yield (
                     f"job {event.job_id}'s retry after attempt {event.attempt} waits {delay}ms; the policy's "
@@ -39,16 +38,16 @@ def check_backoff_respected(views):
                     f"its {delay}ms delay has passed (scheduled at {event.time_ms}ms)",
                     [event.index],
                 )
-            due[detail["message"]] = event
+            due[event.get("message")] = event
             second = visible_at // 1000
             per_second[second] += 1
             first_in_second.setdefault(second, event.index)
-        elif event.kind == ev.LEASED:
-            retry = due.pop(event.detail["message"], None)
-            if retry is not None and event.time_ms < retry.detail["visible_at_ms"]:
+        elif due:
+            retry = due.pop(event.get("message"), None)
+            if retry is not None and event.time_ms < retry.get("visible_at_ms"):
                 yield (
                     f"job {event.job_id} was leased again at {event.time_ms}ms, before its retry was due at "
-                    f"{retry.detail['visible_at_ms']}ms",
+                    f"{retry.get('visible_at_ms')}ms",
                     [retry.index, event.index],
                 )
     budget = policy.retry_budget_per_s

@@ -14,6 +14,12 @@ from runtime.core.faults import request_of
 from runtime.core.policy import Policy
 
 
+@functools.lru_cache(maxsize=64)
+def _policy(items: tuple) -> Policy:
+    """The header's policy, parsed once per distinct policy (a sweep judges thousands of runs of one)."""
+    return Policy.from_dict(dict(items))
+
+
 class Views:
     def __init__(self, record) -> None:
         self.record = record
@@ -29,7 +35,11 @@ class Views:
 
     @functools.cached_property
     def policy(self) -> Policy:
-        return Policy.from_dict(self.header["policy"])
+        fields = self.header["policy"]
+        try:
+            return _policy(tuple(fields.items()))
+        except TypeError:  # an unhashable value (a hand-edited history): parse it uncached
+            return Policy.from_dict(fields)
 
     @functools.cached_property
     def by_kind(self) -> dict[str, list]:
@@ -40,6 +50,12 @@ class Views:
 
     def of(self, kind: str) -> list:
         return self.by_kind.get(kind, [])
+
+    def events_of(self, *kinds: str) -> list:
+        """The events of these kinds, in history order (a checker need not walk every event)."""
+        merged = [event for kind in kinds for event in self.by_kind.get(kind, ())]
+        merged.sort()  # events are tuples led by their unique index
+        return merged
 
     @functools.cached_property
     def commit_events(self) -> dict[tuple[str, int], list]:
@@ -80,10 +96,13 @@ class Views:
 
     @functools.cached_property
     def last_seen_request(self) -> dict[str, object]:
+        """Request -> the last event of any job it created."""
         last: dict[str, object] = {}
-        for event in self.events:
-            if event.job_id is not None:
-                last[request_of(event.job_id)] = event
+        for job_id, event in self.last_seen.items():
+            request = request_of(job_id)
+            seen = last.get(request)
+            if seen is None or event.index > seen.index:
+                last[request] = event
         return last
 
     @functools.cached_property

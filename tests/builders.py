@@ -74,10 +74,10 @@ def history(
     state = final if final is not None else final_from(rows)
     state = {**state, **final_changes}
     end = end_ms if end_ms is not None else (rows[-1]["time_ms"] if rows else 0)
-    events = [Event(index=0, time_ms=0, kind=RUN_STARTED, actor="lab", detail=header)]
-    events += [Event(index=i, **row) for i, row in enumerate(rows, 1)]
+    events = [Event.of(0, 0, RUN_STARTED, "lab", detail=header)]
+    events += [Event.of(i, **row) for i, row in enumerate(rows, 1)]
     closing = {"reason": reason, "time_limit_ms": 60_000, "final": state}
-    events.append(Event(index=len(events), time_ms=end, kind=RUN_ENDED, actor="lab", detail=closing))
+    events.append(Event.of(len(events), end, RUN_ENDED, "lab", detail=closing))
     return RunRecord(events=tuple(events))
 
 

@@ -170,9 +170,9 @@ def test_safe_preset_differs_from_naive_in_every_protective_field():
 def test_history_jsonl_round_trips_and_digest_is_stable():
     clock = VirtualClock()
     log = History(clock)
-    log.record("submitted", "client", "j1", payload={"amount": 1}, key=None)
+    log.record_detail("submitted", "client", "j1", None, None, {"payload": {"amount": 1}, "key": None})
     clock.advance_to(5)
-    log.record("leased", "w1", "j1", 1, 1, message=1, lease_expires_at_ms=None)
+    log.record("leased", "w1", "j1", 1, 1, 1, None)  # detail values in KEYS order: message, lease expiry
     text = to_jsonl(log.events)
     assert text.splitlines()[1] == (
         '{"actor":"w1","attempt":1,"detail":{"lease_expires_at_ms":null,"message":1},"index":1,'

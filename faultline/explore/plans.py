@@ -4,6 +4,7 @@ the tests draw theirs)."""
 
 from __future__ import annotations
 
+import functools
 import random
 
 from runtime.core.errors import BadInputError
@@ -82,6 +83,13 @@ def standard_workload(jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS, 
     """N short charges 20 ms apart, each with an idempotency key; every 5th has a business row. The
     store takes STORE_CAPACITY_PER_S calls a second, so INV_008 is judged on every explored run."""
     check_workload(jobs, workers)
+    base = _workload(jobs, workers)
+    return base if plan == NO_FAULTS else base.with_plan(plan)
+
+
+@functools.lru_cache(maxsize=16)
+def _workload(jobs: int, workers: int) -> Scenario:
+    """Built once per size: a sweep runs thousands of seeds on one workload."""
     return Scenario(
         name=f"standard workload ({jobs} jobs, {workers} workers)",
         jobs=tuple(
@@ -96,7 +104,6 @@ def standard_workload(jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS, 
             for n in range(1, jobs + 1)
         ),
         workers=tuple(f"w{n}" for n in range(1, workers + 1)),
-        plan=plan,
         client_pace_ms=SUBMIT_SPACING_MS,
         store_capacity_per_s=STORE_CAPACITY_PER_S,
     )

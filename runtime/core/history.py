@@ -222,15 +222,44 @@ FINAL_STATE_KEYS = {
     "store_calls": "every store call: `[time_ms, actor, operation, outcome]`",
 }
 
-_EMPTY: Mapping[str, Any] = {}
+KEYS: dict[str, tuple[str, ...]] = {kind: tuple(spec.detail) for kind, spec in SCHEMA.items()}
+"""Each kind's detail keys, in the order an event stores their values."""
+_POSITIONS: dict[str, dict[str, int]] = {kind: {key: n for n, key in enumerate(keys)} for kind, keys in KEYS.items()}
+
+
+class _Missing:
+    """An optional detail key the event does not carry (left out of its detail dict and its JSON)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+def values_of(kind: str, detail: Mapping[str, Any]) -> tuple:
+    """A detail dict as the event stores it: its values in the kind's key order."""
+    keys = KEYS.get(kind)
+    if keys is None:
+        raise ValueError(f"unknown event kind {kind!r} (docs/02_history.md lists them)")
+    unknown = [key for key in detail if key not in keys]
+    if unknown:
+        raise ValueError(f"{kind} events carry no detail key {unknown[0]!r} (they carry: {', '.join(keys)})")
+    return tuple(detail.get(key, MISSING) for key in keys) if keys else ()
 
 
 class Event(NamedTuple):
     """One observable step. `index` is its position in the history (the evidence handle).
 
-    An immutable NamedTuple rather than an attrs record: events are the hottest allocation in
-    the engine (thousands per run), and a tuple builds about 3.5x faster than a frozen attrs
-    instance (benchmarks/README.md). Every other record in Faultline is attrs.
+    A flat tuple: the detail values sit inline, in the order of the kind's keys (KEYS), and the
+    detail dict is built only when something reads it. Events are the hottest allocation in the
+    engine (thousands per run); a tuple without a dict per event is what keeps recording cheap
+    (benchmarks/README.md). Every other record in Faultline is attrs.
     """
 
     index: int
@@ -240,7 +269,27 @@ class Event(NamedTuple):
     job_id: str | None = None
     attempt: int | None = None
     token: int | None = None
-    detail: Mapping[str, Any] = _EMPTY
+    values: tuple = ()
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        values = self.values
+        if not values:
+            return {}
+        return {key: value for key, value in zip(KEYS[self.kind], values, strict=True) if value is not MISSING}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """One detail value (`default` when the event does not carry it), without building the dict."""
+        position = _POSITIONS[self.kind].get(key)
+        if position is None or position >= len(self.values):
+            return default
+        value = self.values[position]
+        return default if value is MISSING else value
+
+    @classmethod
+    def of(cls, index, time_ms, kind, actor, job_id=None, attempt=None, token=None, detail=None) -> Event:
+        """An event from a detail dict (hand-built histories, files)."""
+        return cls(index, time_ms, kind, actor, job_id, attempt, token, values_of(kind, detail or {}))
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -251,20 +300,20 @@ class Event(NamedTuple):
             "job_id": self.job_id,
             "attempt": self.attempt,
             "token": self.token,
-            "detail": dict(self.detail),
+            "detail": self.detail,
         }
 
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> Event:
-        return cls(
-            index=data["index"],
-            time_ms=data["time_ms"],
-            kind=data["kind"],
-            actor=data["actor"],
-            job_id=data.get("job_id"),
-            attempt=data.get("attempt"),
-            token=data.get("token"),
-            detail=dict(data.get("detail") or {}),
+        return cls.of(
+            data["index"],
+            data["time_ms"],
+            data["kind"],
+            data["actor"],
+            data.get("job_id"),
+            data.get("attempt"),
+            data.get("token"),
+            dict(data.get("detail") or {}),
         )
 
     def describe(self) -> str:

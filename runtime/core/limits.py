@@ -34,24 +34,34 @@ def time_limit_ms(scenario, policy) -> int:
         + scenario.poll_ms
     )
 
-    def attempt_ms(job) -> int:
-        return slow.get(job.job_id, job.duration_ms) + scenario.duration_jitter_ms + scenario.poll_ms
+    overhead = scenario.duration_jitter_ms + scenario.poll_ms  # an attempt beyond its duration
 
     # 1. The attempts the workload itself needs: one per job, every attempt for a job that always
     #    fails or kills its worker, n + 1 for fail_n_times. Spread over the workers; the longest
     #    single job (its attempts run one after another) may still finish last.
-    work = longest = retries = 0
-    for job in jobs:
-        if job.job_id in always_failing or job.job_id in doomed:
+    special = slow.keys() | always_failing | doomed
+    marked = [job for job in jobs if job.job_id in special or job.payload.get("fail_n_times")]
+    marked_ids = {id(job) for job in marked}
+    plain = [job.duration_ms for job in jobs if id(job) not in marked_ids]
+    work = sum(plain) + overhead * len(plain)  # one attempt each
+    longest = max_attempt = max(plain, default=-overhead) + overhead
+    shortest = min(plain, default=None)
+    retries = 0
+    for job in marked:
+        job_id, duration = job.job_id, job.duration_ms
+        attempt_ms = slow.get(job_id, duration) + overhead
+        max_attempt = max(max_attempt, attempt_ms)
+        shortest = duration if shortest is None else min(shortest, duration)
+        if job_id in always_failing or job_id in doomed:
             attempts = bound
         else:
-            attempts = min(bound, 1 + int(job.payload.get("fail_n_times", 0) or 0))
-        cost = attempts * (attempt_ms(job) + (recovery if job.job_id in doomed else 0))
+            failing = job.payload.get("fail_n_times", 0)
+            attempts = min(bound, 1 + int(failing)) if failing else 1
+        cost = attempts * (attempt_ms + (recovery if job_id in doomed else 0))
         work += cost
         longest = max(longest, cost)
         retries += attempts - 1
-    max_attempt = max(attempt_ms(job) for job in jobs)
-    shortest = max(1, min(job.duration_ms for job in jobs))
+    shortest = max(1, shortest)
 
     # 2. Faults. An outage wastes at most the time the workers spend inside it plus the attempt that
     #    straddles its end, and the reruns cost as much again. A crash or pause loses one attempt and

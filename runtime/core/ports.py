@@ -74,13 +74,12 @@ class StorePort(Protocol):
         actor: str,
         delivery: Delivery,
         effect: Mapping[str, Any],
-        *,
-        request: str,
-        key: str | None,
         idempotent: bool,
         fencing: bool,
-        requires_row: bool = False,
-    ) -> CommitOutcome: ...
+        requires_row: bool,
+    ) -> CommitOutcome:
+        """The effect, its ledger row (with the delivery's request and idempotency key) and, with
+        `idempotent`, the job's idempotency key, in one transaction; fenced by the newest lease token."""
 
     def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]: ...
 

@@ -89,6 +89,23 @@ class Scenario:
         return tuple(job.job_id for job in self.jobs)
 
 
+_ENTRIES: dict[int, tuple[tuple, list[dict]]] = {}
+
+
+def request_entries(jobs: tuple[JobSpec, ...]) -> list[dict]:
+    """The header's `requests`: every request with its idempotency key and business-row flag. Cached by
+    the tuple's identity (it is kept alive with its entry, so the id can't be reused): an explorer
+    sweep reuses one workload for thousands of runs. Treat the list as read-only."""
+    cached = _ENTRIES.get(id(jobs))
+    if cached is not None and cached[0] is jobs:
+        return cached[1]
+    entries = [{"request": job.job_id, "key": job.idempotency_key, "business_row": job.business_row} for job in jobs]
+    if len(_ENTRIES) >= 64:
+        _ENTRIES.pop(next(iter(_ENTRIES)))
+    _ENTRIES[id(jobs)] = (jobs, entries)
+    return entries
+
+
 def relay_runs(scenario: Scenario, policy) -> bool:
     """The outbox relay runs only when the policy has an outbox and some job has a business row."""
     return policy.outbox and any(job.business_row for job in scenario.jobs)
@@ -130,6 +147,8 @@ def shaped_jobs(scenario: Scenario) -> tuple[JobSpec, ...]:
         return scenario.jobs
     shaped = []
     for job in scenario.jobs:
-        payload = {**job.payload, "poison": True} if job.job_id in poisoned else job.payload
-        shaped.append(attrs.evolve(job, payload=payload, duration_ms=slow.get(job.job_id, job.duration_ms)))
+        if job.job_id in poisoned or job.job_id in slow:
+            payload = {**job.payload, "poison": True} if job.job_id in poisoned else job.payload
+            job = attrs.evolve(job, payload=payload, duration_ms=slow.get(job.job_id, job.duration_ms))
+        shaped.append(job)
     return tuple(shaped)

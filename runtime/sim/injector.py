@@ -69,6 +69,24 @@ class FaultInjector:
             or (actor == "client" and any(point == CLIENT_REPLY for point, _ in self._left))
         )
 
+    def planned_points(self, actor: str) -> frozenset[str]:
+        """The points where a crash or a pause is planned for `actor` (its visits there are counted)."""
+        return frozenset(point for who, point in self._at_point if who == actor)
+
+    def doomed_requests(self, point: str) -> frozenset[str]:
+        """The requests whose jobs crash whichever worker reaches `point` with them (crash_job)."""
+        return frozenset(request for at_point, request in self._crash_jobs if at_point == point)
+
+    def lost_reply_requests(self) -> frozenset[str]:
+        """The requests planned to lose a reply (submit_timeout at client.reply)."""
+        return frozenset(request for point, request in self._left if point == CLIENT_REPLY)
+
+    def outage_span(self) -> tuple[int, int] | None:
+        """From the first outage's start to the last one's end: outside it, no store call is refused."""
+        if not self._outages:
+            return None
+        return self._outages[0][0][0], max(end for (_, end), _ in self._outages)
+
     def at(self, point: str, actor: str, job_id: str | None = None):
         """The fault that fires for this visit of `actor` to `point`, or None."""
         if point == STORE_CALL:

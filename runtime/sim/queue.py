@@ -8,12 +8,17 @@ backoff) wait in a heap until due. Each operation records its state change in th
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from typing import Any
 
 from runtime.core import history as ev
 from runtime.core.faults import QUEUE_ACK
+from runtime.core.history import Event
 from runtime.core.ports import Delivery
 
+NEVER = 2**62
+SUBMITTED, LEASED_EVENT, ACKED = ev.SUBMITTED, ev.LEASED, ev.ACKED
+_event = _delivery = tuple.__new__
 READY = "ready"
 LEASED = "leased"
 QUEUE = "queue"
@@ -55,12 +60,16 @@ class Queue:
     def __init__(self, clock, history, policy, injector, store) -> None:
         self._clock = clock
         self._history = history
+        self._events = history.events  # the hot paths append their events directly
         self._policy = policy
         self._injector = injector
         self._lease_tokens = store.lease_tokens  # the lease table the store fences against
         self.messages: dict[int, Message] = {}
         self._leased: dict[int, Message] = {}
-        self._visible: list[tuple[int, int]] = []  # (seq, message id)
+        # Visible messages, served in publish (seq) order: fresh publishes arrive with growing seqs and
+        # wait in a deque (O(1)); messages that come back at their old place wait in a heap.
+        self._fresh: deque[tuple[int, int]] = deque()  # (seq, message id), seqs increasing
+        self._back: list[tuple[int, int]] = []  # (seq, message id), a heap
         self._delayed: list[tuple[int, int, int, int]] = []  # (visible_at, seq, epoch, message id)
         self._expiries: list[tuple[int, int, int]] = []  # (lease_expires_at, token, message id), lazy
         self._seq = 0
@@ -70,81 +79,93 @@ class Queue:
         self._published: dict[str, tuple[int, int]] = {}  # job id -> (time, index) of its last accepted publish
         self.attempts: dict[str, int] = {}
         self.dead_letters: list[tuple[str, int, str]] = []  # (job id, attempt, last error)
+        # The policy's fields the hot path reads, looked up once.
+        self._lease_ms, self._max_attempts = policy.lease_ms, policy.max_attempts
+        self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
+        self._window_ms = policy.publish_dedupe_window_ms
+        self._acks_lost = injector.acks_lost
 
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
         """Accept a publish as a new message, unless the policy's dedupe window drops it (recorded)."""
         now = self._clock.now_ms
-        window = self._policy.publish_dedupe_window_ms
-        previous = self._published.get(job_id)
-        if window is not None and previous is not None and now - previous[0] < window:
-            self._history.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, window_ms=window, first=previous[1])
-            return False
-        self._next_message += 1
-        self._seq += 1
-        message = Message(self._next_message, job_id, payload, duration_ms, request, key, self._seq)
-        self.messages[message.id] = message
-        self.attempts.setdefault(job_id, 0)
-        heapq.heappush(self._visible, (message.seq, message.id))
-        event = self._history.record(
-            ev.SUBMITTED, actor, job_id, message=message.id, request=request, key=key, payload=payload, outbox=outbox
+        window = self._window_ms
+        if window is not None:
+            previous = self._published.get(job_id)
+            if previous is not None and now - previous[0] < window:
+                self._history.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, None, None, window, previous[1])
+                return False
+        message_id = self._next_message = self._next_message + 1
+        seq = self._seq = self._seq + 1
+        self.messages[message_id] = Message(message_id, job_id, payload, duration_ms, request, key, seq)
+        if job_id not in self.attempts:
+            self.attempts[job_id] = 0
+        self._fresh.append((seq, message_id))
+        events = self._events
+        index = len(events)
+        events.append(
+            _event(
+                Event, (index, now, SUBMITTED, actor, job_id, None, None, (message_id, request, key, payload, outbox))
+            )
         )
-        self._published[job_id] = (now, event.index)
+        if window is not None:
+            self._published[job_id] = (now, index)
         return True
 
     # -- consumers -------------------------------------------------------------------------
     def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
         """Hand the oldest visible message to `worker`, or None if nothing is visible."""
         now = self._clock.now_ms
-        policy = self._policy
         expiries = self._expiries
-        if expiries and policy.lease_clock == "worker" and expiries[0][0] + policy.lease_margin_ms <= worker_now_ms:
-            # Each worker judges expiry by its own clock: a fast clock reclaims live leases.
-            self._reclaim(worker, worker_now_ms, margin_ms=policy.lease_margin_ms)
-        delayed, visible, messages = self._delayed, self._visible, self.messages
+        if expiries and self._worker_clock and expiries[0][0] + self._margin_ms <= worker_now_ms:
+            # Each worker judges expiry by its own clock: a fast clock reclaims live leases. Entries of
+            # leases since acked or renewed are stale: drop them here; reclaim only when one is live.
+            leased = self._leased
+            while expiries and expiries[0][0] + self._margin_ms <= worker_now_ms:
+                expires, token, message_id = expiries[0]
+                live = leased.get(message_id)
+                if live is not None and live.token == token and live.lease_expires_at_ms == expires:
+                    self._reclaim(worker, worker_now_ms, margin_ms=self._margin_ms)
+                    break
+                heapq.heappop(expiries)
+        delayed, fresh, back, messages = self._delayed, self._fresh, self._back, self.messages
         while delayed and delayed[0][0] <= now:
             _, seq, epoch, message_id = heapq.heappop(delayed)
             message = messages.get(message_id)
             if message is not None and message.epoch == epoch and message.state == READY:
-                heapq.heappush(visible, (seq, message_id))
-        while visible:
-            _, message_id = heapq.heappop(visible)
+                heapq.heappush(back, (seq, message_id))
+        while fresh or back:
+            if fresh and (not back or fresh[0][0] < back[0][0]):
+                _, message_id = fresh.popleft()
+            else:
+                _, message_id = heapq.heappop(back)
             message = messages.get(message_id)
             if message is None or message.state != READY or message.visible_at_ms > now:
                 continue
-            attempt = self.attempts[message.job_id] + 1
-            if policy.max_attempts is not None and attempt > policy.max_attempts:
+            job_id = message.job_id
+            attempt = self.attempts[job_id] + 1
+            if self._max_attempts is not None and attempt > self._max_attempts:
                 self._remove(message)  # never lease past the bound, however the message came back
-                self._bury(QUEUE, message.job_id, attempt - 1, "attempts exhausted before another delivery")
+                self._bury(QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
                 continue
-            return self._grant(message, worker, now, attempt)
+            # Grant: one attempt, a fresh token (also the newest in the lease table the store fences
+            # against), an expiry the reaper or the workers' clocks judge.
+            self.attempts[job_id] = attempt
+            token = self._next_token = self._next_token + 1
+            expires = None if self._lease_ms is None else now + self._lease_ms
+            message.state, message.owner, message.attempt = LEASED, worker, attempt
+            message.token, message.lease_expires_at_ms = token, expires
+            self._leased[message_id] = message
+            self._lease_tokens[job_id] = token
+            if expires is not None:
+                heapq.heappush(expiries, (expires, token, message_id))
+            events = self._events
+            events.append(
+                _event(Event, (len(events), now, LEASED_EVENT, worker, job_id, attempt, token, (message_id, expires)))
+            )
+            fields = (job_id, message_id, message.payload, message.duration_ms, attempt, token, expires)
+            return _delivery(Delivery, (*fields, message.request, message.key))
         return None
-
-    def _grant(self, message: Message, worker: str, now: int, attempt: int) -> Delivery:
-        self.attempts[message.job_id] = attempt
-        self._next_token += 1
-        token = self._next_token
-        expires = None if self._policy.lease_ms is None else now + self._policy.lease_ms
-        message.state, message.owner, message.attempt = LEASED, worker, attempt
-        message.token, message.lease_expires_at_ms = token, expires
-        self._leased[message.id] = message
-        self._lease_tokens[message.job_id] = token
-        if expires is not None:
-            heapq.heappush(self._expiries, (expires, token, message.id))
-        self._history.record(
-            ev.LEASED, worker, message.job_id, attempt, token, message=message.id, lease_expires_at_ms=expires
-        )
-        return Delivery(
-            message.job_id,
-            message.id,
-            message.payload,
-            message.duration_ms,
-            attempt,
-            token,
-            expires,
-            message.request,
-            message.key,
-        )
 
     def holds_lease(self, delivery: Delivery) -> bool:
         message = self._leased.get(delivery.message)
@@ -157,9 +178,7 @@ class Queue:
         message = self._leased[delivery.message]
         expires = message.lease_expires_at_ms = self._clock.now_ms + self._policy.lease_ms
         heapq.heappush(self._expiries, (expires, message.token, message.id))
-        self._history.record(
-            ev.LEASE_RENEWED, actor, delivery.job_id, delivery.attempt, delivery.token, lease_expires_at_ms=expires
-        )
+        self._history.record(ev.LEASE_RENEWED, actor, delivery.job_id, delivery.attempt, delivery.token, expires)
         return expires
 
     def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
@@ -168,12 +187,16 @@ class Queue:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         if message is None or message.token != token:
             reason = "the message is gone" if message is None else f"the lease moved on to token {message.token}"
-            self._history.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason=reason)
+            self._history.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason)
             return False
-        self._remove(message)
-        acked = self._history.record(ev.ACKED, actor, job_id, attempt, token, on_receipt=on_receipt)
-        if self._injector.acks_lost and self._injector.at(QUEUE_ACK, QUEUE, job_id) is not None:
-            self._history.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, cancels=acked.index)
+        message_id = message.id
+        del self.messages[message_id]
+        self._leased.pop(message_id, None)
+        events = self._events
+        acked = len(events)
+        events.append(_event(Event, (acked, self._clock.now_ms, ACKED, actor, job_id, attempt, token, (on_receipt,))))
+        if self._acks_lost and self._injector.at(QUEUE_ACK, QUEUE, job_id) is not None:
+            self._history.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, acked)
             self._requeue(message, self._clock.now_ms, at_head=False)
         return True
 
@@ -188,9 +211,7 @@ class Queue:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         held = message is not None and message.token == token and message.state == LEASED
         accepted = held or (message is None and republish)
-        self._history.record(
-            ev.ATTEMPT_FAILED, actor, job_id, attempt, token, error=error, reason=reason, accepted=accepted
-        )
+        self._history.record(ev.ATTEMPT_FAILED, actor, job_id, attempt, token, error, reason, accepted)
         if not accepted:
             return False
         if delay_ms is None:
@@ -211,16 +232,7 @@ class Queue:
                 0,
             )
         self._requeue(message, visible_at)
-        self._history.record(
-            ev.RETRY_SCHEDULED,
-            actor,
-            job_id,
-            attempt,
-            token,
-            delay_ms=delay_ms,
-            visible_at_ms=visible_at,
-            message=message.id,
-        )
+        self._history.record(ev.RETRY_SCHEDULED, actor, job_id, attempt, token, delay_ms, visible_at, message.id)
         return True
 
     # -- lease expiry (the reaper, or workers judging by their own clocks) -----------------
@@ -253,8 +265,8 @@ class Queue:
                 message.job_id,
                 message.attempt,
                 message.token,
-                owner=message.owner,
-                lease_expires_at_ms=message.lease_expires_at_ms,
+                message.owner,
+                message.lease_expires_at_ms,
             )
             if max_attempts is not None and self.attempts[message.job_id] >= max_attempts:
                 self._remove(message)
@@ -264,6 +276,33 @@ class Queue:
         return len(expired)
 
     # -- bookkeeping -----------------------------------------------------------------------
+    def next_change_ms(self, horizon_ms: int = NEVER, max_skew_ms: int = 0, reaped_at=None) -> int | None:
+        """When, before `horizon_ms` (else `horizon_ms`), a lease could next find something without
+        anyone publishing: a delayed message due, or an expired lease reclaimed - by the reaper
+        (`reaped_at(t)`: its first pass at or after t) under the store's clock, or by a worker's
+        clock up to `max_skew_ms` fast. None when a message is visible now."""
+        if self._fresh or self._back:
+            return None
+        change = horizon_ms
+        if self._delayed and self._delayed[0][0] < change:
+            change = self._delayed[0][0]
+        expiries = self._expiries
+        # Entries of leases since acked, renewed or reclaimed are stale (reap skips them): drop them
+        # here, or every ack would pin the next change to an expiry that can no longer happen.
+        leased = self._leased
+        while expiries:
+            expires, token, message_id = expiries[0]
+            live = leased.get(message_id)
+            if live is not None and live.token == token and live.lease_expires_at_ms == expires:
+                due = expires + self._margin_ms
+                if self._worker_clock:
+                    due -= max(0, max_skew_ms)
+                elif reaped_at is not None and due < change:
+                    due = reaped_at(due)
+                return due if due < change else change
+            heapq.heappop(expiries)
+        return change
+
     def is_idle(self) -> bool:
         return not self.messages
 
@@ -289,7 +328,7 @@ class Queue:
         message.visible_at_ms = visible_at
         message.epoch += 1
         if visible_at <= self._clock.now_ms:
-            heapq.heappush(self._visible, (message.seq, message.id))
+            heapq.heappush(self._back, (message.seq, message.id))
         else:
             heapq.heappush(self._delayed, (visible_at, message.seq, message.epoch, message.id))
 
@@ -299,7 +338,7 @@ class Queue:
 
     def _bury(self, actor: str, job_id: str, attempt: int, error: str) -> None:
         self.dead_letters.append((job_id, attempt, error))
-        self._history.record(ev.DEAD_LETTERED, actor, job_id, attempt, last_error=error)
+        self._history.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error)
 
     def snapshot(self) -> dict[str, Any]:
         """The queue's part of the final state."""
@@ -308,6 +347,6 @@ class Queue:
                 [m.id, m.job_id, m.state if m.state == LEASED or m.visible_at_ms <= self._clock.now_ms else "delayed"]
                 for m in sorted(self.messages.values(), key=lambda m: m.id)
             ],
-            "attempts": dict(sorted(self.attempts.items())),
+            "attempts": self.attempts,  # JSON sorts the keys
             "dead_letters": [list(row) for row in self.dead_letters],
         }

@@ -5,7 +5,6 @@ A pure function of its arguments: the same inputs give a byte-identical history.
 
 from __future__ import annotations
 
-import gc
 import random
 from typing import Any
 
@@ -14,20 +13,21 @@ from runtime.core.client import Caller, client
 from runtime.core.faults import CLIENT, RELAY, WORKER_CLOCK, FaultPlan
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
-from runtime.core.record import RunRecord, as_json, final_state
+from runtime.core.record import RunRecord, final_state, gc_paused
 from runtime.core.relay import relay
-from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
+from runtime.core.scenario import Scenario, check_seed, relay_runs, request_entries, shaped_jobs, validate_plan
 from runtime.core.worker import worker
 from runtime.sim.driver import Actor, Driver
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
-from runtime.sim.scheduler import Scheduler
+from runtime.sim.scheduler import Poll, Scheduler
 from runtime.sim.sink import History
 from runtime.sim.store import Store
 
-FAST_LANE = True
-"""Workers no fault can reach take the driver's fast lane; `make mutants` turns it off so that every
-planted bug meets the protocol itself (tests/test_fast_lane.py proves both give the same bytes)."""
+SHORTCUTS = True
+"""The simulator's two shortcuts, which give byte-identical histories (tests/test_shortcuts.py): the
+fast lane (workers no fault can reach run the protocol inlined) and skipping idle polls that find
+nothing. `make mutants` turns them off so that every planted bug meets the protocol itself."""
 REAPER = "reaper"
 STORE = "store"
 
@@ -35,10 +35,10 @@ STORE = "store"
 class Simulation:
     """The live state of one run: the in-memory ports, the injector, the actors."""
 
-    def __init__(self, scenario: Scenario, policy: Policy, seed: int, time_limit: int, fast_lane: bool = True) -> None:
+    def __init__(self, scenario: Scenario, policy: Policy, seed: int, time_limit: int, shortcuts: bool = True) -> None:
         self.scenario, self.policy, self.seed, self.time_limit = scenario, policy, seed, time_limit
-        self.fast_lane = fast_lane
-        self.scheduler = Scheduler()
+        self.shortcuts = shortcuts
+        self.scheduler = Scheduler(self.next_change_ms if shortcuts else None)
         self.clock = self.scheduler.clock
         self.history = History(self.clock)
         self.injector = FaultInjector(scenario.plan, self.clock)
@@ -50,7 +50,9 @@ class Simulation:
         self.workers = [self._worker(name) for name in scenario.workers]
         self.relay = self._relay() if relay_runs(scenario, policy) else None
         self._quiet_after_ms = self.injector.last_fault_ms()
+        self._max_skew_ms = max((actor.skew_ms for actor in self.workers), default=0)
         self.ended_quiet = False
+        self._reaper_process = self._relay_process = None  # their scheduler processes, once started
 
     def stream(self, actor: str) -> random.Random:
         """Each actor draws from its own stream, so one actor's extra draw shifts no other's."""
@@ -69,13 +71,12 @@ class Simulation:
             self.stream(name),
             skew_ms=skew.skew_ms if skew is not None else 0,
         )
-        actor.fast = not points  # no fault can reach it: eligible for the driver's fast lane
         return actor
 
     def _client(self) -> Actor:
         policy, scenario, caller = self.policy, self.scenario, self.caller
         points = self.injector.has_point_faults(CLIENT)
-        return Actor(
+        actor = Actor(
             CLIENT,
             "client",
             lambda: client(
@@ -89,6 +90,7 @@ class Simulation:
             on_crash=lambda: caller.client_crashed(policy.client_resubmits),
             held=lambda: caller.in_flight,
         )
+        return actor
 
     def _relay(self) -> Actor:
         points = self.injector.has_point_faults(RELAY)
@@ -107,6 +109,31 @@ class Simulation:
             and all(actor.holding is None for actor in self.workers)
         )
 
+    def next_change_ms(self, horizon_ms: int) -> int | None:
+        """For the scheduler: the earliest time before `horizon_ms` (else `horizon_ms`) that something a
+        poll looks at can change without any process running (a retry due, an expired lease reclaimed,
+        an outbox row published, the last fault ending), or None when a poll would see something now
+        (a visible job, a quiet system)."""
+        change = self.queue.next_change_ms(horizon_ms, self._max_skew_ms, self._reaped_at)
+        if change is None:
+            return None
+        if self.store.outbox_pending():
+            # The rows reach the queue when the relay next runs (a sleeping or polling relay).
+            relay = self.scheduler.next_run_ms(self._relay_process, self.clock.now_ms)
+            if relay is None:
+                return None
+            change = min(change, relay)
+        elif self.is_quiet():
+            return None
+        if self.clock.now_ms < self._quiet_after_ms:
+            change = min(change, self._quiet_after_ms)
+        return change
+
+    def _reaped_at(self, due_ms: int) -> int:
+        """The reaper's first pass at or after `due_ms` (an expired lease is reclaimed only then)."""
+        reaper = self.scheduler.next_run_ms(self._reaper_process, due_ms)
+        return due_ms if reaper is None else reaper
+
     def stop_quiet(self) -> None:
         self.ended_quiet = True
         self.scheduler.stop()
@@ -122,29 +149,27 @@ class Simulation:
             "store_capacity_per_s": scenario.store_capacity_per_s,
             "time_limit_ms": self.time_limit,
             "workers": list(scenario.workers),
-            "requests": [
-                {"request": job.job_id, "key": job.idempotency_key, "business_row": job.business_row}
-                for job in scenario.jobs
-            ],
+            "requests": request_entries(scenario.jobs),
         }
 
     def start(self) -> None:
-        self.history.record(ev.RUN_STARTED, ev.LAB, **as_json(self.header()))
+        self.history.record_detail(ev.RUN_STARTED, ev.LAB, None, None, None, self.header())
         scheduler, driver = self.scheduler, self.driver
         for start_ms, end_ms in self.injector.outage_windows:  # first: an outage starts before any call
             scheduler.spawn(self._outage(start_ms, end_ms), start_ms)
-        scheduler.spawn(driver.process(self.client))
+        scheduler.spawn(driver.fast_client(self.client) if self.shortcuts else driver.process(self.client))
         for actor in self.workers:
-            fast = self.fast_lane and actor.fast
-            scheduler.spawn(driver.fast_worker(actor) if fast else driver.process(actor))
+            scheduler.spawn(driver.fast_worker(actor) if self.shortcuts else driver.process(actor))
         if self.policy.lease_ms is not None and self.policy.lease_clock == "store":
-            scheduler.spawn(self._reaper(), self.scenario.reaper_interval_ms)
+            self._reaper_process = self._reaper()
+            scheduler.spawn(self._reaper_process, self.scenario.reaper_interval_ms)
         if self.relay is not None:
-            scheduler.spawn(driver.process(self.relay))
+            self._relay_process = driver.fast_relay(self.relay) if self.shortcuts else driver.process(self.relay)
+            scheduler.spawn(self._relay_process)
 
     def _reaper(self):
         """Reclaims expired leases by the store's clock, with the policy's safety margin."""
-        interval, margin = self.scenario.reaper_interval_ms, self.policy.lease_margin_ms
+        interval, margin = Poll(self.scenario.reaper_interval_ms), self.policy.lease_margin_ms
         while True:
             self.queue.reap(REAPER, self.clock.now_ms, margin)
             if self.is_quiet():
@@ -152,42 +177,43 @@ class Simulation:
             yield interval
 
     def _outage(self, start_ms: int, end_ms: int):
-        self.history.record(ev.OUTAGE_STARTED, STORE, until_ms=end_ms)
+        self.history.record(ev.OUTAGE_STARTED, STORE, None, None, None, end_ms)
         yield end_ms - start_ms
         self.history.record(ev.OUTAGE_ENDED, STORE)
 
     def finish(self) -> RunRecord:
+        reason = "quiet" if self.ended_quiet else "time_limit"
         self.history.record(
-            ev.RUN_ENDED,
-            ev.LAB,
-            reason="quiet" if self.ended_quiet else "time_limit",
-            time_limit_ms=self.time_limit,
-            final=final_state(self.queue, self.store),
+            ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final_state(self.queue, self.store)
         )
         return RunRecord(
             events=tuple(self.history.events), scenario=self.scenario, policy=self.policy, steps=self.scheduler.steps
         )
 
+    def close(self) -> None:
+        """Break the run's reference cycles (processes <-> driver <-> simulation), so that reference
+        counting frees the whole simulation when the run ends, with no work left for the GC."""
+        self.scheduler.close()
+        self.driver.close()
+
 
 def run(
-    scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None, *, fast_lane: bool | None = None
+    scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None, *, shortcuts: bool | None = None
 ) -> RunRecord:
     """Run `scenario` under `policy` with `seed`; `plan` replaces the scenario's fault plan.
-    `fast_lane=False` runs every worker through the effect protocol (the histories are identical)."""
+    `shortcuts=False` runs every worker through the effect protocol and every poll tick by tick (the
+    histories are identical)."""
     check_seed(seed)
     if plan is not None:
         scenario = scenario.with_plan(plan)
     validate_plan(scenario, policy)
-    fast = FAST_LANE if fast_lane is None else fast_lane
-    sim = Simulation(scenario, policy, seed, time_limit_ms(scenario, policy), fast)
-    sim.start()
-    # A run allocates thousands of small, long-lived records (events) and no garbage cycles worth
-    # collecting mid-run, so the cyclic GC only rescans them; pause it (benchmarks/README.md).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        sim.scheduler.run(sim.time_limit)
-    finally:
-        if paused:
-            gc.enable()
-    return sim.finish()
+    sim = Simulation(
+        scenario, policy, seed, time_limit_ms(scenario, policy), SHORTCUTS if shortcuts is None else shortcuts
+    )
+    with gc_paused():
+        sim.start()
+        try:
+            sim.scheduler.run(sim.time_limit)
+            return sim.finish()
+        finally:
+            sim.close()

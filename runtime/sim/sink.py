@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from runtime.core.history import Event
+from runtime.core.history import Event, values_of
 
 _new_event = tuple.__new__
 
 
 class History:
-    """Append-only event log owned by one run. `record` stamps the index and the virtual time."""
+    """Append-only event log owned by one run. `record` stamps the index and the virtual time; the
+    detail values come positionally, in the kind's key order (runtime.core.history.KEYS)."""
 
     __slots__ = ("_clock", "events", "_append")
 
@@ -20,24 +21,14 @@ class History:
         self.events: list[Event] = []
         self._append = self.events.append
 
-    def record(
-        self,
-        kind: str,
-        actor: str,
-        job_id: str | None = None,
-        attempt: int | None = None,
-        token: int | None = None,
-        **detail: Any,
-    ) -> Event:
-        event = _new_event(Event, (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, detail))
+    def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> Event:
+        event = _new_event(Event, (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, values))
         self._append(event)
         return event
 
-    def record_detail(self, kind, actor, job_id, attempt, token, detail) -> Event:
-        """Like `record`, with the detail dict as given (the caller must not change it afterwards)."""
-        event = _new_event(Event, (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, detail))
-        self._append(event)
-        return event
+    def record_detail(self, kind: str, actor: str, job_id, attempt, token, detail: Mapping[str, Any]) -> Event:
+        """Like `record`, from a detail dict (what protocol code hands over in a Record effect)."""
+        return self.record(kind, actor, job_id, attempt, token, *values_of(kind, detail))
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)

@@ -11,6 +11,7 @@ from typing import Any
 
 from runtime.core import history as ev
 from runtime.core.faults import STORE_CALL
+from runtime.core.history import MISSING, Event
 from runtime.core.ports import (
     COMMITTED,
     DEDUPLICATED,
@@ -22,13 +23,18 @@ from runtime.core.ports import (
     UNAVAILABLE,
 )
 
+EFFECT_COMMITTED = ev.EFFECT_COMMITTED
+_event = tuple.__new__
+
 
 class Store:
     def __init__(self, clock, history, injector, capacity_per_s: int | None = None) -> None:
         self._clock = clock
         self._history = history
+        self._events = history.events  # the hot path appends its event directly
         self._injector = injector
         self._outages = injector.has_outages  # no outage planned: skip the check on every call
+        self._outage_span = injector.outage_span() or (0, 0)  # outside it, no call needs the injector
         self.capacity = capacity_per_s
         self._window = -1
         self._window_requests = 0
@@ -45,7 +51,8 @@ class Store:
         """Admission: an outage or the capacity refuses the call. Logs the call either way."""
         now = self._clock.now_ms
         refusal = None
-        if self._outages and self._injector.at(STORE_CALL, "store") is not None:
+        first, last = self._outage_span
+        if first <= now < last and self._injector.at(STORE_CALL, "store") is not None:
             refusal = UNAVAILABLE
         elif self.capacity is not None:
             window = now // 1000
@@ -63,27 +70,19 @@ class Store:
         return outcome
 
     def commit_effect(
-        self,
-        actor: str,
-        delivery,
-        effect: Mapping[str, Any],
-        *,
-        request: str,
-        key: str | None,
-        idempotent: bool,
-        fencing: bool,
-        requires_row: bool = False,
+        self, actor: str, delivery, effect: Mapping[str, Any], idempotent: bool, fencing: bool, requires_row: bool
     ) -> str:
         """Apply a job's effect in one transaction; returns COMMITTED, DEDUPLICATED, FENCED, MISSING_ROW
         or a store error."""
-        refusal = self._refused(actor, "commit_effect")
-        if refusal is not None:
-            return refusal
-        job_id, token, attempt = delivery.job_id, delivery.token, delivery.attempt
+        if self._outages or self.capacity is not None:
+            refusal = self._refused(actor, "commit_effect")
+            if refusal is not None:
+                return refusal
+        job_id, token, attempt, request, key = delivery[0], delivery[5], delivery[4], delivery[7], delivery[8]
         history = self._history
         newest = self.lease_tokens.get(job_id, 0)
         if fencing and token < newest:
-            history.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest_token=newest)
+            history.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest)
             return self._log(actor, "commit_effect", FENCED)
         if requires_row and job_id not in self.business_rows:
             history.record(ev.MISSING_DATA, actor, job_id, attempt, token)
@@ -96,8 +95,14 @@ class Store:
             self.idempotency_keys[job_id] = len(self.ledger) - 1
         if "key" in effect:
             self.results[effect["key"]] = dict(effect)
-        history.record(ev.EFFECT_COMMITTED, actor, job_id, attempt, token, request=request, **effect)
-        return self._log(actor, "commit_effect", COMMITTED)
+        events, now = self._events, self._clock.now_ms
+        if effect["effect"] == "charge":
+            values = ("charge", effect["amount"], MISSING, MISSING, request)
+        else:
+            values = (effect["effect"], effect.get("amount", MISSING), effect["key"], effect["value"], request)
+        events.append(_event(Event, (len(events), now, EFFECT_COMMITTED, actor, job_id, attempt, token, values)))
+        self.calls.append((now, actor, "commit_effect", COMMITTED))
+        return COMMITTED
 
     def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]:
         """Insert (key -> job_id) under a unique constraint; returns (outcome, the job id that owns key)."""
@@ -128,7 +133,7 @@ class Store:
         self.business_rows[job_id] = row
         if outbox_row is not None:
             self.outbox[job_id] = outbox_row
-        self._history.record(ev.BUSINESS_COMMITTED, actor, job_id, outbox=outbox_row is not None)
+        self._history.record(ev.BUSINESS_COMMITTED, actor, job_id, None, None, outbox_row is not None)
         return self._log(actor, "commit_business", OK), job_id
 
     def read_outbox(self, actor: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
@@ -150,10 +155,10 @@ class Store:
 
     def snapshot(self) -> dict[str, Any]:
         """The store's part of the final state."""
-        return {
-            "ledger": [dict(row) for row in self.ledger],
+        return {  # the run is over: the rows and the call log are handed over, not copied
+            "ledger": self.ledger,
             "outbox": list(self.outbox),
             "business_rows": list(self.business_rows),
-            "submissions": dict(sorted(self.submission_keys.items())),
-            "store_calls": [list(call) for call in self.calls],
+            "submissions": self.submission_keys,  # JSON sorts the keys
+            "store_calls": self.calls,
         }

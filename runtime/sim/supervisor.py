@@ -15,8 +15,8 @@ def crashed(sim, actor, point: str) -> int:
         getattr(held, "job_id", held),
         getattr(held, "attempt", None),
         getattr(held, "token", None),
-        point=point,
-        incarnation=actor.incarnation,
+        point,
+        actor.incarnation,
     )
     actor.holding = None
     if actor.on_crash is not None:
@@ -26,4 +26,4 @@ def crashed(sim, actor, point: str) -> int:
 
 def restarted(sim, actor) -> None:
     actor.incarnation += 1
-    sim.history.record(ev.RESTARTED, actor.name, incarnation=actor.incarnation)
+    sim.history.record(ev.RESTARTED, actor.name, None, None, None, actor.incarnation)

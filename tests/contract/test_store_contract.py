@@ -17,16 +17,7 @@ def lease(world, job_id="j1"):
 
 
 def commit(world, delivery, *, idempotent=False, fencing=False, requires_row=False):
-    return world.store.commit_effect(
-        "w1",
-        delivery,
-        CHARGE,
-        request=delivery.request,
-        key=delivery.key,
-        idempotent=idempotent,
-        fencing=fencing,
-        requires_row=requires_row,
-    )
+    return world.store.commit_effect("w1", delivery, CHARGE, idempotent, fencing, requires_row)
 
 
 def test_a_commit_writes_one_ledger_row_and_records_it(make_world):
@@ -93,7 +84,7 @@ def test_every_call_lands_in_the_call_log(make_world):
     world.store.claim_submission("client", "order-1", "j1")
     commit(world, lease(world))
     world.store.read_outbox("relay")
-    assert [call[1:] for call in world.store.snapshot()["store_calls"]] == [
+    assert [list(call[1:]) for call in world.store.snapshot()["store_calls"]] == [
         ["client", "claim_submission", "ok"],
         ["w1", "commit_effect", "committed"],
         ["relay", "read_outbox", "ok"],
