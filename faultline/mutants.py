@@ -1,8 +1,8 @@
 """`make mutants`: plant one bug at a time in a temporary copy of the tree and prove the lab catches it.
 
 Each mutant is a real code edit that disables one protective mechanism the safe policy relies on.
-It is judged first by `faultline explore --policy safe`, with the simulator's shortcuts off so
-that every worker runs the protocol (caught: an invariant and its first seed),
+It is judged first by `faultline explore --policy safe --no-shortcuts` (every actor runs the protocol
+itself; caught: an invariant and its first seed),
 then, if the explorer stays silent, by the test suite (caught: the first failing test). Controls are
 edits that change nothing; they must raise nothing. Exit 1 if any mutant survives or a control fires.
 
@@ -137,8 +137,8 @@ MUTANTS = (
         name="workers-judge-leases-by-their-own-clocks",
         mechanism="lease clock",
         path="runtime/sim/queue.py",
-        old="if expiries and self._worker_clock and",
-        new="if expiries and not self._worker_clock and",
+        old="if self._worker_clock and expiries and",
+        new="if not self._worker_clock and expiries and",
     ),
     Mutant(
         name="one-token-for-every-lease",
@@ -159,8 +159,8 @@ MUTANTS = (
         name="retry-budget-doubled",
         mechanism="retry budget",
         path="runtime/sim/queue.py",
-        old="while self._retries_due.get(second, 0) >= budget:",
-        new="while self._retries_due.get(second, 0) >= 2 * budget:",
+        old="if count >= self.per_s:",
+        new="if count >= 2 * self.per_s:",
     ),
     Mutant(
         name="crashed-client-drops-its-request",
@@ -244,13 +244,12 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
             return {"caught_by": f"BROKEN: the edit matches {text.count(mutant.old)} times in {mutant.path}"}
         target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
         began = time.perf_counter()
-        explore_with_protocol = (
-            "import runtime.sim.run as r; r.SHORTCUTS = False\n"
-            "from faultline.cli import main\n"
-            f"main(['explore', '--policy', 'safe', '--seeds', '{seeds}', '--processes', '{processes}', '--json'])"
-        )
+        explore_with_protocol = [
+            *("-m", "faultline", "explore", "--policy", "safe", "--seeds", str(seeds)),
+            *("--processes", str(processes), "--no-shortcuts", "--json"),
+        ]
         explored = subprocess.run(
-            [sys.executable, "-c", explore_with_protocol],
+            [sys.executable, *explore_with_protocol],
             cwd=root,
             env=_env(root),
             capture_output=True,

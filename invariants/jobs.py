@@ -17,8 +17,11 @@ from runtime.core import history as ev
     kind=LIVENESS,
 )
 def check_no_lost_job(views):
+    first_submitted = views.first_submitted
+    if not views.pending_jobs and (views.ledger_jobs | views.dead_jobs).issuperset(first_submitted):
+        return  # the common case, decided at once: every job done, nothing left in the queue
     ended = views.closing_phrase
-    for job_id, first in views.first_submitted.items():
+    for job_id, first in first_submitted.items():
         if views.job_finished(job_id):
             continue
         last = views.last_seen[job_id]
@@ -62,12 +65,14 @@ def check_attempts_bounded(views):
 )
 def check_one_job_per_key(views):
     jobs_by_key: dict[str, list] = {}
+    seen: set[tuple[str, str]] = set()
     for event in views.of(ev.SUBMITTED):
         key = event.get("key")
-        if key is not None:
-            jobs = jobs_by_key.setdefault(key, [])
-            if all(e.job_id != event.job_id for e in jobs):
-                jobs.append(event)
+        if key is not None and (key, event.job_id) not in seen:
+            seen.add((key, event.job_id))
+            jobs_by_key.setdefault(key, []).append(event)
+    if len(jobs_by_key) == len(seen):
+        return  # one job per key
     for key, events in jobs_by_key.items():
         if len(events) > 1:
             ids = ", ".join(e.job_id for e in events)
@@ -83,30 +88,35 @@ def check_one_job_per_key(views):
     kind=SAFETY,
 )
 def check_job_iff_committed(views):
-    committed: dict[str, int] = {}
-    rolled_back: dict[str, int] = {}
+    committed: dict[str, int] = {}  # job -> its first business_committed
+    for event in views.of(ev.BUSINESS_COMMITTED):
+        committed.setdefault(event.job_id, event.index)
+    rolled_back: dict[str, int] = {}  # job -> its first business_rolled_back
+    for event in views.of(ev.BUSINESS_ROLLED_BACK):
+        rolled_back.setdefault(event.job_id, event.index)
     submitted: set[str] = set()
-    needs_row: set[str] = set()
+    needs_row: dict[str, int] = {}  # job -> its first submission that carries a business row
+    for event in views.of(ev.SUBMITTED):
+        submitted.add(event.job_id)
+        if event.get("payload").get("business_row"):
+            needs_row.setdefault(event.job_id, event.index)
     reported: set[str] = set()
-    for event in views.events_of(ev.BUSINESS_COMMITTED, ev.BUSINESS_ROLLED_BACK, ev.SUBMITTED, ev.STARTED):
-        kind, job_id = event.kind, event.job_id
-        if kind == ev.BUSINESS_COMMITTED:
-            committed.setdefault(job_id, event.index)
-        elif kind == ev.BUSINESS_ROLLED_BACK:
-            rolled_back.setdefault(job_id, event.index)
-        elif kind == ev.SUBMITTED:
-            submitted.add(job_id)
-            if event.get("payload").get("business_row"):
-                needs_row.add(job_id)
-        elif kind == ev.STARTED and job_id in needs_row and job_id not in committed and job_id not in reported:
-            reported.add(job_id)
-            why = (
-                f"its business transaction rolled back (#{rolled_back[job_id]})"
-                if job_id in rolled_back
-                else "its business row had not committed"
+    for event in views.of(ev.STARTED) if needs_row else ():
+        job_id, index = event.job_id, event.index
+        if needs_row.get(job_id, index) >= index or job_id in reported:
+            continue  # no business row behind it (yet), or already reported
+        if committed.get(job_id, index) < index:
+            continue  # its business row committed before it ran
+        reported.add(job_id)
+        rollback = rolled_back.get(job_id, index)
+        if rollback < index:
+            yield (
+                f"job {job_id} ran at {event.time_ms}ms on missing data: its business transaction rolled back "
+                f"(#{rollback})",
+                [rollback, index],
             )
-            evidence = [rolled_back[job_id], event.index] if job_id in rolled_back else [event.index]
-            yield f"job {job_id} ran at {event.time_ms}ms on missing data: {why}", evidence
+        else:
+            yield f"job {job_id} ran at {event.time_ms}ms on missing data: its business row had not committed", [index]
     for job_id, index in committed.items():
         if job_id not in submitted:
             yield f"business row for {job_id} committed (#{index}) but no job was enqueued", [index]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from invariants.registry import SAFETY, invariant
+from runtime.core import history as ev
 
 
 @invariant(
@@ -12,7 +13,13 @@ from invariants.registry import SAFETY, invariant
     kind=SAFETY,
 )
 def check_single_executor(views):
-    for job_id, spans in views.execution_intervals.items():
+    starts: dict[str, int] = {}
+    for event in views.of(ev.STARTED):
+        starts[event.job_id] = starts.get(event.job_id, 0) + 1
+    rerun = {job_id for job_id, count in starts.items() if count > 1}
+    if not rerun:
+        return  # every job ran once: no two executions of one job to overlap
+    for job_id, spans in views.executions_of(rerun).items():
         if len(spans) < 2:
             continue
         spans = sorted(spans, key=lambda span: (span[0], span[2].index))

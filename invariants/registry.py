@@ -61,7 +61,12 @@ def invariant(*, id: str, name: str, statement: str, kind: str):
 
 
 def all_invariants() -> tuple[Invariant, ...]:
-    return tuple(REGISTRY[key] for key in sorted(REGISTRY))
+    if len(_SORTED) != len(REGISTRY):  # registered since the last call (or never sorted)
+        _SORTED[:] = [REGISTRY[key] for key in sorted(REGISTRY)]
+    return tuple(_SORTED)
+
+
+_SORTED: list[Invariant] = []
 
 
 def check_all(record) -> tuple[Violation, ...]:

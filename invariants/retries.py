@@ -18,6 +18,8 @@ from runtime.core import history as ev
     kind=SAFETY,
 )
 def check_backoff_respected(views):
+    if not views.of(ev.RETRY_SCHEDULED):
+        return  # no retry, nothing to judge
     policy = views.policy
     due: dict[int, object] = {}  # message -> its pending retry_scheduled event
     per_second: Counter = Counter()

@@ -19,8 +19,32 @@ from runtime.core import history as ev
 )
 def check_history_matches_state(views):
     final = views.final
-    rows = Counter((row["job_id"], row["token"]) for row in final["ledger"])
-    told = Counter({pair: len(events) for pair, events in views.commit_events.items()})
+    rows = _count((row["job_id"], row["token"]) for row in final["ledger"])
+    told = {pair: len(events) for pair, events in views.commit_events.items()}
+    if rows != told:
+        yield from _ledger_disagreements(views, Counter(rows), Counter(told))
+    buried = _count(row[0] for row in final["dead_letters"])
+    recorded = _count(event.job_id for event in views.of(ev.DEAD_LETTERED))
+    if buried != recorded:
+        differing = sorted(set(buried) ^ set(recorded) | {j for j in buried if buried[j] != recorded.get(j)})
+        yield (
+            f"the dead-letter queue and the dead_lettered events disagree about {', '.join(differing)}",
+            [e.index for e in views.of(ev.DEAD_LETTERED) if e.job_id in differing],
+        )
+    committed = {event.job_id for event in views.of(ev.BUSINESS_COMMITTED)}
+    if set(final["business_rows"]) != committed:
+        differing = sorted(set(final["business_rows"]) ^ committed)
+        yield f"the business rows and the business_committed events disagree about {', '.join(differing)}", []
+
+
+def _count(items) -> dict:
+    counts: dict = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return counts
+
+
+def _ledger_disagreements(views, rows: Counter, told: Counter):
     for (job_id, token), count in sorted((rows - told).items()):
         yield (
             f"the ledger holds {count} row(s) of job {job_id} (token {token}) that no effect_committed event records",
@@ -33,15 +57,3 @@ def check_history_matches_state(views):
             "no such row",
             [e.index for e in events],
         )
-    buried = Counter(row[0] for row in final["dead_letters"])
-    recorded = Counter(event.job_id for event in views.of(ev.DEAD_LETTERED))
-    if buried != recorded:
-        differing = sorted(set(buried) ^ set(recorded) | {j for j in buried if buried[j] != recorded.get(j)})
-        yield (
-            f"the dead-letter queue and the dead_lettered events disagree about {', '.join(differing)}",
-            [e.index for e in views.of(ev.DEAD_LETTERED) if e.job_id in differing],
-        )
-    committed = {event.job_id for event in views.of(ev.BUSINESS_COMMITTED)}
-    if set(final["business_rows"]) != committed:
-        differing = sorted(set(final["business_rows"]) ^ committed)
-        yield f"the business rows and the business_committed events disagree about {', '.join(differing)}", []

@@ -7,11 +7,25 @@ Everything here reads a RunRecord only: its events, its header (`run_started`) a
 from __future__ import annotations
 
 import functools
-from collections import Counter
+from collections import Counter, defaultdict
 
 from runtime.core import history as ev
 from runtime.core.faults import request_of
 from runtime.core.policy import Policy
+
+
+class _cached:
+    """A view computed on first use, then read from the instance (functools.cached_property, without
+    the lock it takes in Python 3.11: views are computed once per run, on one thread)."""
+
+    def __init__(self, compute) -> None:
+        self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
+
+    def __get__(self, views, owner=None):
+        if views is None:
+            return self
+        value = views.__dict__[self.name] = self.compute(views)
+        return value
 
 
 @functools.lru_cache(maxsize=64)
@@ -33,7 +47,7 @@ class Views:
         why = "its time limit" if self.record.closing.get("reason") == "time_limit" else "quiet"
         return f"run ended at {self.end_ms}ms ({why})"
 
-    @functools.cached_property
+    @_cached
     def policy(self) -> Policy:
         fields = self.header["policy"]
         try:
@@ -41,11 +55,11 @@ class Views:
         except TypeError:  # an unhashable value (a hand-edited history): parse it uncached
             return Policy.from_dict(fields)
 
-    @functools.cached_property
+    @_cached
     def by_kind(self) -> dict[str, list]:
-        kinds: dict[str, list] = {}
+        kinds: defaultdict[str, list] = defaultdict(list)
         for event in self.events:
-            kinds.setdefault(event.kind, []).append(event)
+            kinds[event.kind].append(event)
         return kinds
 
     def of(self, kind: str) -> list:
@@ -57,7 +71,7 @@ class Views:
         merged.sort()  # events are tuples led by their unique index
         return merged
 
-    @functools.cached_property
+    @_cached
     def commit_events(self) -> dict[tuple[str, int], list]:
         """(job id, token) -> its effect_committed events (one, when the history is honest)."""
         found: dict[tuple[str, int], list] = {}
@@ -65,27 +79,27 @@ class Views:
             found.setdefault((event.job_id, event.token), []).append(event)
         return found
 
-    @functools.cached_property
+    @_cached
     def ledger_jobs(self) -> set[str]:
         return {row["job_id"] for row in self.final["ledger"]}
 
-    @functools.cached_property
+    @_cached
     def dead_jobs(self) -> set[str]:
         return {row[0] for row in self.final["dead_letters"]}
 
-    @functools.cached_property
+    @_cached
     def pending_jobs(self) -> Counter:
         """Job id -> messages of it still in the queue when the run ended."""
         return Counter(row[1] for row in self.final["messages"])
 
-    @functools.cached_property
+    @_cached
     def first_submitted(self) -> dict[str, object]:
         first: dict[str, object] = {}
         for event in self.of(ev.SUBMITTED):
             first.setdefault(event.job_id, event)
         return first
 
-    @functools.cached_property
+    @_cached
     def last_seen(self) -> dict[str, object]:
         """Job id -> its last event (the evidence of where it stopped)."""
         last: dict[str, object] = {}
@@ -94,7 +108,7 @@ class Views:
                 last[event.job_id] = event
         return last
 
-    @functools.cached_property
+    @_cached
     def last_seen_request(self) -> dict[str, object]:
         """Request -> the last event of any job it created."""
         last: dict[str, object] = {}
@@ -105,26 +119,43 @@ class Views:
                 last[request] = event
         return last
 
-    @functools.cached_property
+    @_cached
     def execution_intervals(self) -> dict[str, list[tuple[int, int, object]]]:
         """job -> [(start_ms, end_ms, started_event)]. An execution runs from `started` to the
         executor's next event other than a lease renewal (its commit, failure, crash or pause)."""
         running: dict[str, object] = {}
         intervals: dict[str, list] = {}
-        for event in self.events:
-            if event.kind == ev.RUN_ENDED:
-                break
-            started = running.get(event.actor)
-            if started is not None and event.kind != ev.LEASE_RENEWED:
+        started_kind, renewed = ev.STARTED, ev.LEASE_RENEWED
+        for event in self.events[1:-1]:  # between the header and the closing event
+            kind = event.kind
+            if running and event.actor in running and kind != renewed:
+                started = running.pop(event.actor)
                 intervals.setdefault(started.job_id, []).append((started.time_ms, event.time_ms, started))
-                del running[event.actor]
-            if event.kind == ev.STARTED:
+            if kind == started_kind:
                 running[event.actor] = event
         for started in running.values():
             intervals.setdefault(started.job_id, []).append((started.time_ms, self.end_ms, started))
         return intervals
 
-    @functools.cached_property
+    def executions_of(self, job_ids) -> dict[str, list[tuple[int, int, object]]]:
+        """`execution_intervals` for these jobs only, each found by reading forward from its
+        `started` event to its executor's next event (cheap when few jobs ran more than once)."""
+        events, last = self.events, len(self.events) - 1
+        renewed = ev.LEASE_RENEWED
+        intervals: dict[str, list] = {}
+        for started in self.of(ev.STARTED):
+            if started.job_id not in job_ids:
+                continue
+            actor, end = started.actor, self.end_ms
+            for index in range(started.index + 1, last):
+                event = events[index]
+                if event.actor == actor and event.kind != renewed:
+                    end = event.time_ms
+                    break
+            intervals.setdefault(started.job_id, []).append((started.time_ms, end, started))
+        return intervals
+
+    @_cached
     def lease_spans(self) -> list[tuple[int, int, object, str]]:
         """(start_ms, end_ms, leased_event, how_it_ended) for every lease granted in the run."""
         open_leases: dict[int, object] = {}
@@ -145,7 +176,7 @@ class Views:
         spans += [(e.time_ms, self.end_ms, e, "still held") for e in open_leases.values()]
         return spans
 
-    @functools.cached_property
+    @_cached
     def outages(self) -> list[tuple[int, int, object]]:
         """(start_ms, end_ms, outage_started_event) per store outage."""
         spans, began = [], None
@@ -159,7 +190,7 @@ class Views:
             spans.append((began.time_ms, self.end_ms, began))
         return spans
 
-    @functools.cached_property
+    @_cached
     def pauses(self) -> list[tuple[int, int, object]]:
         """(start_ms, end_ms, paused_event) per pause."""
         open_pauses: dict[str, object] = {}

@@ -7,6 +7,7 @@ from faultline import explore
 from faultline.catalog import catalog
 from invariants import check_all
 from runtime.core import history as ev
+from runtime.core.errors import BadInputError
 from runtime.core.record import RunRecord
 from tests.builders import call_cli
 
@@ -45,3 +46,10 @@ def test_the_cli_history_file_round_trips(capsys, tmp_path):
     call_cli(capsys, "run", "FM_004", "--history", str(target))
     record = RunRecord.from_jsonl(target.read_text())
     assert {v.invariant for v in check_all(record)} == {"INV_001", "INV_005"}
+
+
+def test_a_history_whose_indexes_are_not_positions_is_bad_input():
+    lines = RECORDS[0][1].jsonl().splitlines()
+    lines[1], lines[2] = lines[2], lines[1]  # two events swapped: each keeps its index
+    with pytest.raises(BadInputError, match="line 2 has index 2"):
+        RunRecord.from_jsonl("\n".join(lines) + "\n")

@@ -18,6 +18,7 @@ from runtime.core.history import digest, from_jsonl, to_jsonl
 from runtime.core.policy import Policy
 from runtime.sim.clock import VirtualClock
 from runtime.sim.injector import FaultInjector
+from runtime.sim.queue import RetryBudget
 from runtime.sim.scheduler import Scheduler
 from runtime.sim.sink import History
 
@@ -181,3 +182,26 @@ def test_history_jsonl_round_trips_and_digest_is_stable():
     assert from_jsonl(text) == tuple(log.events)
     assert digest(from_jsonl(text)) == digest(log.events)
     assert all(json.loads(line) for line in text.splitlines())
+
+
+@pytest.mark.parametrize("per_s", [1, 5])
+def test_the_retry_budget_fills_each_second_then_the_next(per_s):
+    budget = RetryBudget(per_s)
+    slots = [budget.slot(2_345) for _ in range(3 * per_s)]
+    assert slots == [2_345] * per_s + [3_345] * per_s + [4_345] * per_s
+    assert budget.slot(2_999) == 5_999 and budget.slot(9_001) == 9_001  # same offset; a free second is taken
+
+
+def test_the_retry_budget_costs_the_same_per_retry_at_1k_and_10k_failing_jobs():
+    """Not a wall time: the seconds looked at per retry, when every job's retry asks for the same
+    second (the worst case). Walking second by second made this grow with the number of jobs."""
+
+    def probes_per_retry(jobs: int) -> float:
+        budget = RetryBudget(5)
+        for attempt in range(3):  # every job fails three times
+            for _ in range(jobs):
+                budget.slot(1_000 * attempt)
+        return budget.probes / (3 * jobs)
+
+    small, large = probes_per_retry(1_000), probes_per_retry(10_000)
+    assert large <= 1.5 * small, (small, large)

@@ -63,9 +63,27 @@ WORKERS = click.option(
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS", help="Run on a Dask cluster ('local').")
 @click.option("--shrink", "do_shrink", is_flag=True, help="Shrink the first seed of each violated invariant.")
 @click.option("--out-dir", default=".", show_default=True, help="Where --shrink writes its plans.")
+@click.option(
+    "--no-shortcuts",
+    "protocol_only",
+    is_flag=True,
+    help="Run every actor through the effect protocol, tick by tick (slower, identical histories).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def explore_command(
-    policy_name, overrides, seeds, start, jobs, workers, processes, shard, dask_address, do_shrink, out_dir, as_json
+    policy_name,
+    overrides,
+    seeds,
+    start,
+    jobs,
+    workers,
+    processes,
+    shard,
+    dask_address,
+    do_shrink,
+    out_dir,
+    protocol_only,
+    as_json,
 ):
     """Throw a random fault plan per seed at the standard workload; report broken invariants."""
     overrides = parse_overrides(overrides)
@@ -90,6 +108,7 @@ def explore_command(
         processes=usable,
         shard=shard_pair,
         dask_address=dask_address,
+        shortcuts=not protocol_only,
     )
     if not as_json and sys.stdout.isatty():
         columns = (TextColumn("exploring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

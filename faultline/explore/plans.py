@@ -114,7 +114,7 @@ def scenario_for(jobs: int, workers: int, plan: FaultPlan) -> Scenario:
     return standard_workload(jobs, workers, plan)
 
 
-def _draw_value(spec, rng: random.Random, *, actor, actors, workers, jobs, window_ms):
+def _draw_value(spec, rng: random.Random, actor, actors, workers, jobs, window_ms):
     if spec == "actor":
         return rng.choice(actors)
     if spec == "worker":
@@ -131,16 +131,21 @@ def _draw_value(spec, rng: random.Random, *, actor, actors, workers, jobs, windo
     return rng.randint(low, high)
 
 
-def draw_fault(kind: str, rng: random.Random, *, jobs: list[str], workers: list[str], window_ms: int):
+def draw_fault(kind: str, rng: random.Random, *, jobs: list[str], workers: list[str], window_ms: int, actors=None):
     values: dict[str, object] = {}
-    actors = [*workers, CLIENT, RELAY]
+    actors = actors if actors is not None else [*workers, CLIENT, RELAY]
     for field, spec in FAULT_DRAWS[kind].items():
-        values[field] = _draw_value(
-            spec, rng, actor=values.get("actor"), actors=actors, workers=workers, jobs=jobs, window_ms=window_ms
-        )
+        values[field] = _draw_value(spec, rng, values.get("actor"), actors, workers, jobs, window_ms)
     if kind == "store_outage":
         values["end_ms"] = values["start_ms"] + values.pop("length_ms")
     return FAULT_TYPES[kind](**values)
+
+
+@functools.lru_cache(maxsize=16)
+def _names(jobs: int, workers: int) -> tuple[list[str], list[str], list[str]]:
+    """The job ids, worker names and actors a plan draws from (read-only)."""
+    worker_names = [f"w{n}" for n in range(1, workers + 1)]
+    return [f"j{n}" for n in range(1, jobs + 1)], worker_names, [*worker_names, CLIENT, RELAY]
 
 
 def draw_plan(seed: int, jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKERS, policy: Policy | None = None):
@@ -150,14 +155,13 @@ def draw_plan(seed: int, jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKER
     the policy can never reach (the relay's, when no relay runs) are dropped after the draw.
     """
     rng = random.Random(f"faultline-explore:{seed}")
-    job_ids = [f"j{n}" for n in range(1, jobs + 1)]
-    worker_names = [f"w{n}" for n in range(1, workers + 1)]
+    job_ids, worker_names, actors = _names(jobs, workers)
     window_ms = SUBMIT_SPACING_MS * jobs
     enabled = [kind for kind in FAULT_KINDS if rng.random() < KIND_PROBABILITY]
     faults: list = []
     for kind in enabled:
         for _ in range(rng.randint(*FAULTS_PER_KIND)):
-            faults.append(draw_fault(kind, rng, jobs=job_ids, workers=worker_names, window_ms=window_ms))
+            faults.append(draw_fault(kind, rng, jobs=job_ids, workers=worker_names, window_ms=window_ms, actors=actors))
     reachable = reachable_points(standard_workload(jobs, workers), policy or POLICIES["naive"])
     kept = [f for f in dict.fromkeys(faults) if getattr(f, "point", None) in (None, *reachable)]
     return FaultPlan(faults=tuple(kept))

@@ -26,6 +26,7 @@ from invariants import check_all
 from runtime.core.errors import BadInputError
 from runtime.core.faults import FaultPlan
 from runtime.core.policy import Policy
+from runtime.core.record import gc_paused
 from runtime.sim import run
 
 
@@ -37,6 +38,9 @@ class Sweep:
     overrides: Mapping[str, str] = attrs.field(factory=dict, converter=lambda d: dict(sorted(d.items())))
     jobs: int = DEFAULT_JOBS
     workers: int = DEFAULT_WORKERS
+    shortcuts: bool = True
+    """False: every actor runs the effect protocol tick by tick (identical histories; `make mutants`
+    uses it so that a bug planted in runtime/core meets the explorer)."""
 
     def policy(self) -> Policy:
         return policy_named(self.policy_name).with_overrides(self.overrides)
@@ -45,7 +49,7 @@ class Sweep:
         """Run one explored seed; returns (record, violations)."""
         policy = self.policy()
         plan = plan if plan is not None else draw_plan(seed, self.jobs, self.workers, policy)
-        record = run(scenario_for(self.jobs, self.workers, plan), policy, seed)
+        record = run(scenario_for(self.jobs, self.workers, plan), policy, seed, shortcuts=self.shortcuts)
         return record, check_all(record)
 
     def replay_command(self, seed: int) -> str:
@@ -77,10 +81,11 @@ def outcome(seed: int, policy_name: str, jobs: int, workers: int, overrides=None
 def _batch(args) -> list[tuple[int, tuple[str, ...]]]:
     sweep, first, stop, step = args
     found = []
-    for seed in range(first, stop, step):
-        _, violations = sweep.run_seed(seed)
-        if violations:
-            found.append((seed, tuple(sorted({v.invariant for v in violations}))))
+    with gc_paused():  # a seed frees everything it allocates (runs break their own cycles): no GC work
+        for seed in range(first, stop, step):
+            _, violations = sweep.run_seed(seed)
+            if violations:
+                found.append((seed, tuple(sorted({v.invariant for v in violations}))))
     return found
 
 
@@ -163,12 +168,13 @@ def explore(
     batch_size: int = 50,
     progress: Callable[[int], None] | None = None,
     dask_address: str | None = None,
+    shortcuts: bool = True,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Report:
     """Run every seed of this shard; `clock` only measures throughput, never affects results.
 
     Ctrl-C stops the sweep between batches and returns what was found so far (interrupted=True)."""
-    sweep = Sweep(policy_name=policy_name, overrides=overrides or {}, jobs=jobs, workers=workers)
+    sweep = Sweep(policy_name=policy_name, overrides=overrides or {}, jobs=jobs, workers=workers, shortcuts=shortcuts)
     sweep.policy()  # bad policy names and overrides fail before any work
     check_workload(jobs, workers)
     if not 1 <= seeds <= MAX_SEEDS:

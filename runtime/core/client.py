@@ -7,6 +7,8 @@ submissions of each request created something. The client is a generator of effe
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from runtime.core import history as ev
 from runtime.core.effects import Claim, CommitBusiness, Enqueue, Point, Record, Sleep, Until
 from runtime.core.faults import CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT, CLIENT_REPLY
@@ -26,7 +28,7 @@ class Caller:
     """The upstream caller's intent: it outlives every client process (a crash loses only memory)."""
 
     def __init__(self, jobs) -> None:
-        self.requests = sorted(jobs, key=lambda spec: spec.submit_at_ms)
+        self.requests = sorted(jobs, key=attrgetter("submit_at_ms"))
         self.position = 0
         self.copies: dict[str, int] = {}
         self.resend = False

@@ -11,19 +11,36 @@ from __future__ import annotations
 from math import ceil
 
 from runtime.core.faults import Crash, CrashJob, DuplicateDelivery, Pause, PoisonJob, SlowJob, SubmitTimeout
+from runtime.core.scenario import per_jobs
 
 SLACK_MS = 10_000
 STORE_CALLS_PER_JOB = 4
+
+
+def _job_facts(jobs) -> dict:
+    """What the limit reads from the jobs alone (computed once per workload, see per_jobs)."""
+    durations = {job.job_id: job.duration_ms for job in jobs}
+    return {
+        "durations": durations,
+        "failing": {job.job_id: int(job.payload["fail_n_times"]) for job in jobs if job.payload.get("fail_n_times")},
+        "poisoned": frozenset(job.job_id for job in jobs if job.payload.get("poison")),
+        "total": sum(durations.values()),
+        "longest": max(durations.values()),
+        "shortest": min(durations.values()),
+        "last_submit": max(job.submit_at_ms for job in jobs),
+    }
 
 
 def time_limit_ms(scenario, policy) -> int:
     """The sum of bounds, each explained below; every term is zero when its cause is absent."""
     plan = scenario.plan
     jobs = scenario.jobs
+    facts = per_jobs(jobs, "time limit", _job_facts)
+    durations, failing = facts["durations"], facts["failing"]
     workers = len(scenario.workers)
     bound = policy.attempt_bound
     slow = {f.job: f.duration_ms for f in plan.of_kind(SlowJob)}
-    always_failing = {f.job for f in plan.of_kind(PoisonJob)} | {j.job_id for j in jobs if j.payload.get("poison")}
+    always_failing = {f.job for f in plan.of_kind(PoisonJob)} | facts["poisoned"]
     doomed = {f.job for f in plan.of_kind(CrashJob)}
     # Waiting out a lost attempt: the lease expires and is reaped, the worker restarts, polls again.
     recovery = (
@@ -39,24 +56,26 @@ def time_limit_ms(scenario, policy) -> int:
     # 1. The attempts the workload itself needs: one per job, every attempt for a job that always
     #    fails or kills its worker, n + 1 for fail_n_times. Spread over the workers; the longest
     #    single job (its attempts run one after another) may still finish last.
-    special = slow.keys() | always_failing | doomed
-    marked = [job for job in jobs if job.job_id in special or job.payload.get("fail_n_times")]
-    marked_ids = {id(job) for job in marked}
-    plain = [job.duration_ms for job in jobs if id(job) not in marked_ids]
-    work = sum(plain) + overhead * len(plain)  # one attempt each
-    longest = max_attempt = max(plain, default=-overhead) + overhead
-    shortest = min(plain, default=None)
+    marked_ids = (slow.keys() | always_failing | doomed | failing.keys()) & durations.keys()
+    marked = sorted(marked_ids)
+    if marked:
+        plain = [duration for job_id, duration in durations.items() if job_id not in marked_ids]
+        plain_total, most, least = sum(plain), max(plain, default=None), min(plain, default=None)
+    else:
+        plain, plain_total, most, least = durations, facts["total"], facts["longest"], facts["shortest"]
+    work = plain_total + overhead * len(plain)  # one attempt each
+    longest = max_attempt = (most if most is not None else -overhead) + overhead
+    shortest = least
     retries = 0
-    for job in marked:
-        job_id, duration = job.job_id, job.duration_ms
+    for job_id in marked:
+        duration = durations[job_id]
         attempt_ms = slow.get(job_id, duration) + overhead
         max_attempt = max(max_attempt, attempt_ms)
         shortest = duration if shortest is None else min(shortest, duration)
         if job_id in always_failing or job_id in doomed:
             attempts = bound
         else:
-            failing = job.payload.get("fail_n_times", 0)
-            attempts = min(bound, 1 + int(failing)) if failing else 1
+            attempts = min(bound, 1 + failing[job_id]) if job_id in failing else 1
         cost = attempts * (attempt_ms + (recovery if job_id in doomed else 0))
         work += cost
         longest = max(longest, cost)
@@ -81,7 +100,7 @@ def time_limit_ms(scenario, policy) -> int:
     throttled = ceil(len(jobs) * STORE_CALLS_PER_JOB * 1000 / capacity) if capacity else 0
 
     # 4. The client: the last submission, delayed by outages and retried submits.
-    submit_end = max(job.submit_at_ms for job in jobs) + len(jobs) * scenario.client_pace_ms
+    submit_end = facts["last_submit"] + len(jobs) * scenario.client_pace_ms
     faults_end = max((o.end_ms for o in outages), default=0)
     client_delays = (len(plan.of_kind(SubmitTimeout)) + len(outages) + point_faults) * scenario.client_retry_ms
     outage_ms = sum(o.end_ms - o.start_ms for o in outages)

@@ -70,6 +70,12 @@ class RunRecord:
             raise BadInputError(f"{source} is not a Faultline history ({error}); see docs/02_history.md") from None
         if not events or events[0].kind != ev.RUN_STARTED or events[-1].kind != ev.RUN_ENDED:
             raise BadInputError(f"{source} must open with run_started and close with run_ended (docs/02_history.md)")
+        for position, event in enumerate(events):
+            if event.index != position:
+                raise BadInputError(
+                    f"{source}: event on line {position + 1} has index {event.index!r}; an event's index is its "
+                    "position in the history, from 0 (docs/02_history.md)"
+                )
         return cls(events=events)
 
 

@@ -86,24 +86,34 @@ class Scenario:
 
     @property
     def request_ids(self) -> tuple[str, ...]:
-        return tuple(job.job_id for job in self.jobs)
+        return per_jobs(self.jobs, "ids", lambda jobs: tuple(job.job_id for job in jobs))
 
 
-_ENTRIES: dict[int, tuple[tuple, list[dict]]] = {}
+_PER_JOBS: dict[tuple[int, str], tuple[tuple, Any]] = {}
+
+
+def per_jobs(jobs: tuple[JobSpec, ...], what: str, build):
+    """`build(jobs)`, computed once per jobs tuple (by identity; the tuple is kept alive with its
+    entry, so the id can't be reused): an explorer sweep runs one workload thousands of times, each
+    with its own plan. Treat the result as read-only."""
+    key = (id(jobs), what)
+    cached = _PER_JOBS.get(key)
+    if cached is not None and cached[0] is jobs:
+        return cached[1]
+    value = build(jobs)
+    if len(_PER_JOBS) >= 256:
+        _PER_JOBS.pop(next(iter(_PER_JOBS)))
+    _PER_JOBS[key] = (jobs, value)
+    return value
 
 
 def request_entries(jobs: tuple[JobSpec, ...]) -> list[dict]:
-    """The header's `requests`: every request with its idempotency key and business-row flag. Cached by
-    the tuple's identity (it is kept alive with its entry, so the id can't be reused): an explorer
-    sweep reuses one workload for thousands of runs. Treat the list as read-only."""
-    cached = _ENTRIES.get(id(jobs))
-    if cached is not None and cached[0] is jobs:
-        return cached[1]
-    entries = [{"request": job.job_id, "key": job.idempotency_key, "business_row": job.business_row} for job in jobs]
-    if len(_ENTRIES) >= 64:
-        _ENTRIES.pop(next(iter(_ENTRIES)))
-    _ENTRIES[id(jobs)] = (jobs, entries)
-    return entries
+    """The header's `requests`: every request with its idempotency key and business-row flag."""
+    return per_jobs(jobs, "requests", _request_entries)
+
+
+def _request_entries(jobs) -> list[dict]:
+    return [{"request": job.job_id, "key": job.idempotency_key, "business_row": job.business_row} for job in jobs]
 
 
 def relay_runs(scenario: Scenario, policy) -> bool:
@@ -145,10 +155,12 @@ def shaped_jobs(scenario: Scenario) -> tuple[JobSpec, ...]:
     slow = {f.job: f.duration_ms for f in plan.of_kind(SlowJob)}
     if not poisoned and not slow:
         return scenario.jobs
-    shaped = []
-    for job in scenario.jobs:
-        if job.job_id in poisoned or job.job_id in slow:
-            payload = {**job.payload, "poison": True} if job.job_id in poisoned else job.payload
-            job = attrs.evolve(job, payload=payload, duration_ms=slow.get(job.job_id, job.duration_ms))
-        shaped.append(job)
+    shaped = list(scenario.jobs)
+    position = per_jobs(scenario.jobs, "positions", lambda jobs: {job.job_id: n for n, job in enumerate(jobs)})
+    for job_id in sorted(poisoned | slow.keys()):
+        n = position.get(job_id)
+        if n is not None:
+            job = shaped[n]
+            payload = {**job.payload, "poison": True} if job_id in poisoned else job.payload
+            shaped[n] = attrs.evolve(job, payload=payload, duration_ms=slow.get(job_id, job.duration_ms))
     return tuple(shaped)

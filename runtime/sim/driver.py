@@ -4,6 +4,8 @@ pause let virtual time pass; every other effect is answered at once."""
 
 from __future__ import annotations
 
+import random
+
 from runtime.core import client as cl
 from runtime.core import decisions as decide
 from runtime.core import effects as fx
@@ -49,13 +51,21 @@ class Actor:
     `holding` is what the process holds in memory (a worker: its lease; the relay: a row in flight);
     `held`, when given, says instead (the client: the caller's request in flight)."""
 
-    __slots__ = ("name", "role", "start", "on_crash", "held", "rng", "skew_ms", "holding", "incarnation")
+    __slots__ = ("name", "role", "start", "on_crash", "held", "_seed", "_rng", "skew_ms", "holding", "incarnation")
 
-    def __init__(self, name: str, role: str, start, rng, *, on_crash=None, held=None, skew_ms: int = 0) -> None:
-        self.name, self.role, self.start, self.rng = name, role, start, rng
+    def __init__(self, name: str, role: str, start, seed: str, *, on_crash=None, held=None, skew_ms: int = 0) -> None:
+        self.name, self.role, self.start, self._seed = name, role, start, seed
         self.on_crash, self.held, self.skew_ms = on_crash, held, skew_ms
+        self._rng = None
         self.holding = None
         self.incarnation = 1
+
+    @property
+    def rng(self) -> random.Random:
+        """The actor's own random stream, seeded from `seed` on its first draw (most actors never draw)."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        return self._rng
 
     def in_hand(self):
         return self.held() if self.held is not None else self.holding
@@ -146,7 +156,7 @@ class Driver:
         tests/test_shortcuts.py proves the histories identical to the protocol's."""
         sim, visit = self.sim, self._visit
         policy, scenario, queue, store, clock = sim.policy, sim.scenario, sim.queue, sim.store, self._clock
-        record, quiet = self._history.record, self._handlers[fx.Quiet]
+        record, is_quiet = self._history.record, sim.is_quiet
         name, jitter, bits = actor.name, scenario.duration_jitter_ms, actor.rng.getrandbits
         span, width = jitter + 1, (jitter + 1).bit_length()  # the jitter draw, inlined (draw_between)
         events, new_event, started = self._history.events, tuple.__new__, ev.STARTED
@@ -162,6 +172,7 @@ class Driver:
         lease_own, lease_doomed = WORKER_AFTER_LEASE in own, doomed(WORKER_AFTER_LEASE)
         before_own, before_doomed = WORKER_BEFORE_COMMIT in own, doomed(WORKER_BEFORE_COMMIT)
         after_own, after_doomed = WORKER_AFTER_COMMIT in own, doomed(WORKER_AFTER_COMMIT)
+        points = bool(own or lease_doomed or before_doomed or after_doomed)  # else skip every check
 
         def fail(delivery, error, reason):
             if decide.is_final_attempt(delivery.attempt, policy):
@@ -184,14 +195,21 @@ class Driver:
             try:
                 while True:
                     actor.holding = delivery = lease(name, clock.now_ms + skew)
-                    if delivery is not None or quiet(actor, None):
+                    if delivery is not None:
+                        break
+                    if is_quiet():  # nothing left to do: the run ends here
+                        sim.stop_quiet()
                         break
                     yield poll
                 if delivery is None:
                     return
                 job_id, attempt, token, payload = delivery.job_id, delivery.attempt, delivery.token, delivery.payload
                 request = delivery.request
-                if (lease_own or request in lease_doomed) and not (yield from survive(WORKER_AFTER_LEASE, delivery)):
+                if (
+                    points
+                    and (lease_own or request in lease_doomed)
+                    and not (yield from survive(WORKER_AFTER_LEASE, delivery))
+                ):
                     continue
                 if on_receipt:
                     ack(name, delivery, True)
@@ -214,7 +232,7 @@ class Driver:
                             break
                     if duration > 0:
                         continue  # the lease was lost: abandon the attempt
-                if (before_own or request in before_doomed) and not (
+                if (points and (before_own or request in before_doomed)) and not (
                     yield from survive(WORKER_BEFORE_COMMIT, delivery)
                 ):
                     continue
@@ -243,7 +261,11 @@ class Driver:
                         continue
                     if step == decide.IGNORE:
                         record(ev.ERROR_IGNORED, name, job_id, attempt, token, ERROR_TEXT[outcome])
-                if (after_own or request in after_doomed) and not (yield from survive(WORKER_AFTER_COMMIT, delivery)):
+                if (
+                    points
+                    and (after_own or request in after_doomed)
+                    and not (yield from survive(WORKER_AFTER_COMMIT, delivery))
+                ):
                     continue
                 if ack_after_commit:
                     ack(name, delivery)
@@ -366,6 +388,7 @@ class Driver:
                 return
 
         requests, copies, enqueue, created = caller.requests, caller.copies, queue.enqueue, caller.created
+        plain = not dedupe  # without dedupe, no request claims its key
         while True:  # a crash starts the next incarnation here, from what the caller remembers
             try:
                 while caller.position < len(requests):
@@ -386,9 +409,16 @@ class Driver:
                         yield from submit(spec, {**spec.payload, "business_row": True})
                     else:
                         # The common path, without a generator: a send that needs no retry, no point.
+                        quiet_reply = not after_submit and request not in lost_replies
+                        if quiet_reply and (plain or spec.idempotency_key is None) and request not in copies:
+                            enqueue(name, request, spec.payload, spec.duration_ms, request, spec.idempotency_key)
+                            copies[request] = 1  # send_plain, inlined: no key to claim, a first copy
+                            caller.in_flight = None
+                            caller.position += 1
+                            continue
                         job_id = request if request not in copies else cl.resubmission_id(request, copies[request])
                         outcome = send_plain(spec, job_id, spec.payload)
-                        if not (outcome is cl.ACCEPTED and not after_submit and request not in lost_replies):
+                        if not (outcome is cl.ACCEPTED and quiet_reply):
                             yield from submit(spec, spec.payload, job_id, outcome)
                     caller.in_flight = None
                     caller.position += 1

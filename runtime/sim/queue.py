@@ -45,8 +45,13 @@ class Message:
     )
 
     def __init__(self, message_id, job_id, payload, duration_ms, request, key, seq) -> None:
-        self.id, self.job_id, self.payload, self.duration_ms = message_id, job_id, payload, duration_ms
-        self.request, self.key, self.seq = request, key, seq
+        self.id = message_id
+        self.job_id = job_id
+        self.payload = payload
+        self.duration_ms = duration_ms
+        self.request = request
+        self.key = key
+        self.seq = seq
         self.state = READY
         self.visible_at_ms = 0
         self.epoch = 0  # bumped on every requeue; stale heap entries carry an older epoch
@@ -54,6 +59,36 @@ class Message:
         self.token = 0
         self.attempt = 0
         self.lease_expires_at_ms: int | None = None
+
+
+class RetryBudget:
+    """At most `per_s` retries fall due in any one second: a retry due in a full second moves to the
+    same offset in the first second with room. The full seconds are linked to the next candidate
+    (a union-find with path compression), so finding room costs about the same however many seconds
+    are already full (tests/test_runtime_units.py counts the probes)."""
+
+    __slots__ = ("per_s", "_due", "_next", "probes")
+
+    def __init__(self, per_s: int) -> None:
+        self.per_s = per_s
+        self._due: dict[int, int] = {}  # second -> retries due in it
+        self._next: dict[int, int] = {}  # full second -> a later second that may have room
+        self.probes = 0  # seconds looked at, for the cost test
+
+    def slot(self, visible_at: int) -> int:
+        """When a retry asked for at `visible_at` falls due, and count it."""
+        second = visible_at // 1000
+        full, path = self._next, []
+        while second in full:
+            path.append(second)
+            second = full[second]
+        self.probes += len(path) + 1
+        for passed in path:  # path compression: the next search jumps straight here
+            full[passed] = second
+        count = self._due[second] = self._due.get(second, 0) + 1
+        if count >= self.per_s:
+            full[second] = second + 1
+        return max(visible_at, second * 1000 + visible_at % 1000)
 
 
 class Queue:
@@ -71,11 +106,16 @@ class Queue:
         self._fresh: deque[tuple[int, int]] = deque()  # (seq, message id), seqs increasing
         self._back: list[tuple[int, int]] = []  # (seq, message id), a heap
         self._delayed: list[tuple[int, int, int, int]] = []  # (visible_at, seq, epoch, message id)
-        self._expiries: list[tuple[int, int, int]] = []  # (lease_expires_at, token, message id), lazy
+        # (lease_expires_at, token, message id) of every lease and renewal, entries of leases since
+        # acked or renewed left in place (skipped when read). A deque, not a heap: every lease and
+        # renewal lasts lease_ms from the queue's clock, which never goes back, so entries arrive in
+        # expiry order (entries with equal expiries are reclaimed in token order, see _reclaim).
+        self._expiries: deque[tuple[int, int, int]] = deque()
         self._seq = 0
         self._next_message = 0
         self._next_token = 0
-        self._retries_due: dict[int, int] = {}  # second -> retries due in it (retry budget)
+        budget = policy.retry_budget_per_s
+        self._budget = RetryBudget(budget) if budget is not None else None
         self._published: dict[str, tuple[int, int]] = {}  # job id -> (time, index) of its last accepted publish
         self.attempts: dict[str, int] = {}
         self.dead_letters: list[tuple[str, int, str]] = []  # (job id, attempt, last error)
@@ -117,7 +157,7 @@ class Queue:
         """Hand the oldest visible message to `worker`, or None if nothing is visible."""
         now = self._clock.now_ms
         expiries = self._expiries
-        if expiries and self._worker_clock and expiries[0][0] + self._margin_ms <= worker_now_ms:
+        if self._worker_clock and expiries and expiries[0][0] + self._margin_ms <= worker_now_ms:
             # Each worker judges expiry by its own clock: a fast clock reclaims live leases. Entries of
             # leases since acked or renewed are stale: drop them here; reclaim only when one is live.
             leased = self._leased
@@ -127,7 +167,7 @@ class Queue:
                 if live is not None and live.token == token and live.lease_expires_at_ms == expires:
                     self._reclaim(worker, worker_now_ms, margin_ms=self._margin_ms)
                     break
-                heapq.heappop(expiries)
+                expiries.popleft()
         delayed, fresh, back, messages = self._delayed, self._fresh, self._back, self.messages
         while delayed and delayed[0][0] <= now:
             _, seq, epoch, message_id = heapq.heappop(delayed)
@@ -153,18 +193,33 @@ class Queue:
             self.attempts[job_id] = attempt
             token = self._next_token = self._next_token + 1
             expires = None if self._lease_ms is None else now + self._lease_ms
-            message.state, message.owner, message.attempt = LEASED, worker, attempt
-            message.token, message.lease_expires_at_ms = token, expires
+            message.state = LEASED
+            message.owner = worker
+            message.attempt = attempt
+            message.token = token
+            message.lease_expires_at_ms = expires
             self._leased[message_id] = message
             self._lease_tokens[job_id] = token
             if expires is not None:
-                heapq.heappush(expiries, (expires, token, message_id))
+                expiries.append((expires, token, message_id))
             events = self._events
             events.append(
                 _event(Event, (len(events), now, LEASED_EVENT, worker, job_id, attempt, token, (message_id, expires)))
             )
-            fields = (job_id, message_id, message.payload, message.duration_ms, attempt, token, expires)
-            return _delivery(Delivery, (*fields, message.request, message.key))
+            return _delivery(
+                Delivery,
+                (
+                    job_id,
+                    message_id,
+                    message.payload,
+                    message.duration_ms,
+                    attempt,
+                    token,
+                    expires,
+                    message.request,
+                    message.key,
+                ),
+            )
         return None
 
     def holds_lease(self, delivery: Delivery) -> bool:
@@ -177,7 +232,7 @@ class Queue:
             return None
         message = self._leased[delivery.message]
         expires = message.lease_expires_at_ms = self._clock.now_ms + self._policy.lease_ms
-        heapq.heappush(self._expiries, (expires, message.token, message.id))
+        self._expiries.append((expires, message.token, message.id))
         self._history.record(ev.LEASE_RENEWED, actor, delivery.job_id, delivery.attempt, delivery.token, expires)
         return expires
 
@@ -245,14 +300,14 @@ class Queue:
     def _reclaim(self, actor: str, judged_now_ms: int, margin_ms: int) -> int:
         """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`.
 
-        The expiry heap may hold stale entries (renewed or released leases); they are skipped.
+        The expiry queue may hold stale entries (renewed or released leases); they are skipped.
         Expired leases are handled in grant order (token order), oldest first. A lease that
         expires on the job's final attempt dead-letters the job instead of re-queueing it.
         """
         expiries, leased = self._expiries, self._leased
         expired = []
         while expiries and expiries[0][0] + margin_ms <= judged_now_ms:
-            expires, token, message_id = heapq.heappop(expiries)
+            expires, token, message_id = expiries.popleft()
             message = leased.get(message_id)
             if message is not None and message.token == token and message.lease_expires_at_ms == expires:
                 expired.append(message)
@@ -300,21 +355,14 @@ class Queue:
                 elif reaped_at is not None and due < change:
                     due = reaped_at(due)
                 return due if due < change else change
-            heapq.heappop(expiries)
+            expiries.popleft()
         return change
 
     def is_idle(self) -> bool:
         return not self.messages
 
     def _budgeted(self, visible_at: int) -> int:
-        budget = self._policy.retry_budget_per_s
-        if budget is None:
-            return visible_at
-        second = visible_at // 1000
-        while self._retries_due.get(second, 0) >= budget:
-            second += 1
-        self._retries_due[second] = self._retries_due.get(second, 0) + 1
-        return max(visible_at, second * 1000 + visible_at % 1000)
+        return visible_at if self._budget is None else self._budget.slot(visible_at)
 
     def _requeue(self, message: Message, visible_at: int, *, at_head: bool = True) -> None:
         """Make `message` ready again, visible from `visible_at`: at its old position (as a broker

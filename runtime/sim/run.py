@@ -5,7 +5,6 @@ A pure function of its arguments: the same inputs give a byte-identical history.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from runtime.core import history as ev
@@ -24,10 +23,6 @@ from runtime.sim.scheduler import Poll, Scheduler
 from runtime.sim.sink import History
 from runtime.sim.store import Store
 
-SHORTCUTS = True
-"""The simulator's two shortcuts, which give byte-identical histories (tests/test_shortcuts.py): the
-fast lane (workers no fault can reach run the protocol inlined) and skipping idle polls that find
-nothing. `make mutants` turns them off so that every planted bug meets the protocol itself."""
 REAPER = "reaper"
 STORE = "store"
 
@@ -54,9 +49,9 @@ class Simulation:
         self.ended_quiet = False
         self._reaper_process = self._relay_process = None  # their scheduler processes, once started
 
-    def stream(self, actor: str) -> random.Random:
-        """Each actor draws from its own stream, so one actor's extra draw shifts no other's."""
-        return random.Random(f"{self.seed}:{actor}")
+    def stream(self, actor: str) -> str:
+        """The seed of the actor's own random stream: one actor's extra draw shifts no other's."""
+        return f"{self.seed}:{actor}"
 
     def _worker(self, name: str) -> Actor:
         policy, scenario = self.policy, self.scenario
@@ -198,18 +193,19 @@ class Simulation:
 
 
 def run(
-    scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None, *, shortcuts: bool | None = None
+    scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None, *, shortcuts: bool = True
 ) -> RunRecord:
     """Run `scenario` under `policy` with `seed`; `plan` replaces the scenario's fault plan.
-    `shortcuts=False` runs every worker through the effect protocol and every poll tick by tick (the
-    histories are identical)."""
+
+    The simulator's two shortcuts give byte-identical histories (tests/test_shortcuts.py): the fast
+    lanes (the worker, client and relay protocols inlined, calling the ports directly) and skipping
+    idle polls that would find nothing. `shortcuts=False` runs every actor through the effect protocol
+    and every poll tick by tick; `make mutants` does, so that every planted bug meets the protocol."""
     check_seed(seed)
     if plan is not None:
         scenario = scenario.with_plan(plan)
     validate_plan(scenario, policy)
-    sim = Simulation(
-        scenario, policy, seed, time_limit_ms(scenario, policy), SHORTCUTS if shortcuts is None else shortcuts
-    )
+    sim = Simulation(scenario, policy, seed, time_limit_ms(scenario, policy), shortcuts)
     with gc_paused():
         sim.start()
         try:

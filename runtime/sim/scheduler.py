@@ -141,15 +141,17 @@ class Scheduler:
             return False
         pop = heapq.heappop
         moved = []
+        skipped = 0
         while polls and (polls[0][0] < limit or (first is not None and polls[0] < first)):
             time_ms, seq, process, period = pop(polls)
             ticks = -(-(limit - time_ms) // period) or 1
-            self.skipped += ticks
+            skipped += ticks
             target = time_ms + ticks * period
             # Same tick: the earlier skipped tick first. Same skipped tick (same period and phase): the
             # one that already ticked now (its entry a period later) first, then the old order. (The
             # unique seq decides before the process is ever compared.)
             moved.append((target, target - period, -time_ms, seq, process, period))
+        self.skipped += skipped
         if len(moved) > 1:
             moved.sort()
         push, seq = heapq.heappush, self._seq
