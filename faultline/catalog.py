@@ -69,12 +69,19 @@ class FailureMode:
         return run(self.scenario, policy or self.policy(fixed), seed, plan)
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(text: str):
+    """A front matter's YAML, parsed once per distinct text (every command reads the whole catalog;
+    the result is read-only). libyaml's parser when PyYAML has it."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def parse_front_matter(text: str, source: str) -> dict:
     match = FRONT_MATTER.match(text)
     if match is None:
         raise SpecError(f"{source} must start with a '---' front-matter block")
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = _parse_yaml(match.group(1)) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
