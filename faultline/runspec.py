@@ -11,6 +11,8 @@ import attrs
 from runtime.core.errors import BadInputError
 from runtime.core.faults import FaultPlan
 
+DEFAULT_DB = ".faultline/real.sqlite"
+
 
 @attrs.frozen(kw_only=True)
 class RunSpec:
@@ -28,6 +30,12 @@ class RunSpec:
     """Where `plan` was read from (for the replay command)."""
     drawn: bool = False
     """The plan is the explorer's draw for `seed` (replayed with `faultline replay`)."""
+    real: bool = False
+    """Run in the real world (OS processes on a database) instead of the simulator."""
+    db: str | None = None
+    """The real world's database: a SQLite file path or a postgresql:// URL (default: DEFAULT_DB)."""
+    time_scale: float = 1.0
+    """Real milliseconds per virtual millisecond in the real world."""
 
     def __attrs_post_init__(self):
         if self.fm is None and self.fixed:
@@ -75,11 +83,25 @@ class RunSpec:
         check_seed(self.seed)
         scenario, policy = self.resolve()
         validate_plan(scenario, policy)
+        if self.db is not None and not self.real:
+            raise BadInputError(f"--db {self.db!r} names a database for the real world; add --real, or drop --db")
+        if self.real:
+            from faultline.realcheck import check_database
+
+            check_database(self.db_url, "--db")
+
+    @property
+    def db_url(self) -> str:
+        return self.db or DEFAULT_DB
 
     def run(self):
+        scenario, policy = self.resolve()
+        if self.real:
+            from runtime.real.run import run_real
+
+            return run_real(scenario, policy, self.seed, db_url=self.db_url, scale=self.time_scale)
         from runtime.sim import run
 
-        scenario, policy = self.resolve()
         return run(scenario, policy, self.seed)
 
     @property
@@ -111,6 +133,9 @@ class RunSpec:
             parts += ["--plan", self.plan_path]
         for field, value in self.overrides.items():
             parts += ["--set", f"{field}={value}"]
+        if self.real:
+            parts += ["--real"] + (["--db", self.db] if self.db else [])
+            parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []
         return shlex.join(parts)
 
     def fix_hint(self) -> str | None:

@@ -15,12 +15,14 @@ PACKAGES = ("runtime", "invariants", "faultline")
 ALLOWED = {
     "runtime.core": {"runtime.core"},
     "runtime.sim": {"runtime.core", "runtime.sim"},
+    "runtime.real": {"runtime.core", "runtime.real"},
     "invariants": {"runtime.core", "invariants"},
     "faultline": {"runtime", "invariants", "faultline", "failure_modes"},
 }
 THIRD_PARTY = {
     "runtime.core": {"attrs"},
     "runtime.sim": {"attrs"},
+    "runtime.real": {"attrs", "psycopg"},
     "invariants": {"attrs"},
 }
 TOOLING = ("click", "rich", "prometheus_client", "yaml", "hypothesis")
@@ -54,7 +56,7 @@ def imports_of(path: Path, name: str) -> set[str]:
 
 
 def layer_of(name: str) -> str:
-    for layer in ("runtime.core", "runtime.sim", "invariants", "faultline"):
+    for layer in ("runtime.core", "runtime.sim", "runtime.real", "invariants", "faultline"):
         if name == layer or name.startswith(layer + "."):
             return layer
     return "runtime"

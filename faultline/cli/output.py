@@ -30,6 +30,20 @@ def run_options(command):
             help="Without FM: the standard workload's policy (naive, safe, or an FM's id for its naive policy).",
         ),
         click.option("--jobs", type=click.IntRange(1, 10_000), default=None, help="Without FM: jobs in the workload."),
+        click.option("--real", is_flag=True, help="Run in the real world: OS processes on SQLite or Postgres."),
+        click.option(
+            "--db",
+            default=None,
+            metavar="PATH|URL",
+            help="With --real: a SQLite file or a postgresql:// URL (reset first).",
+        ),
+        click.option(
+            "--time-scale",
+            type=click.FloatRange(0.05, 100.0),
+            default=1.0,
+            show_default=True,
+            help="With --real: real ms per virtual ms.",
+        ),
         click.option(
             "--workers", type=click.IntRange(1, 64), default=None, help="Without FM: workers in the workload."
         ),
@@ -39,8 +53,13 @@ def run_options(command):
     return command
 
 
-def build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers) -> RunSpec:
+def build_spec(
+    fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real=False, db=None, time_scale=1.0
+) -> RunSpec:
     spec = RunSpec(
+        real=real,
+        db=db,
+        time_scale=time_scale,
         fm=fm,
         fixed=fix,
         policy_name=policy_name,

@@ -43,6 +43,9 @@ def run_command(
     overrides,
     policy_name,
     jobs,
+    real,
+    db,
+    time_scale,
     workers,
     as_json,
     history_path,
@@ -56,7 +59,7 @@ def run_command(
     """
     if expect_violation and fm is None:
         raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
-    spec = build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
+    spec = build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale)
     targets = {"--history": history_path, "--trace": trace_path, "--metrics": metrics_path}
     with Outputs(targets, stdout_taken_by="--json" if as_json else None) as outputs:
         record = spec.run()
@@ -80,9 +83,9 @@ def run_command(
 @cli.command("report")
 @run_options
 @click.option("--out", "out_path", required=True, metavar="PATH|-", help="The HTML file to write (- for stdout).")
-def report_command(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, out_path):
+def report_command(fm, fix, seed, plan_path, overrides, policy_name, jobs, real, db, time_scale, workers, out_path):
     """Write a self-contained HTML report: swimlane timeline, evidence, metrics, replay command."""
-    spec = build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers)
+    spec = build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale)
     with Outputs({"--out": out_path}) as outputs:
         record = spec.run()
         violations = check_all(record)

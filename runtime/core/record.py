@@ -16,6 +16,7 @@ from runtime.core import history as ev
 from runtime.core.errors import BadInputError
 from runtime.core.faults import FaultPlan
 from runtime.core.history import Event
+from runtime.core.scenario import request_entries
 
 
 @attrs.frozen(kw_only=True)
@@ -94,6 +95,21 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def run_header(scenario, policy, seed: int, time_limit_ms: int) -> dict[str, Any]:
+    """What `run_started` records: everything a judge needs besides the events (both worlds)."""
+    return {
+        "seed": seed,
+        "scenario": scenario.name,
+        "policy": policy.to_dict(),
+        "plan": scenario.plan.to_dict(),
+        "attempt_bound": policy.attempt_bound,
+        "store_capacity_per_s": scenario.store_capacity_per_s,
+        "time_limit_ms": time_limit_ms,
+        "workers": list(scenario.workers),
+        "requests": request_entries(scenario.jobs),
+    }
 
 
 def final_state(queue, store) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from runtime.core.client import Caller, client
 from runtime.core.faults import CLIENT, RELAY, WORKER_CLOCK, FaultPlan
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
-from runtime.core.record import RunRecord, final_state, gc_paused
+from runtime.core.record import RunRecord, final_state, gc_paused, run_header
 from runtime.core.relay import relay
-from runtime.core.scenario import Scenario, check_seed, relay_runs, request_entries, shaped_jobs, validate_plan
+from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.core.worker import worker
 from runtime.sim.driver import Actor, Driver
 from runtime.sim.injector import FaultInjector
@@ -134,18 +134,7 @@ class Simulation:
         self.scheduler.stop()
 
     def header(self) -> dict[str, Any]:
-        scenario, policy = self.scenario, self.policy
-        return {
-            "seed": self.seed,
-            "scenario": scenario.name,
-            "policy": policy.to_dict(),
-            "plan": scenario.plan.to_dict(),
-            "attempt_bound": policy.attempt_bound,
-            "store_capacity_per_s": scenario.store_capacity_per_s,
-            "time_limit_ms": self.time_limit,
-            "workers": list(scenario.workers),
-            "requests": request_entries(scenario.jobs),
-        }
+        return run_header(self.scenario, self.policy, self.seed, self.time_limit)
 
     def start(self) -> None:
         self.history.record_detail(ev.RUN_STARTED, ev.LAB, None, None, None, self.header())

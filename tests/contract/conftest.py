@@ -8,6 +8,10 @@ import pytest
 
 from runtime.core.faults import FaultPlan
 from runtime.core.policy import Policy
+from runtime.real.db import Database, ManualClock
+from runtime.real.injector import install_plan
+from runtime.real.queue import SqlQueue
+from runtime.real.store import SqlStore
 from runtime.sim.clock import VirtualClock
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
@@ -41,10 +45,29 @@ def memory_world(policy: Policy, plan: FaultPlan | None = None, capacity: int | 
     )
 
 
-IMPLEMENTATIONS = {"memory": memory_world}
+def sql_world(url: str):
+    """A World over the SQL ports on a fresh schema at `url`, its clock moved by hand."""
+
+    def make(policy: Policy, plan: FaultPlan | None = None, capacity: int | None = None) -> World:
+        clock = ManualClock()
+        db = Database(url, clock=clock)
+        db.reset()
+        install_plan(db, plan or FaultPlan())
+        return World(
+            SqlQueue(db, policy), SqlStore(db, capacity), db.events, clock.advance, lambda: clock.now_ms, False
+        )
+
+    return make
+
+
+IMPLEMENTATIONS = {"memory": memory_world, "sqlite": "sqlite", "postgres": "postgres"}
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def make_world(request):
+def make_world(request, tmp_path):
     """make_world(policy, plan=None, capacity=None) -> World, for each implementation."""
-    return IMPLEMENTATIONS[request.param]
+    if request.param == "memory":
+        return memory_world
+    if request.param == "sqlite":
+        return sql_world(str(tmp_path / "contract.sqlite"))
+    return sql_world(request.getfixturevalue("postgres_url"))

@@ -1,0 +1,361 @@
+"""The real world's database: one SQLite file (WAL) or one Postgres database holding the queue, the
+store, the history and what the supervisor needs to outlive a killed process.
+
+Every port call is one transaction (`Database.transaction`): the state change and its history rows
+commit together, ordered by the history's sequence, so a process killed after its commit cannot lose
+its event. Writers take turns (SQLite: BEGIN IMMEDIATE; Postgres: a transaction-level advisory
+lock), so the sequence order is the commit order and every event's time is read under the lock.
+
+Times are the run's milliseconds: (wall clock - the run's epoch) / scale. On Postgres the database's
+clock (clock_timestamp()) is read inside the transaction, so the database judges leases.
+
+When the database is away (an outage, a lock held too long, connections refused) a call raises
+`Unavailable`; what the process saw meanwhile (refused store calls, the errors it recorded) waits in
+`pending` and commits with its next transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from runtime.core.history import KEYS, MISSING, Event
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ADVISORY_LOCK = 7_202_611  # Postgres: the writers' turn
+INDEX_REFERENCES = ("first", "cancels")  # detail keys that name another event (stored as its seq)
+
+
+class Unavailable(Exception):
+    """The database refused or dropped the call (an outage, a lock held past the timeout)."""
+
+
+class ManualClock:
+    """A clock the contract tests move by hand (the simulator's `advance`)."""
+
+    def __init__(self) -> None:
+        self.now_ms = 0
+
+    def advance(self, ms: int) -> None:
+        self.now_ms += ms
+
+
+def dialect_of(url: str) -> str:
+    return "postgres" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite:///").removeprefix("sqlite://")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def detail_json(kind: str, values: tuple) -> str:
+    """An event's positional values (runtime.core.history.KEYS order) as its detail JSON."""
+    return _json({key: value for key, value in zip(KEYS[kind], values, strict=True) if value is not MISSING})
+
+
+class Tx:
+    """One open transaction: queries, the run's time under the lock, history rows, the call log."""
+
+    def __init__(self, db: Database, cursor, now_ms: int) -> None:
+        self.db, self._cursor, self.now = db, cursor, now_ms
+        self._pg = db.dialect == "postgres"
+
+    def run(self, sql: str, params: tuple = ()):
+        if self._pg:
+            sql = sql.replace("?", "%s")
+        self._cursor.execute(sql, params)
+        return self._cursor
+
+    def one(self, sql: str, params: tuple = ()):
+        return self.run(sql, params).fetchone()
+
+    def all(self, sql: str, params: tuple = ()) -> list:
+        return self.run(sql, params).fetchall()
+
+    def next(self, counter: str) -> int:
+        """The next value of a named counter (message ids, fencing tokens, queue positions)."""
+        return self.one("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (counter,))[0]
+
+    def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> int:
+        """A history row stamped with the transaction's time; returns its sequence number."""
+        return self.record_at(self.now, kind, actor, job_id, attempt, token, detail_json(kind, values))
+
+    def record_at(self, time_ms: int, kind: str, actor: str, job_id, attempt, token, detail: str) -> int:
+        row = self.one(
+            "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            (time_ms, kind, actor, job_id, attempt, token, detail),
+        )
+        return row[0]
+
+    def call(self, actor: str, operation: str, outcome: str, time_ms: int | None = None) -> str:
+        self.run(
+            "INSERT INTO store_calls (time_ms, actor, operation, outcome) VALUES (?, ?, ?, ?)",
+            (self.now if time_ms is None else time_ms, actor, operation, outcome),
+        )
+        return outcome
+
+    def take_fault(self, point: str, subject: str) -> bool:
+        """Use up one planned fault of a counted kind (a lost ack, a lost reply) if one is left."""
+        row = self.one(
+            "UPDATE faults_left SET remaining = remaining - 1 WHERE point = ? AND subject = ? AND remaining > 0 "
+            "RETURNING remaining",
+            (point, subject),
+        )
+        return row is not None
+
+
+class Database:
+    """A connection per process (re-opened after a fork), transactions, migrations, read-back."""
+
+    def __init__(self, url: str, *, clock: ManualClock | None = None, scale: float = 1.0, busy_ms: int = 250) -> None:
+        self.url, self.dialect = url, dialect_of(url)
+        self.clock, self.scale, self.busy_ms = clock, scale, busy_ms
+        self.epoch_ms: float | None = None
+        self.pending: list[tuple] = []  # ("call", time, actor, op, outcome) | ("event", time, kind, ...)
+        self._conn = None
+        self._pid = None
+
+    # -- connections -----------------------------------------------------------------------
+    def _connect(self):
+        if self.dialect == "sqlite":
+            conn = sqlite3.connect(sqlite_path(self.url), isolation_level=None, timeout=self.busy_ms / 1000)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            return conn
+        import psycopg
+
+        try:
+            return psycopg.connect(self.url, connect_timeout=2, autocommit=True)
+        except psycopg.OperationalError as error:
+            raise Unavailable(str(error).splitlines()[0]) from None
+
+    def connection(self):
+        if self._conn is None or self._pid != os.getpid():
+            self._conn, self._pid = self._connect(), os.getpid()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+
+    def forget_connection(self) -> None:
+        """After a fork: the parent's connection belongs to the parent (never close it from here)."""
+        self._conn = None
+
+    # -- time ------------------------------------------------------------------------------
+    def wall_ms(self, cursor=None) -> float:
+        if self.dialect == "postgres" and cursor is not None:
+            cursor.execute("SELECT extract(epoch from clock_timestamp()) * 1000")
+            return float(cursor.fetchone()[0])
+        return time.time() * 1000
+
+    def run_ms(self, wall_ms: float) -> int:
+        if self.clock is not None:
+            return self.clock.now_ms
+        if self.epoch_ms is None:
+            self.epoch_ms = float(self.meta("epoch_ms"))
+        return int((wall_ms - self.epoch_ms) / self.scale)
+
+    def now_ms(self) -> int:
+        """The run's time by this process's clock (its Now; the SQL judges by the transaction's)."""
+        return self.run_ms(time.time() * 1000)
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One writer's turn: BEGIN ... COMMIT, with the pending rows written first. Raises
+        Unavailable when the database is away; any other error rolls back and propagates."""
+        errors = self._errors()
+        try:
+            conn = self.connection()
+            cursor = conn.cursor()
+            if self.dialect == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")
+            else:
+                cursor.execute("BEGIN")
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+        except errors as error:
+            self._drop()
+            raise Unavailable(str(error).splitlines()[0]) from None
+        try:
+            tx = Tx(self, cursor, self.run_ms(self.wall_ms(cursor)))
+            flushed = self._flush(tx)
+            yield tx
+            cursor.execute("COMMIT")
+        except errors as error:
+            self._rollback(cursor)
+            raise Unavailable(str(error).splitlines()[0]) from None
+        except BaseException:
+            self._rollback(cursor)
+            raise
+        del self.pending[:flushed]
+
+    def transaction_write(self, sql: str, params: tuple = ()) -> None:
+        """One statement in a writer's turn."""
+        with self.transaction() as tx:
+            tx.run(sql, params)
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        if self.dialect == "sqlite":
+            return (sqlite3.OperationalError,)
+        import psycopg
+
+        return (psycopg.OperationalError, Unavailable)
+
+    def _rollback(self, cursor) -> None:
+        try:
+            cursor.execute("ROLLBACK")
+        except Exception:
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _flush(self, tx: Tx) -> int:
+        pending = list(self.pending)
+        for row in pending:
+            if row[0] == "call":
+                tx.call(row[2], row[3], row[4], time_ms=row[1])
+            else:
+                tx.record_at(*row[1:])
+        return len(pending)
+
+    def refused(self, actor: str, operation: str, outcome: str) -> None:
+        """A store call the database refused: logged when it is back."""
+        self.pending.append(("call", self.now_ms(), actor, operation, outcome))
+
+    def record_event(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
+        """An event the actor observed itself (its own transaction; kept for later if the database is away)."""
+        detail = detail_json(kind, values)
+        try:
+            with self.transaction() as tx:
+                tx.record_at(tx.now, kind, actor, job_id, attempt, token, detail)
+        except Unavailable:
+            self.pending.append(("event", self.now_ms(), kind, actor, job_id, attempt, token, detail))
+
+    # -- schema ----------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply the dialect's migrations in order, each once; returns the ones applied now."""
+        conn = self.connection()
+        cursor = conn.cursor()
+        cursor.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)")
+        cursor.execute("SELECT version FROM schema_migrations")
+        done = {row[0] for row in cursor.fetchall()}
+        applied = []
+        for path in sorted((MIGRATIONS / self.dialect).glob("*.sql")):
+            if path.stem in done:
+                continue
+            script = path.read_text(encoding="utf-8")
+            if self.dialect == "sqlite":
+                cursor.executescript(
+                    f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES ('{path.stem}');\nCOMMIT;"
+                )
+            else:
+                with conn.transaction():
+                    cursor.execute(script)
+                    cursor.execute("INSERT INTO schema_migrations VALUES (%s)", (path.stem,))
+            applied.append(path.stem)
+        return applied
+
+    def reset(self) -> None:
+        """Start a run on an empty schema: drop Faultline's tables, migrate, set the run's epoch."""
+        if self.dialect == "sqlite":
+            self.close()
+            path = Path(sqlite_path(self.url))
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        else:
+            ensure_database(self.url)
+            conn = self.connection()
+            cursor = conn.cursor()
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            tables = [row[0] for row in cursor.fetchall()]
+            if tables:
+                cursor.execute("DROP TABLE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE")
+        self.migrate()
+        conn = self.connection()
+        cursor = conn.cursor()
+        epoch = self.epoch_ms = self.wall_ms(cursor if self.dialect == "postgres" else None)
+        with self.transaction() as tx:
+            for name in ("message", "token", "seq"):
+                tx.run("INSERT INTO counters (name, value) VALUES (?, 0)", (name,))
+            tx.run("INSERT INTO meta (key, value) VALUES ('epoch_ms', ?)", (repr(epoch),))
+
+    def meta(self, key: str) -> str | None:
+        with self.transaction_free() as cursor:
+            cursor.execute(self._q("SELECT value FROM meta WHERE key = ?"), (key,))
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgres" else sql
+
+    @contextlib.contextmanager
+    def transaction_free(self):
+        """A cursor for reads outside a writer's turn (read-back, status pages)."""
+        try:
+            cursor = self.connection().cursor()
+            yield cursor
+        except self._errors() as error:
+            self._drop()
+            raise Unavailable(str(error).splitlines()[0]) from None
+
+    def read(self, sql: str, params: tuple = ()) -> list:
+        with self.transaction_free() as cursor:
+            cursor.execute(self._q(sql), params)
+            return cursor.fetchall()
+
+    # -- read-back -------------------------------------------------------------------------
+    def events(self) -> list[Event]:
+        """The history in sequence order, indexed by position (references between events mapped)."""
+        rows = self.read("SELECT seq, time_ms, kind, actor, job_id, attempt, token, detail FROM history ORDER BY seq")
+        position = {row[0]: index for index, row in enumerate(rows)}
+        events = []
+        for index, (_, time_ms, kind, actor, job_id, attempt, token, detail) in enumerate(rows):
+            values = json.loads(detail)
+            for key in INDEX_REFERENCES:
+                if key in values:
+                    values[key] = position.get(values[key], values[key])
+            events.append(Event.of(index, time_ms, kind, actor, job_id, attempt, token, values))
+        return events
+
+
+def ensure_database(url: str) -> None:
+    """Create the Postgres database `url` names if it does not exist (through the maintenance db)."""
+    import psycopg
+    from psycopg import sql
+
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info.get("dbname")
+    if not name or name == "postgres":
+        return
+    admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = psycopg.conninfo.conninfo_to_dict(url).get("dbname")
+    admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,0 +1,252 @@
+"""The real world's driver: runs a protocol generator (runtime.core worker, client or relay) inside
+one OS process, answering its effects from the SQL ports, the wall clock and the injector.
+
+- Sleep is a real sleep (virtual ms times the run's scale); Now is the run's clock plus the
+  worker's planned skew.
+- A planned crash makes the process SIGKILL itself at the point (after writing down what it held,
+  so that the supervisor can say it: a killed process can't speak).
+- A planned pause makes the process record `paused` and SIGSTOP itself; the supervisor sends
+  SIGCONT when the pause is over (a real zombie: the lease runs out while it is frozen).
+- The queue lives in the same database as the store, but the protocol models a broker that stays
+  up during a store outage: a queue call the database refuses is retried until it is back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import time
+
+from runtime.core import effects as fx
+from runtime.core.faults import WORKER_CLOCK, Pause
+from runtime.core.history import values_of
+from runtime.real.db import Database, Unavailable
+
+QUEUE_RETRY_S = 0.005
+RANK_GAP_S = 0.004
+
+
+def is_quiet(db: Database, quiet_after_ms: int) -> bool:
+    """Nothing left to do: the caller finished, no message in the queue, no outbox row, nobody holding
+    anything (a frozen zombie still holds its job), no time-bound fault still due."""
+    rows = db.read(
+        "SELECT (SELECT state FROM caller WHERE id = 1), "
+        "(SELECT count(*) FROM messages), (SELECT count(*) FROM outbox), "
+        "(SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
+    )
+    state, messages, outbox, holding = rows[0]
+    return (
+        state is not None
+        and json.loads(state)["finished"]
+        and messages == 0
+        and outbox == 0
+        and holding == 0
+        and db.now_ms() >= quiet_after_ms
+    )
+
+
+def save_caller(db: Database, caller) -> None:
+    state = {
+        "position": caller.position,
+        "copies": caller.copies,
+        "resend": caller.resend,
+        "last_sent": caller.last_sent,
+        "in_flight": caller.in_flight,
+        "finished": caller.finished,
+    }
+    retry(
+        db,
+        lambda: db.transaction_write(
+            "INSERT INTO caller (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            (json.dumps(state, sort_keys=True),),
+        ),
+    )
+
+
+def load_caller(db: Database, caller) -> None:
+    rows = db.read("SELECT state FROM caller WHERE id = 1")
+    if rows:
+        for name, value in json.loads(rows[0][0]).items():
+            setattr(caller, name, value)
+
+
+def retry(db: Database, call):
+    """A call the protocol expects to succeed (the queue, the lab's own rows): wait out an outage."""
+    while True:
+        try:
+            return call()
+        except Unavailable:
+            time.sleep(QUEUE_RETRY_S)
+
+
+class RealDriver:
+    def __init__(
+        self, db: Database, queue, store, injector, *, name: str, seed: str, quiet_after_ms: int, rank: int = 0
+    ) -> None:
+        self.db, self.queue, self.store, self.injector = db, queue, store, injector
+        self.name, self.quiet_after_ms, self.rank = name, quiet_after_ms, rank
+        self.rng = random.Random(seed)
+        skew = injector.at(WORKER_CLOCK, name)
+        self.skew_ms = skew.skew_ms if skew is not None else 0
+        self.caller = None  # the client's Caller, saved before every point where it may die
+        self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
+        self._holding = None
+
+    # -- time ------------------------------------------------------------------------------
+    def now(self) -> int:
+        return self.db.now_ms() + self.skew_ms
+
+    def sleep(self, ms: int) -> None:
+        if ms > 0:
+            time.sleep(ms * self.db.scale / 1000)
+
+    def poll_wait(self, poll_ms: int) -> None:
+        """Wait for the next poll: on the run's grid of `poll_ms`, workers in the scenario's order
+        (RANK_GAP_S apart), as the simulator's idle workers poll at the same instants in that order.
+        Without it, which idle worker leases a new job is a race, and a fault planned for the
+        worker that loses it never fires."""
+        now = self.db.now_ms()
+        wait_ms = (now // poll_ms + 1) * poll_ms - now
+        time.sleep(wait_ms * self.db.scale / 1000 + self.rank * RANK_GAP_S)
+
+    # -- what the process holds ------------------------------------------------------------
+    def hold(self, value) -> None:
+        if value is not None and hasattr(value, "job_id"):
+            value = [value.job_id, value.attempt, value.token]
+        elif value is not None:
+            value = [value, None, None]
+        if value != self._holding:
+            self._holding = value
+            held = None if value is None else json.dumps(value)
+            retry(
+                self.db,
+                lambda: self.db.transaction_write("UPDATE actors SET holding = ? WHERE name = ?", (held, self.name)),
+            )
+
+    def die(self, point: str) -> None:
+        """SIGKILL this process at `point`, with the point written down for the supervisor."""
+        if self.caller is not None:
+            save_caller(self.db, self.caller)
+        retry(
+            self.db, lambda: self.db.transaction_write("UPDATE actors SET point = ? WHERE name = ?", (point, self.name))
+        )
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def pause(self, point: str, job_id, fault: Pause):
+        from runtime.core import history as ev
+
+        self.db.record_event(ev.PAUSED, self.name, job_id, None, None, point, fault.duration_ms)
+        retry(
+            self.db,
+            lambda: self.db.transaction_write(
+                "UPDATE actors SET pause_ms = ? WHERE name = ?", (fault.duration_ms, self.name)
+            ),
+        )
+        self.db.close()  # a frozen process keeps no transaction or connection open
+        os.kill(os.getpid(), signal.SIGSTOP)  # the supervisor sends SIGCONT when the pause is over
+        self.db.record_event(ev.RESUMED, self.name, job_id)
+        return fx.PAUSED
+
+    def point(self, effect: fx.Point):
+        if self.caller is not None:
+            save_caller(self.db, self.caller)
+        fault = self.injector.at(effect.point, self.name, effect.job_id)
+        if fault is None:
+            return None
+        if isinstance(fault, Pause):
+            return self.pause(effect.point, effect.job_id, fault)
+        if fault.kind in ("crash", "crash_job"):
+            self.die(effect.point)
+        return fault  # survived: a lost reply
+
+    # -- the effect loop -------------------------------------------------------------------
+    def run(self, protocol) -> None:
+        send = None
+        while True:
+            try:
+                effect = protocol.send(send)
+            except StopIteration:
+                return
+            send = self.answer(effect)
+
+    def answer(self, effect):  # noqa: C901 - one branch per effect, as the simulator's table
+        kind, q, s, name, db = effect.__class__, self.queue, self.store, self.name, self.db
+        if kind is fx.Sleep:
+            self.sleep(effect.ms)
+            return None
+        if kind is fx.Now:
+            return self.now()
+        if kind is fx.Until:
+            self.sleep(effect.time_ms - self.now())
+            return self.now()
+        if kind is fx.Draw:
+            return self.rng.randint(effect.low, effect.high)
+        if kind is fx.Point:
+            return self.point(effect)
+        if kind is fx.Hold:
+            self.hold(effect.value)
+            return None
+        if kind is fx.Quiet:
+            return retry(db, lambda: is_quiet(db, self.quiet_after_ms))
+        if kind is fx.Record:
+            db.record_event(
+                effect.kind,
+                name,
+                effect.job_id,
+                effect.attempt,
+                effect.token,
+                *values_of(effect.kind, effect.detail or {}),
+            )
+            return None
+        if kind is fx.Lease:
+            delivery = retry(db, lambda: q.lease(name, self.now()))
+            self.hold(delivery)
+            return delivery
+        if kind is fx.NextJob:
+            if self.first_poll_on_grid:
+                self.first_poll_on_grid = False
+                self.poll_wait(effect.poll_ms)
+            while True:
+                delivery = retry(db, lambda: q.lease(name, self.now()))
+                self.hold(delivery)
+                if delivery is not None or retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                    return delivery
+                self.poll_wait(effect.poll_ms)
+        if kind is fx.AwaitOutbox:
+            while True:
+                if s.outbox_pending():
+                    return True
+                if retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                    return False
+                self.sleep(effect.poll_ms)
+        if kind is fx.Renew:
+            return retry(db, lambda: q.renew(name, effect.delivery))
+        if kind is fx.Ack:
+            return retry(db, lambda: q.ack(name, effect.delivery, effect.on_receipt))
+        if kind is fx.Fail:
+            d = effect
+            return retry(
+                db,
+                lambda: q.report_failure(
+                    name, d.delivery, error=d.error, reason=d.reason, delay_ms=d.delay_ms, republish=d.republish
+                ),
+            )
+        if kind is fx.Enqueue:
+            return retry(db, lambda: q.enqueue(name, *effect))
+        if kind is fx.Commit:
+            return s.commit_effect(
+                name, effect.delivery, effect.effect, effect.idempotent, effect.fencing, effect.requires_row
+            )
+        if kind is fx.Claim:
+            return s.claim_submission(name, effect.key, effect.job_id)
+        if kind is fx.CommitBusiness:
+            return s.commit_business(name, *effect)
+        if kind is fx.ReadOutbox:
+            return s.read_outbox(name)
+        if kind is fx.MarkRelayed:
+            return s.mark_relayed(name, effect.job_id)
+        if kind is fx.OutboxPending:
+            return s.outbox_pending()
+        raise TypeError(f"{name} yielded {effect!r}, which is not an effect")

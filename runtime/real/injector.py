@@ -1,0 +1,88 @@
+"""The real world's fault injector: the simulated injector's decisions (runtime/sim/injector.py),
+with its counts in the database so that they outlive the processes they kill. A crash planned for a
+worker's first visit to a point fires once, not again in the worker that restarts after it.
+
+What each decision does is the driver's: a crash SIGKILLs the process, a pause SIGSTOPs it, a lost
+reply or ack is answered as lost, a store outage takes the database away (the supervisor)."""
+
+from __future__ import annotations
+
+from runtime.core.faults import (
+    CLIENT_REPLY,
+    QUEUE_ACK,
+    WORKER_CLOCK,
+    ClockSkew,
+    Crash,
+    CrashJob,
+    DuplicateDelivery,
+    FaultPlan,
+    Pause,
+    SubmitTimeout,
+    request_of,
+)
+from runtime.real.db import Database, Unavailable
+
+
+def install_plan(db: Database, plan: FaultPlan) -> None:
+    """The counted faults (lost acks, lost replies) as rows, each used up once."""
+    counts: dict[tuple[str, str], int] = {}
+    for fault in plan.faults:
+        if isinstance(fault, DuplicateDelivery):
+            key = (QUEUE_ACK, fault.job)
+        elif isinstance(fault, SubmitTimeout):
+            key = (CLIENT_REPLY, request_of(fault.job))
+        else:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+    with db.transaction() as tx:
+        for (point, subject), count in sorted(counts.items()):
+            tx.run("INSERT INTO faults_left (point, subject, remaining) VALUES (?, ?, ?)", (point, subject, count))
+
+
+class RealInjector:
+    def __init__(self, db: Database, plan: FaultPlan) -> None:
+        self.db = db
+        self._at_point: dict[tuple[str, str], list[Crash | Pause]] = {}
+        self._crash_jobs: dict[tuple[str, str], CrashJob] = {}
+        self._skews: dict[str, ClockSkew] = {}
+        self._replies: dict[str, SubmitTimeout] = {}
+        for fault in plan.faults:
+            if isinstance(fault, Crash | Pause):
+                self._at_point.setdefault((fault.actor, fault.point), []).append(fault)
+            elif isinstance(fault, CrashJob):
+                self._crash_jobs[(fault.point, fault.job)] = fault
+            elif isinstance(fault, ClockSkew):
+                self._skews[fault.actor] = fault
+            elif isinstance(fault, SubmitTimeout):
+                self._replies[request_of(fault.job)] = fault
+
+    def has_point_faults(self, actor: str) -> bool:
+        return any(who == actor for who, _ in self._at_point) or bool(self._crash_jobs) or bool(self._replies)
+
+    def at(self, point: str, actor: str, job_id: str | None = None):
+        """The fault that fires for this visit of `actor` to `point`, or None."""
+        if point == WORKER_CLOCK:
+            return self._skews.get(actor)
+        if point == CLIENT_REPLY:
+            request = request_of(job_id)
+            if request not in self._replies:
+                return None
+            try:
+                with self.db.transaction() as tx:
+                    return self._replies[request] if tx.take_fault(CLIENT_REPLY, request) else None
+            except Unavailable:
+                return None
+        if self._crash_jobs and job_id is not None:
+            doomed = self._crash_jobs.get((point, request_of(job_id)))
+            if doomed is not None:
+                return doomed
+        planned = self._at_point.get((actor, point))
+        if planned is None:
+            return None
+        with self.db.transaction() as tx:  # the visit count lives in the database: it outlives a crash
+            hits = tx.one(
+                "INSERT INTO fault_hits (actor, point, hits) VALUES (?, ?, 1) ON CONFLICT (actor, point) "
+                "DO UPDATE SET hits = fault_hits.hits + 1 RETURNING hits",
+                (actor, point),
+            )[0]
+        return next((fault for fault in planned if fault.hit == hits), None)

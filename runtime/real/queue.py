@@ -1,0 +1,227 @@
+"""The SQL queue (a QueuePort) with the in-memory queue's semantics (runtime/sim/queue.py): every
+publish a message of its own, visible messages leased oldest first (FOR UPDATE SKIP LOCKED on
+Postgres), fresh fencing tokens, the attempt bound at grant time, lease expiry judged by the store's
+clock (the reaper) or a worker's, retries with backoff and a retry budget, a dead-letter table.
+
+Each call is one transaction with its history rows (runtime/real/db.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runtime.core import history as ev
+from runtime.core.faults import QUEUE_ACK
+from runtime.core.ports import Delivery
+from runtime.real.db import Database
+
+READY, LEASED, QUEUE = "ready", "leased", "queue"
+_COLUMNS = "id, job_id, payload, duration_ms, request, key, seq, state, token, attempt, owner, lease_expires_at_ms"
+
+
+class SqlQueue:
+    def __init__(self, db: Database, policy) -> None:
+        self.db, self._policy = db, policy
+        self._lease_ms, self._max_attempts = policy.lease_ms, policy.max_attempts
+        self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
+        self._window_ms, self._budget = policy.publish_dedupe_window_ms, policy.retry_budget_per_s
+        self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
+
+    # -- producers -------------------------------------------------------------------------
+    def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
+        with self.db.transaction() as tx:
+            now, window = tx.now, self._window_ms
+            if window is not None:
+                previous = tx.one("SELECT time_ms, event_seq FROM published WHERE job_id = ?", (job_id,))
+                if previous is not None and now - previous[0] < window:
+                    tx.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, None, None, window, previous[1])
+                    return False
+            message_id, seq = tx.next("message"), tx.next("seq")
+            tx.run(
+                "INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, visible_at_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (message_id, job_id, json.dumps(payload, sort_keys=True), duration_ms, request, key, seq, READY),
+            )
+            tx.run(
+                "INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,)
+            )
+            event = tx.record(ev.SUBMITTED, actor, job_id, None, None, message_id, request, key, payload, outbox)
+            if window is not None:
+                tx.run(
+                    "INSERT INTO published (job_id, time_ms, event_seq) VALUES (?, ?, ?) "
+                    "ON CONFLICT (job_id) DO UPDATE SET time_ms = excluded.time_ms, event_seq = excluded.event_seq",
+                    (job_id, now, event),
+                )
+            return True
+
+    # -- consumers -------------------------------------------------------------------------
+    def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
+        with self.db.transaction() as tx:
+            now = tx.now
+            if self._worker_clock:  # each worker judges expiry by its own clock
+                self._reclaim(tx, worker, worker_now_ms, self._margin_ms)
+            while True:
+                row = tx.one(
+                    f"SELECT {_COLUMNS} FROM messages WHERE state = ? AND visible_at_ms <= ? "
+                    f"ORDER BY seq LIMIT 1{self._skip_locked}",
+                    (READY, now),
+                )
+                if row is None:
+                    return None
+                message_id, job_id = row[0], row[1]
+                attempt = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))[0] + 1
+                if self._max_attempts is not None and attempt > self._max_attempts:
+                    tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+                    self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
+                    continue
+                token = tx.next("token")
+                expires = None if self._lease_ms is None else now + self._lease_ms
+                tx.run("UPDATE job_attempts SET attempts = ? WHERE job_id = ?", (attempt, job_id))
+                tx.run(
+                    "UPDATE messages SET state = ?, owner = ?, attempt = ?, token = ?, lease_expires_at_ms = ? "
+                    "WHERE id = ?",
+                    (LEASED, worker, attempt, token, expires, message_id),
+                )
+                tx.run(
+                    "INSERT INTO lease_tokens (job_id, token) VALUES (?, ?) "
+                    "ON CONFLICT (job_id) DO UPDATE SET token = excluded.token",
+                    (job_id, token),
+                )
+                tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
+                return Delivery(job_id, message_id, json.loads(row[2]), row[3], attempt, token, expires, row[4], row[5])
+
+    def renew(self, actor: str, delivery: Delivery) -> int | None:
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT token, state FROM messages WHERE id = ?", (delivery.message,))
+            if row is None or row[0] != delivery.token or row[1] != LEASED:
+                return None
+            expires = tx.now + self._lease_ms
+            tx.run("UPDATE messages SET lease_expires_at_ms = ? WHERE id = ?", (expires, delivery.message))
+            tx.record(ev.LEASE_RENEWED, actor, delivery.job_id, delivery.attempt, delivery.token, expires)
+            return expires
+
+    def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
+        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
+        with self.db.transaction() as tx:
+            row = tx.one(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (delivery.message,))
+            if row is None or row[8] != token:
+                reason = "the message is gone" if row is None else f"the lease moved on to token {row[8]}"
+                tx.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason)
+                return False
+            tx.run("DELETE FROM messages WHERE id = ?", (delivery.message,))
+            acked = tx.record(ev.ACKED, actor, job_id, attempt, token, on_receipt)
+            if tx.take_fault(QUEUE_ACK, job_id):  # the ack is lost: the broker redelivers at the tail
+                tx.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, acked)
+                self._restore(tx, row)
+                self._requeue(tx, row[0], tx.now, new_seq=True)
+            return True
+
+    def report_failure(
+        self, actor: str, delivery: Delivery, *, error: str, reason: str, delay_ms: int | None, republish: bool
+    ) -> bool:
+        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT token, state, seq FROM messages WHERE id = ?", (delivery.message,))
+            held = row is not None and row[0] == token and row[1] == LEASED
+            accepted = held or (row is None and republish)
+            tx.record(ev.ATTEMPT_FAILED, actor, job_id, attempt, token, error, reason, accepted)
+            if not accepted:
+                return False
+            if delay_ms is None:
+                if row is not None:
+                    tx.run("DELETE FROM messages WHERE id = ?", (delivery.message,))
+                self._bury(tx, actor, job_id, attempt, error)
+                return True
+            visible_at = self._budgeted(tx, tx.now + delay_ms)
+            message_id, new_seq = delivery.message, False
+            if row is None:  # acked on receipt: publish a copy
+                message_id, new_seq = tx.next("message"), True
+                self._restore(
+                    tx,
+                    (message_id, job_id, json.dumps(delivery.payload, sort_keys=True), delivery.duration_ms)
+                    + (delivery.request, delivery.key, 0, READY, token, attempt, None, None),
+                )
+            self._requeue(tx, message_id, visible_at, new_seq=new_seq)
+            tx.record(ev.RETRY_SCHEDULED, actor, job_id, attempt, token, delay_ms, visible_at, message_id)
+            return True
+
+    # -- lease expiry ----------------------------------------------------------------------
+    def reap(self, actor: str, now_ms: int | None, margin_ms: int) -> int:
+        """Reclaim the leases expired by `now_ms` (None: by the database's clock, as the real reaper does)."""
+        with self.db.transaction() as tx:
+            return self._reclaim(tx, actor, tx.now if now_ms is None else now_ms, margin_ms)
+
+    def _reclaim(self, tx, actor: str, judged_now_ms: int, margin_ms: int) -> int:
+        """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`, oldest grant
+        first; a lease that expires on the job's final attempt dead-letters the job."""
+        expired = tx.all(
+            "SELECT id, job_id, attempt, token, owner, lease_expires_at_ms FROM messages "
+            "WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? ORDER BY token",
+            (LEASED, margin_ms, judged_now_ms),
+        )
+        for message_id, job_id, attempt, token, owner, expires in expired:
+            tx.record(ev.LEASE_EXPIRED, actor, job_id, attempt, token, owner, expires)
+            attempts = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))[0]
+            if self._max_attempts is not None and attempts >= self._max_attempts:
+                tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+                self._bury(tx, actor, job_id, attempt, "lease expired on the final attempt")
+            else:
+                self._requeue(tx, message_id, tx.now)
+        return len(expired)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def is_idle(self) -> bool:
+        return not self.db.read("SELECT 1 FROM messages LIMIT 1")
+
+    def _budgeted(self, tx, visible_at: int) -> int:
+        """At most retry_budget_per_s retries fall due in one second; a full second's retry moves to the
+        same offset in the first second with room (the in-memory RetryBudget's rule)."""
+        if self._budget is None:
+            return visible_at
+        second = visible_at // 1000
+        while True:
+            row = tx.one("SELECT due FROM retry_budget WHERE second = ?", (second,))
+            if row is None or row[0] < self._budget:
+                break
+            second += 1
+        tx.run(
+            "INSERT INTO retry_budget (second, due) VALUES (?, 1) ON CONFLICT (second) DO UPDATE SET due = "
+            "retry_budget.due + 1",
+            (second,),
+        )
+        return max(visible_at, second * 1000 + visible_at % 1000)
+
+    def _restore(self, tx, row) -> None:
+        """Put back a deleted message row (a lost ack's redelivery, a republished copy)."""
+        tx.run(
+            f"INSERT INTO messages ({_COLUMNS}, visible_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            tuple(row),
+        )
+
+    def _requeue(self, tx, message_id: int, visible_at: int, *, new_seq: bool = False) -> None:
+        """Ready again from `visible_at`: at its old position, or at the tail with `new_seq`."""
+        if new_seq:
+            tx.run("UPDATE messages SET seq = ? WHERE id = ?", (tx.next("seq"), message_id))
+        tx.run(
+            "UPDATE messages SET state = ?, owner = NULL, lease_expires_at_ms = NULL, visible_at_ms = ? WHERE id = ?",
+            (READY, visible_at, message_id),
+        )
+
+    def _bury(self, tx, actor: str, job_id: str, attempt: int, error: str) -> None:
+        tx.run("INSERT INTO dead_letters (job_id, attempt, error) VALUES (?, ?, ?)", (job_id, attempt, error))
+        tx.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.db.transaction() as tx:
+            now = tx.now
+            messages = tx.all("SELECT id, job_id, state, visible_at_ms FROM messages ORDER BY id")
+            attempts = tx.all("SELECT job_id, attempts FROM job_attempts ORDER BY job_id")
+            dead = tx.all("SELECT job_id, attempt, error FROM dead_letters ORDER BY id")
+        return {
+            "messages": [
+                [mid, job, state if state == LEASED or visible <= now else "delayed"]
+                for mid, job, state, visible in messages
+            ],
+            "attempts": dict(attempts),
+            "dead_letters": [list(row) for row in dead],
+        }

@@ -1,0 +1,384 @@
+"""run_real(scenario, policy, seed, plan, db_url=...) -> RunRecord: the real world, wired for one run.
+
+The supervisor (this process) resets the database, forks one OS process per actor (the client, each
+worker, the relay), each running its runtime.core protocol through the real driver, and then:
+
+- records `crashed` for a process that SIGKILLed itself at a fault point (from what it wrote down
+  before dying) and starts a new incarnation after the scenario's restart delay (`restarted`);
+- sends SIGCONT to a process that froze itself for a planned pause, when the pause is over;
+- runs the reaper (leases judged by the database's clock);
+- takes the database away for each planned store outage (SQLite: it holds the write lock;
+  Postgres: connections are refused and open ones terminated);
+- ends the run when the system is quiet or at the time limit, reads the final state back from the
+  tables, records `run_ended`, and returns the history read from the database.
+
+Virtual milliseconds map to real ones times `scale` (the FM timings are in virtual ms).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+import traceback
+
+from runtime.core import history as ev
+from runtime.core.client import Caller, client
+from runtime.core.errors import BadInputError
+from runtime.core.faults import (
+    CLIENT,
+    RELAY,
+    Crash,
+    CrashJob,
+    DuplicateDelivery,
+    FaultPlan,
+    Pause,
+    StoreOutage,
+    SubmitTimeout,
+    fault_to_dict,
+    request_of,
+)
+from runtime.core.limits import time_limit_ms
+from runtime.core.policy import Policy
+from runtime.core.record import RunRecord, final_state, run_header
+from runtime.core.relay import relay
+from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
+from runtime.core.worker import worker
+from runtime.real.db import Database, Unavailable, detail_json, sqlite_path
+from runtime.real.driver import RealDriver, is_quiet, load_caller, retry, save_caller
+from runtime.real.injector import RealInjector, install_plan
+from runtime.real.queue import SqlQueue
+from runtime.real.store import SqlStore
+
+REAPER, STORE = "reaper", "store"
+TICK_S = 0.002
+
+
+class Supervisor:
+    def __init__(self, scenario: Scenario, policy: Policy, seed: int, db: Database, time_limit: int) -> None:
+        self.scenario, self.policy, self.seed, self.db, self.time_limit = scenario, policy, seed, db, time_limit
+        self.queue, self.store = SqlQueue(db, policy), SqlStore(db, scenario.store_capacity_per_s)
+        self.injector = RealInjector(db, scenario.plan)
+        self.quiet_after_ms = max((o.end_ms for o in scenario.plan.outages()), default=0)
+        self.actors = [CLIENT, *scenario.workers] + ([RELAY] if relay_runs(scenario, policy) else [])
+        self.pids: dict[int, str] = {}
+        self.started: set[str] = set()  # actors with a first incarnation already forked
+        self.restarts: dict[str, float] = {}  # actor -> real time it restarts
+        self.thaws: dict[int, float] = {}  # pid of a frozen process -> real time of its SIGCONT
+        self.outages = sorted((o.start_ms, o.end_ms) for o in scenario.plan.outages())
+        self._lock = None  # what holds the database away during an outage
+        self.ended_quiet = False
+
+    # -- processes -------------------------------------------------------------------------
+    def spawn(self, name: str) -> None:
+        self.db.close()  # never share a connection with a child
+        pid = os.fork()
+        if pid == 0:
+            self._child(name)
+        self.pids[pid] = name
+        self.started.add(name)
+        retry(self.db, lambda: self.db.transaction_write("UPDATE actors SET pid = ? WHERE name = ?", (pid, name)))
+
+    def _child(self, name: str):
+        code = 0
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+            self.db.forget_connection()
+            self.db.pending.clear()
+            self.protocol(name)
+        except BaseException:  # noqa: BLE001 - a child reports and exits, never returns into the parent
+            traceback.print_exc(file=sys.stderr)
+            code = 3
+        finally:
+            os._exit(code)
+
+    def protocol(self, name: str) -> None:
+        scenario, policy, db = self.scenario, self.policy, self.db
+        driver = RealDriver(
+            db,
+            self.queue,
+            self.store,
+            self.injector,
+            name=name,
+            seed=f"{self.seed}:{name}",
+            quiet_after_ms=self.quiet_after_ms,
+            rank=self.scenario.workers.index(name) if name in self.scenario.workers else 0,
+        )
+        points = self.injector.has_point_faults(name)
+        if name == CLIENT:
+            caller = driver.caller = Caller(shaped_jobs(scenario))
+            load_caller(db, caller)
+            driver.run(
+                client(
+                    caller,
+                    policy,
+                    retry_ms=scenario.client_retry_ms,
+                    pace_ms=scenario.client_pace_ms,
+                    check_points=points,
+                )
+            )
+            save_caller(db, caller)
+        elif name == RELAY:
+            driver.run(relay(poll_ms=scenario.poll_ms, check_points=points))
+        else:
+            driver.first_poll_on_grid = name not in self.started
+            driver.run(
+                worker(
+                    name, policy, poll_ms=scenario.poll_ms, jitter_ms=scenario.duration_jitter_ms, check_points=points
+                )
+            )
+
+    def reap_children(self) -> None:
+        while self.pids:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            name = self.pids.get(pid)
+            if name is None:
+                continue
+            if os.WIFSTOPPED(status):
+                pause_ms = retry(
+                    self.db, lambda name=name: self.db.read("SELECT pause_ms FROM actors WHERE name = ?", (name,))
+                )
+                self.thaws[pid] = time.monotonic() + (pause_ms[0][0] or 0) * self.db.scale / 1000
+                continue
+            del self.pids[pid]
+            if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+                self.crashed(name)
+            elif os.WEXITSTATUS(status) != 0:
+                raise RuntimeError(f"{name} (pid {pid}) failed with exit code {os.WEXITSTATUS(status)}; see stderr")
+
+    def crashed(self, name: str) -> None:
+        """A killed process can't speak: say what it held and where it died, forget its memory."""
+        row = retry(
+            self.db, lambda: self.db.read("SELECT holding, point, incarnation FROM actors WHERE name = ?", (name,))
+        )
+        holding, point, incarnation = row[0]
+        if name == CLIENT:
+            caller = Caller(shaped_jobs(self.scenario))
+            load_caller(self.db, caller)
+            held = [caller.in_flight, None, None] if caller.in_flight is not None else None
+            caller.client_crashed(self.policy.client_resubmits)
+            save_caller(self.db, caller)
+        else:
+            held = json.loads(holding) if holding else None
+        job_id, attempt, token = held if held is not None else (None, None, None)
+
+        def write(tx):
+            tx.record(ev.CRASHED, name, job_id, attempt, token, point, incarnation)
+            tx.run("UPDATE actors SET holding = NULL, point = NULL WHERE name = ?", (name,))
+
+        retry(self.db, lambda: self._in_tx(write))
+        self.restarts[name] = time.monotonic() + self.scenario.restart_delay_ms * self.db.scale / 1000
+
+    def _in_tx(self, body):
+        with self.db.transaction() as tx:
+            return body(tx)
+
+    def restart_due(self) -> None:
+        now = time.monotonic()
+        for name, due in sorted(self.restarts.items()):
+            if due <= now:
+                del self.restarts[name]
+
+                def write(tx, name=name):
+                    incarnation = tx.one(
+                        "UPDATE actors SET incarnation = incarnation + 1 WHERE name = ? RETURNING incarnation", (name,)
+                    )[0]
+                    tx.record(ev.RESTARTED, name, None, None, None, incarnation)
+
+                retry(self.db, lambda write=write: self._in_tx(write))
+                self.spawn(name)
+        for pid, due in sorted(self.thaws.items()):
+            if due <= now:
+                del self.thaws[pid]
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+    def kill_all(self) -> None:
+        for pid in list(self.pids):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGCONT)
+        for pid in list(self.pids):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.pids.clear()
+
+    # -- the store taken away ----------------------------------------------------------------
+    def outage_step(self, now_ms: int) -> bool:
+        """Start or end a planned outage; True while the database is away."""
+        if self._lock is None and self.outages and self.outages[0][0] <= now_ms:
+            self._lock = self._take_database_away()
+        if self._lock is not None:
+            start, end = self.outages[0]
+            if now_ms < end:
+                return True
+            self._give_database_back(start, end)
+            self.outages.pop(0)
+            self._lock = None
+        return False
+
+    def _take_database_away(self):
+        if self.db.dialect == "sqlite":
+            lock = sqlite3.connect(sqlite_path(self.db.url), isolation_level=None, timeout=5)
+            lock.execute("BEGIN EXCLUSIVE")
+            return lock
+        import psycopg
+        from psycopg import sql
+
+        name = psycopg.conninfo.conninfo_to_dict(self.db.url)["dbname"]
+        admin = psycopg.conninfo.make_conninfo(self.db.url, dbname="postgres")
+        self.db.close()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        return name
+
+    def _give_database_back(self, start: int, end: int) -> None:
+        rows = (
+            (start, ev.OUTAGE_STARTED, STORE, None, None, None, detail_json(ev.OUTAGE_STARTED, (end,))),
+            (end, ev.OUTAGE_ENDED, STORE, None, None, None, detail_json(ev.OUTAGE_ENDED, ())),
+        )
+        if self.db.dialect == "sqlite":
+            lock = self._lock
+            for row in rows:
+                lock.execute(
+                    "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) VALUES (?,?,?,?,?,?,?)",
+                    row,
+                )
+            lock.execute("COMMIT")
+            lock.close()
+            return
+        import psycopg
+        from psycopg import sql
+
+        admin = psycopg.conninfo.make_conninfo(self.db.url, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self._lock)))
+        retry(self.db, lambda: self._in_tx(lambda tx: [tx.record_at(*row) for row in rows]))
+
+    # -- the run ---------------------------------------------------------------------------
+    def start(self) -> None:
+        header = run_header(self.scenario, self.policy, self.seed, self.time_limit)
+        with self.db.transaction() as tx:
+            tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
+            for name in self.actors:
+                tx.run("INSERT INTO actors (name) VALUES (?)", (name,))
+        for name in self.actors:
+            self.spawn(name)
+
+    def loop(self) -> None:
+        reaping = self.policy.lease_ms is not None and self.policy.lease_clock == "store"
+        interval_s = self.scenario.reaper_interval_ms * self.db.scale / 1000
+        next_reap = time.monotonic() + interval_s
+        while True:
+            now_ms = self.db.now_ms()
+            if now_ms >= self.time_limit:
+                return
+            self.reap_children()
+            self.restart_due()
+            if not self.outage_step(now_ms):
+                try:
+                    if reaping and time.monotonic() >= next_reap:
+                        self.queue.reap(REAPER, None, self.policy.lease_margin_ms)
+                        next_reap += interval_s
+                    if is_quiet(self.db, self.quiet_after_ms):
+                        self.ended_quiet = True
+                        return
+                except Unavailable:
+                    pass
+            time.sleep(TICK_S)
+
+    def finish(self) -> RunRecord:
+        self.kill_all()
+        if self._lock is not None:  # the run ended inside an outage: give the database back
+            self._give_database_back(*self.outages[0])
+        final = final_state(self.queue, self.store)
+        reason = "quiet" if self.ended_quiet else "time_limit"
+        with self.db.transaction() as tx:
+            tx.record(ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final)
+        events = tuple(self.db.events())
+        self.db.close()
+        return RunRecord(events=events, scenario=self.scenario, policy=self.policy)
+
+
+def unfired(record: RunRecord, plan: FaultPlan) -> list[str]:
+    """The plan's faults the run shows no sign of (a real run is a race: a worker the plan names may
+    never reach its point). Slow and poison jobs shape the workload; a skew is always on."""
+    events = record.events
+    seen = {(e.kind, e.actor, e.get("point")) for e in events}
+    missing = []
+    for fault in plan.faults:
+        if isinstance(fault, Crash | Pause):
+            kind = ev.CRASHED if isinstance(fault, Crash) else ev.PAUSED
+            hits = sum(1 for e in events if e.kind == kind and e.actor == fault.actor and e.get("point") == fault.point)
+            fired = hits >= sum(
+                1 for f in plan.faults if type(f) is type(fault) and (f.actor, f.point) == (fault.actor, fault.point)
+            )
+        elif isinstance(fault, CrashJob):
+            fired = any(
+                e.kind == ev.CRASHED
+                and e.get("point") == fault.point
+                and e.job_id
+                and request_of(e.job_id) == fault.job
+                for e in events
+            )
+        elif isinstance(fault, DuplicateDelivery):
+            fired = any(e.kind == ev.ACK_LOST and e.job_id == fault.job for e in events)
+        elif isinstance(fault, SubmitTimeout):
+            fired = any(
+                e.kind == ev.SUBMIT_RETRIED and e.get("reason") == "reply lost" and request_of(e.job_id) == fault.job
+                for e in events
+            )
+        elif isinstance(fault, StoreOutage):
+            fired = (ev.OUTAGE_STARTED, STORE, None) in seen
+        else:
+            fired = True
+        if not fired:
+            missing.append(f"{fault.kind} {fault_to_dict(fault)}")
+    return missing
+
+
+def run_real(
+    scenario: Scenario,
+    policy: Policy,
+    seed: int = 0,
+    plan: FaultPlan | None = None,
+    *,
+    db_url: str,
+    scale: float = 1.0,
+    tries: int = 3,
+) -> RunRecord:
+    """Run `scenario` under `policy` in the real world on the database at `db_url` (reset first).
+
+    A run in which a planned fault never fired proves nothing: it is run again, up to `tries` times,
+    and then refused (BadInputError) rather than passed."""
+    check_seed(seed)
+    if plan is not None:
+        scenario = scenario.with_plan(plan)
+    validate_plan(scenario, policy)
+    for _ in range(tries):
+        db = Database(db_url, scale=scale)
+        db.reset()
+        install_plan(db, scenario.plan)
+        supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy))
+        try:
+            supervisor.start()
+            supervisor.loop()
+        finally:
+            record = supervisor.finish()
+        missing = unfired(record, scenario.plan)
+        if not missing:
+            return record
+    raise BadInputError(
+        f"the plan's {missing[0]} never fired in {tries} real runs (which worker leases a job is a race here); "
+        "run it in the simulator, or retry with a larger --time-scale"
+    )

@@ -1,0 +1,142 @@
+"""The SQL store (a StorePort) with the in-memory store's semantics (runtime/sim/store.py): the
+effect, its ledger row and its idempotency key in one transaction, fenced by the newest lease token;
+submission keys under a unique constraint; business rows with their outbox row; a call log.
+
+An outage is real here: the database refuses the call (Unavailable), the call answers UNAVAILABLE,
+and the refusal joins the call log when the database is back (runtime/real/db.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from runtime.core import history as ev
+from runtime.core.history import MISSING
+from runtime.core.ports import COMMITTED, DEDUPLICATED, DUPLICATE_ROW, FENCED, MISSING_ROW, OK, OVERLOADED, UNAVAILABLE
+from runtime.real.db import Database, Unavailable
+
+
+class SqlStore:
+    def __init__(self, db: Database, capacity_per_s: int | None = None) -> None:
+        self.db, self.capacity = db, capacity_per_s
+
+    def _call(self, actor: str, operation: str, body, pair: bool = False, refused_value=None):
+        """Run `body(tx)` as one store call: admission (capacity), the body, the call-log row. A refused
+        call answers its outcome (with `pair`: the outcome and `refused_value`)."""
+        try:
+            with self.db.transaction() as tx:
+                if self.capacity is not None:
+                    window = tx.now // 1000 * 1000
+                    used = tx.one("SELECT count(*) FROM store_calls WHERE time_ms >= ?", (window,))[0]
+                    if used >= self.capacity:
+                        tx.call(actor, operation, OVERLOADED)
+                        return (OVERLOADED, refused_value) if pair else OVERLOADED
+                return body(tx)
+        except Unavailable:
+            self.db.refused(actor, operation, UNAVAILABLE)
+            return (UNAVAILABLE, refused_value) if pair else UNAVAILABLE
+
+    def commit_effect(
+        self, actor: str, delivery, effect: Mapping[str, Any], idempotent: bool, fencing: bool, requires_row: bool
+    ) -> str:
+        job_id, token, attempt, request, key = delivery[0], delivery[5], delivery[4], delivery[7], delivery[8]
+
+        def body(tx):
+            row = tx.one("SELECT token FROM lease_tokens WHERE job_id = ?", (job_id,))
+            newest = 0 if row is None else row[0]
+            if fencing and token < newest:
+                tx.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest)
+                return tx.call(actor, "commit_effect", FENCED)
+            if requires_row and tx.one("SELECT 1 FROM business_rows WHERE job_id = ?", (job_id,)) is None:
+                tx.record(ev.MISSING_DATA, actor, job_id, attempt, token)
+                return tx.call(actor, "commit_effect", MISSING_ROW)
+            if idempotent and tx.one("SELECT 1 FROM idempotency_keys WHERE job_id = ?", (job_id,)) is not None:
+                tx.record(ev.EFFECT_DEDUPLICATED, actor, job_id, attempt, token)
+                return tx.call(actor, "commit_effect", DEDUPLICATED)
+            ledger_row = {"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect}
+            ledger_id = tx.one(
+                "INSERT INTO ledger (job_id, row) VALUES (?, ?) RETURNING id", (job_id, json.dumps(ledger_row))
+            )[0]
+            if idempotent:
+                tx.run("INSERT INTO idempotency_keys (job_id, ledger_id) VALUES (?, ?)", (job_id, ledger_id))
+            if "key" in effect:
+                tx.run(
+                    "INSERT INTO results (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (effect["key"], json.dumps(dict(effect))),
+                )
+            values = (
+                effect["effect"],
+                effect.get("amount", MISSING),
+                effect.get("key", MISSING),
+                effect.get("value", MISSING),
+                request,
+            )
+            tx.record(ev.EFFECT_COMMITTED, actor, job_id, attempt, token, *values)
+            return tx.call(actor, "commit_effect", COMMITTED)
+
+        return self._call(actor, "commit_effect", body)
+
+    def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]:
+        def body(tx):
+            tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, job_id))
+            owner = tx.one("SELECT job_id FROM submissions WHERE key = ?", (key,))[0]
+            return tx.call(actor, "claim_submission", OK), owner
+
+        return self._call(actor, "claim_submission", body, pair=True)
+
+    def commit_business(
+        self, actor: str, job_id: str, row: Mapping[str, Any], outbox_row=None, claim_key: str | None = None
+    ) -> tuple[str, str | None]:
+        def body(tx):
+            if claim_key is not None:
+                owner = tx.one("SELECT job_id FROM submissions WHERE key = ?", (claim_key,))
+                if owner is not None and owner[0] != job_id:
+                    tx.call(actor, "commit_business", DEDUPLICATED)
+                    return OK, owner[0]
+            if tx.one("SELECT 1 FROM business_rows WHERE job_id = ?", (job_id,)) is not None:
+                return tx.call(actor, "commit_business", DUPLICATE_ROW), job_id
+            if claim_key is not None:
+                tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?)", (claim_key, job_id))
+            tx.run("INSERT INTO business_rows (job_id, row) VALUES (?, ?)", (job_id, json.dumps(row, sort_keys=True)))
+            if outbox_row is not None:
+                tx.run("INSERT INTO outbox (job_id, job) VALUES (?, ?)", (job_id, json.dumps(outbox_row)))
+            tx.record(ev.BUSINESS_COMMITTED, actor, job_id, None, None, outbox_row is not None)
+            return tx.call(actor, "commit_business", OK), job_id
+
+        return self._call(actor, "commit_business", body, pair=True)
+
+    def read_outbox(self, actor: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
+        def body(tx):
+            rows = tx.all("SELECT job_id, job FROM outbox ORDER BY seq")
+            return tx.call(actor, "read_outbox", OK), [(job_id, json.loads(job)) for job_id, job in rows]
+
+        return self._call(actor, "read_outbox", body, pair=True, refused_value=[])
+
+    def mark_relayed(self, actor: str, job_id: str) -> str:
+        def body(tx):
+            if tx.one("DELETE FROM outbox WHERE job_id = ? RETURNING job_id", (job_id,)) is not None:
+                tx.record(ev.OUTBOX_RELAYED, actor, job_id)
+            return tx.call(actor, "mark_relayed", OK)
+
+        return self._call(actor, "mark_relayed", body)
+
+    def outbox_pending(self) -> bool:
+        try:
+            return bool(self.db.read("SELECT 1 FROM outbox LIMIT 1"))
+        except Unavailable:
+            return False
+
+    def snapshot(self) -> dict[str, Any]:
+        read = self.db.read
+        return {
+            "ledger": [json.loads(row) for (row,) in read("SELECT row FROM ledger ORDER BY id")],
+            "outbox": [job_id for (job_id,) in read("SELECT job_id FROM outbox ORDER BY seq")],
+            "business_rows": [job_id for (job_id,) in read("SELECT job_id FROM business_rows ORDER BY job_id")],
+            "submissions": dict(read("SELECT key, job_id FROM submissions ORDER BY key")),
+            "store_calls": [
+                list(row)
+                for row in read("SELECT time_ms, actor, operation, outcome FROM store_calls ORDER BY time_ms, id")
+            ],
+        }
