@@ -343,7 +343,7 @@ def unfired(record: RunRecord, plan: FaultPlan) -> list[str]:
         else:
             fired = True
         if not fired:
-            missing.append(f"{fault.kind} {fault_to_dict(fault)}")
+            missing.append(json.dumps(fault_to_dict(fault)))
     return missing
 
 
@@ -379,6 +379,6 @@ def run_real(
         if not missing:
             return record
     raise BadInputError(
-        f"the plan's {missing[0]} never fired in {tries} real runs (which worker leases a job is a race here); "
+        f"the plan's fault {missing[0]} never fired in {tries} real runs (which worker leases a job is a race here); "
         "run it in the simulator, or retry with a larger --time-scale"
     )

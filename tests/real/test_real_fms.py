@@ -1,0 +1,95 @@
+"""The same FM scenarios and plans, run for real (OS processes on SQLite and on Postgres), judged by
+the same invariants from the history and final state read back from the database."""
+
+import json
+
+import pytest
+
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
+from invariants import check_all
+from runtime.real.db import Database
+from runtime.real.run import run_real
+from tests.real.conftest import SCALE
+
+
+def run(fm_id: str, fixed: bool, db_url: str):
+    mode = find(fm_id)
+    return run_real(mode.scenario, mode.policy(fixed=fixed), db_url=db_url, scale=SCALE)
+
+
+def test_fm001_a_worker_killed_after_its_commit_charges_twice_for_real(db_url):
+    record = run("FM_001", False, db_url)
+    [violation] = violations_of(record, "INV_001")
+    commits = evidence(record, violation)
+    assert [e.kind for e in commits] == ["effect_committed", "effect_committed"]
+    assert commits[0].job_id == commits[1].job_id and commits[0].actor != commits[1].actor
+    crash = next(e for e in record.events if e.kind == "crashed")
+    assert (crash.actor, crash.detail["point"], crash.job_id) == ("w1", "worker.after_commit", commits[0].job_id)
+    expired = next(e for e in record.events if e.kind == "lease_expired")
+    assert crash.index < expired.index < commits[1].index
+    # The ground truth is the database's: two ledger rows for the job, read back from the table.
+    ledger = Database(db_url).read("SELECT job_id FROM ledger")
+    assert [job for (job,) in ledger].count(commits[0].job_id) == 2
+    assert [row["job_id"] for row in record.final["ledger"]].count(commits[0].job_id) == 2
+
+
+def test_fm001_fix_holds_for_real(db_url):
+    record = run("FM_001", True, db_url)
+    assert check_all(record) == ()
+    assert any(e.kind == "crashed" for e in record.events)
+    assert any(e.kind == "effect_deduplicated" for e in record.events)
+
+
+def test_fm002_a_job_held_by_a_killed_worker_is_lost_without_lease_expiry(db_url):
+    record = run("FM_002", False, db_url)
+    assert {"INV_002", "INV_010"} <= {v.invariant for v in check_all(record)}
+    crash = next(e for e in record.events if e.kind == "crashed")
+    [lost] = violations_of(record, "INV_002")
+    assert crash.job_id in lost.message
+    assert record.closing["reason"] == "time_limit"
+    assert [crash.job_id, "leased"] in [m[1:] for m in record.final["messages"]]
+
+
+def test_fm002_fix_reclaims_the_lease_and_the_effect_lands_once(db_url):
+    record = run("FM_002", True, db_url)
+    assert check_all(record) == ()
+    crash = next(e for e in record.events if e.kind == "crashed")
+    assert any(e.kind == "lease_expired" and e.job_id == crash.job_id for e in record.events)
+    assert [row["job_id"] for row in record.final["ledger"]].count(crash.job_id) == 1
+
+
+def test_fm004_a_lost_reply_makes_a_second_job_for_real(db_url):
+    record = run("FM_004", False, db_url)
+    assert {"INV_001", "INV_005"} <= {v.invariant for v in check_all(record)}
+    [violation] = violations_of(record, "INV_005")
+    assert {e.job_id for e in evidence(record, violation)} >= {"j1", "j1~1"}
+
+
+def test_fm004_fix_dedupes_the_resubmission_for_real(db_url):
+    record = run("FM_004", True, db_url)
+    assert check_all(record) == ()
+    assert any(e.kind == "submit_deduplicated" for e in record.events)
+    assert record.final["submissions"] == {"order-1001": "j1", "order-1002": "j2"}
+
+
+def test_the_history_is_ordered_by_the_database_sequence_and_self_contained(tmp_path):
+    url = str(tmp_path / "real.sqlite")
+    record = run("FM_001", False, url)
+    assert [e.index for e in record.events] == list(range(len(record.events)))
+    assert record.events[0].kind == "run_started" and record.events[-1].kind == "run_ended"
+    seqs = [seq for (seq,) in Database(url).read("SELECT seq FROM history ORDER BY seq")]
+    assert len(seqs) == len(record.events) and seqs == sorted(seqs)
+    json.loads(record.jsonl().splitlines()[-1])  # canonical JSON Lines, as the simulator writes
+
+
+@pytest.mark.parametrize("fm_id", ["FM_001", "FM_004"])
+def test_the_cli_exits_like_the_simulated_run(fm_id, tmp_path, faultline_cli):
+    url = str(tmp_path / "cli.sqlite")
+    broken = faultline_cli("run", fm_id, "--real", "--db", url, "--time-scale", str(SCALE), "--json")
+    assert broken.returncode == 1, broken.stderr
+    data = json.loads(broken.stdout)
+    assert set(find(fm_id).invariants) <= {v["invariant"] for v in data["violations"]}
+    assert f"--real --db {url}" in data["replay"]
+    fixed = faultline_cli("run", fm_id, "--fix", "--real", "--db", url, "--time-scale", str(SCALE))
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
