@@ -13,7 +13,7 @@ def check_database(url: str, option: str) -> None:
     """A SQLite file whose folder exists (created for the default), or a reachable Postgres server."""
     if dialect_of(url) == "sqlite":
         path = Path(sqlite_path(url))
-        if url == ".faultline/real.sqlite":
+        if str(path.parent) == ".faultline":  # the defaults' folder
             path.parent.mkdir(exist_ok=True)
         if not url or path.is_dir():
             raise BadInputError(f"{option} {url!r}: give a SQLite file path or a postgresql:// URL")

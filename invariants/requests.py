@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from invariants.registry import LIVENESS, invariant
 from runtime.core import history as ev
-from runtime.core.faults import request_of
 
 
 @invariant(
@@ -18,7 +17,7 @@ from runtime.core.faults import request_of
 )
 def check_no_lost_request(views):
     answered = {row["request"] for row in views.final["ledger"]}
-    answered |= {request_of(job_id) for job_id in views.dead_jobs}
+    answered |= {views.request_of(job_id) for job_id in views.dead_jobs}
     answered |= {event.get("request") for event in views.of(ev.REQUEST_REFUSED)}
     for entry in views.header["requests"]:
         request = entry["request"]

@@ -109,11 +109,20 @@ class Views:
         return last
 
     @_cached
+    def job_requests(self) -> dict[str, str]:
+        """Job id -> the request it belongs to, as its `submitted` events record it (a job id the
+        history never saw submitted falls back to the id's own request, j1~1 -> j1)."""
+        return {event.job_id: event.get("request") for event in self.of(ev.SUBMITTED)}
+
+    def request_of(self, job_id: str) -> str:
+        return self.job_requests.get(job_id) or request_of(job_id)
+
+    @_cached
     def last_seen_request(self) -> dict[str, object]:
         """Request -> the last event of any job it created."""
         last: dict[str, object] = {}
         for job_id, event in self.last_seen.items():
-            request = request_of(job_id)
+            request = self.request_of(job_id)
             seen = last.get(request)
             if seen is None or event.index > seen.index:
                 last[request] = event

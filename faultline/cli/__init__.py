@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from faultline.cli import explore, fm, index, run  # noqa: F401  (each registers its commands)
+from faultline.cli import explore, fm, index, run, service  # noqa: F401  (each registers its commands)
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from runtime.core.errors import BadInputError

@@ -297,6 +297,21 @@ class Database:
                 tx.run("INSERT INTO counters (name, value) VALUES (?, 0)", (name,))
             tx.run("INSERT INTO meta (key, value) VALUES ('epoch_ms', ?)", (repr(epoch),))
 
+    def open(self) -> list[str]:
+        """Use the database as it is (the job service, its workers): migrate, and set the counters
+        and the epoch once. Returns the migrations applied now."""
+        applied = self.migrate()
+        now = self.wall_ms(self.connection().cursor() if self.dialect == "postgres" else None)
+        with self.transaction_free() as cursor:
+            for name in ("message", "token", "seq"):
+                cursor.execute(
+                    self._q("INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT DO NOTHING"), (name,)
+                )
+            cursor.execute(
+                self._q("INSERT INTO meta (key, value) VALUES ('epoch_ms', ?) ON CONFLICT DO NOTHING"), (repr(now),)
+            )
+        return applied
+
     def meta(self, key: str) -> str | None:
         with self.transaction_free() as cursor:
             cursor.execute(self._q("SELECT value FROM meta WHERE key = ?"), (key,))

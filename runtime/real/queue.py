@@ -30,29 +30,31 @@ class SqlQueue:
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
         with self.db.transaction() as tx:
-            now, window = tx.now, self._window_ms
-            if window is not None:
-                previous = tx.one("SELECT time_ms, event_seq FROM published WHERE job_id = ?", (job_id,))
-                if previous is not None and now - previous[0] < window:
-                    tx.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, None, None, window, previous[1])
-                    return False
-            message_id, seq = tx.next("message"), tx.next("seq")
+            return self.publish(tx, actor, job_id, payload, duration_ms, request, key, outbox)
+
+    def publish(self, tx, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
+        """`enqueue` inside a transaction the caller holds (the job service claims the key in it too)."""
+        now, window = tx.now, self._window_ms
+        if window is not None:
+            previous = tx.one("SELECT time_ms, event_seq FROM published WHERE job_id = ?", (job_id,))
+            if previous is not None and now - previous[0] < window:
+                tx.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, None, None, window, previous[1])
+                return False
+        message_id, seq = tx.next("message"), tx.next("seq")
+        tx.run(
+            "INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, visible_at_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (message_id, job_id, json.dumps(payload, sort_keys=True), duration_ms, request, key, seq, READY),
+        )
+        tx.run("INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,))
+        event = tx.record(ev.SUBMITTED, actor, job_id, None, None, message_id, request, key, payload, outbox)
+        if window is not None:
             tx.run(
-                "INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, visible_at_ms) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (message_id, job_id, json.dumps(payload, sort_keys=True), duration_ms, request, key, seq, READY),
+                "INSERT INTO published (job_id, time_ms, event_seq) VALUES (?, ?, ?) "
+                "ON CONFLICT (job_id) DO UPDATE SET time_ms = excluded.time_ms, event_seq = excluded.event_seq",
+                (job_id, now, event),
             )
-            tx.run(
-                "INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,)
-            )
-            event = tx.record(ev.SUBMITTED, actor, job_id, None, None, message_id, request, key, payload, outbox)
-            if window is not None:
-                tx.run(
-                    "INSERT INTO published (job_id, time_ms, event_seq) VALUES (?, ?, ?) "
-                    "ON CONFLICT (job_id) DO UPDATE SET time_ms = excluded.time_ms, event_seq = excluded.event_seq",
-                    (job_id, now, event),
-                )
-            return True
+        return True
 
     # -- consumers -------------------------------------------------------------------------
     def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import signal
-import sqlite3
 import sys
 import time
 import traceback
@@ -48,9 +47,10 @@ from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.relay import relay
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.core.worker import worker
-from runtime.real.db import Database, Unavailable, detail_json, sqlite_path
+from runtime.real.db import Database, Unavailable
 from runtime.real.driver import RealDriver, is_quiet, load_caller, retry, save_caller
 from runtime.real.injector import RealInjector, install_plan
+from runtime.real.outage import give_database_back, take_database_away
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
 
@@ -227,43 +227,11 @@ class Supervisor:
         return False
 
     def _take_database_away(self):
-        if self.db.dialect == "sqlite":
-            lock = sqlite3.connect(sqlite_path(self.db.url), isolation_level=None, timeout=5)
-            lock.execute("BEGIN EXCLUSIVE")
-            return lock
-        import psycopg
-        from psycopg import sql
-
-        name = psycopg.conninfo.conninfo_to_dict(self.db.url)["dbname"]
-        admin = psycopg.conninfo.make_conninfo(self.db.url, dbname="postgres")
         self.db.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        return name
+        return take_database_away(self.db.url)
 
     def _give_database_back(self, start: int, end: int) -> None:
-        rows = (
-            (start, ev.OUTAGE_STARTED, STORE, None, None, None, detail_json(ev.OUTAGE_STARTED, (end,))),
-            (end, ev.OUTAGE_ENDED, STORE, None, None, None, detail_json(ev.OUTAGE_ENDED, ())),
-        )
-        if self.db.dialect == "sqlite":
-            lock = self._lock
-            for row in rows:
-                lock.execute(
-                    "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) VALUES (?,?,?,?,?,?,?)",
-                    row,
-                )
-            lock.execute("COMMIT")
-            lock.close()
-            return
-        import psycopg
-        from psycopg import sql
-
-        admin = psycopg.conninfo.make_conninfo(self.db.url, dbname="postgres")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self._lock)))
-        retry(self.db, lambda: self._in_tx(lambda tx: [tx.record_at(*row) for row in rows]))
+        give_database_back(self._lock, self.db, start, end)
 
     # -- the run ---------------------------------------------------------------------------
     def start(self) -> None:

@@ -1,0 +1,277 @@
+"""Real drills: start the job service and a worker pool as real processes, break them for real, wait
+for quiet, judge the run with the invariants (from the history and final state in the database), and
+compare the metrics scraped from the real /metrics endpoints with what the drill expects.
+
+- worker-crash: a worker is SIGKILLed while it holds a job (mid-job);
+- duplicate-submission: 50 concurrent POSTs of one idempotency key;
+- db-outage: the database is unavailable for a window while jobs run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import attrs
+
+from faultline.service.harness import post_job, scrape, service, wait_until, workers
+from invariants import check_all
+from runtime.core import history as ev
+from runtime.core.faults import FaultPlan, StoreOutage
+from runtime.core.policy import Policy
+from runtime.core.record import RunRecord, final_state, run_header
+from runtime.core.scenario import JobSpec, Scenario
+from runtime.real.db import Database, Unavailable
+from runtime.real.outage import give_database_back, take_database_away
+from runtime.real.queue import SqlQueue
+from runtime.real.store import SqlStore
+
+CONCURRENCY = 2
+OUTAGE = (300, 1_800)  # the db-outage drill's window, ms after the service and workers are up
+
+
+@attrs.frozen
+class Drill:
+    name: str
+    jobs: tuple[JobSpec, ...]
+    deadline_ms: int
+    plan: FaultPlan = FaultPlan()
+
+    def shifted(self, now_ms: int) -> Drill:
+        """The drill with its deadline and outage windows counted from run time `now_ms`."""
+        faults = tuple(
+            StoreOutage(start_ms=f.start_ms + now_ms, end_ms=f.end_ms + now_ms) if isinstance(f, StoreOutage) else f
+            for f in self.plan.faults
+        )
+        return attrs.evolve(self, deadline_ms=self.deadline_ms + now_ms, plan=FaultPlan(faults=faults))
+
+
+DRILLS = {
+    "worker-crash": Drill(
+        "worker-crash",
+        tuple(
+            JobSpec(
+                job_id=f"crash-{n}",
+                payload={"amount": n, "duration_ms": 600},
+                duration_ms=600,
+                idempotency_key=f"crash-{n}",
+            )
+            for n in range(1, 7)
+        ),
+        9_000,
+    ),
+    "duplicate-submission": Drill(
+        "duplicate-submission",
+        (JobSpec(job_id="order-1", payload={"amount": 50}, idempotency_key="order-1"),),
+        6_000,
+    ),
+    "db-outage": Drill(
+        "db-outage",
+        tuple(
+            JobSpec(
+                job_id=f"outage-{n}",
+                payload={"amount": n, "duration_ms": 400},
+                duration_ms=400,
+                idempotency_key=f"outage-{n}",
+            )
+            for n in range(1, 7)
+        ),
+        12_000,
+        FaultPlan(faults=(StoreOutage(start_ms=OUTAGE[0], end_ms=OUTAGE[1]),)),
+    ),
+}
+
+
+@attrs.frozen(kw_only=True)
+class DrillResult:
+    drill: str
+    db: str
+    policy: str
+    jobs: int
+    lost: int
+    double_effects: int
+    lease_expiries_recovered: int
+    violations: tuple = ()
+    metrics: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    record: RunRecord | None = attrs.field(default=None, eq=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = attrs.asdict(self, recurse=False, filter=lambda a, _: a.name != "record")
+        data["violations"] = [v.to_json_dict() for v in self.violations]
+        return data
+
+
+def run_drill(name: str, db: str | None, policy_name: str) -> DrillResult:
+    drill, policy = DRILLS[name], Policy.safe() if policy_name == "safe" else Policy.naive()
+    with tempfile.TemporaryDirectory(prefix="faultline-drill-") as scratch:
+        url = db or os.path.join(scratch, "drill.sqlite")
+        database = Database(url)
+        database.reset()
+        names = tuple(f"w{n}" for n in range(1, CONCURRENCY + 1))
+        with service(url, policy_name) as api, workers(url, policy_name, CONCURRENCY) as pool:
+            # The run's clock started at the reset; the drill's times count from now, once both are up.
+            drill = drill.shifted(database.now_ms())
+            scenario = Scenario(name=f"drill {name}", jobs=drill.jobs, workers=names, plan=drill.plan)
+            header = run_header(scenario, policy, 0, drill.deadline_ms)
+            with database.transaction() as tx:
+                tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
+            BREAKS[name](drill, database, api)
+            quiet = _wait_for_quiet(database, drill)
+            observed = {**scrape(api), **scrape(pool)}
+        queue, store = SqlQueue(database, policy), SqlStore(database)
+        final = final_state(queue, store)
+        with database.transaction() as tx:
+            tx.record(
+                ev.RUN_ENDED, ev.LAB, None, None, None, "quiet" if quiet else "time_limit", drill.deadline_ms, final
+            )
+        record = RunRecord(events=tuple(database.events()))
+        database.close()
+    return _result(name, db, policy_name, drill, record, observed)
+
+
+# -- the breaks ------------------------------------------------------------------------------
+def _submit_all(drill: Drill, api: str) -> None:
+    for job in drill.jobs:
+        while post_job(api, dict(job.payload), job.idempotency_key)[0] not in (200, 201):
+            time.sleep(0.05)  # the database is away: the caller retries with the same key
+
+
+def _kill_a_worker_mid_job(drill: Drill, database: Database, api: str) -> None:
+    _submit_all(drill, api)
+
+    def holder():
+        rows = database.read("SELECT pid FROM actors WHERE holding IS NOT NULL AND pid IS NOT NULL ORDER BY name")
+        return rows[0][0] if rows else None
+
+    os.kill(wait_until(holder, timeout=10), signal.SIGKILL)
+
+
+def _fifty_posts_of_one_key(drill: Drill, database: Database, api: str) -> None:
+    [job] = drill.jobs
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        list(pool.map(lambda _: post_job(api, dict(job.payload), job.idempotency_key), range(50)))
+
+
+def _take_the_database_away(drill: Drill, database: Database, api: str) -> None:
+    _submit_all(drill, api)
+    [outage] = drill.plan.outages()
+    start, end = outage.start_ms, outage.end_ms
+    time.sleep(max(0.0, (start - database.now_ms()) / 1000))
+    database.close()
+    handle = take_database_away(database.url)
+    time.sleep(max(0.0, (end - database.now_ms()) / 1000))
+    give_database_back(handle, database, start, end)
+
+
+BREAKS = {
+    "worker-crash": _kill_a_worker_mid_job,
+    "duplicate-submission": _fifty_posts_of_one_key,
+    "db-outage": _take_the_database_away,
+}
+
+
+def _wait_for_quiet(database: Database, drill: Drill) -> bool:
+    """Every job done (acked or dead) and nobody holding anything, twice in a row; False at the deadline."""
+
+    def quiet():
+        try:
+            messages, holding = database.read(
+                "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
+            )[0]
+        except Unavailable:
+            return False
+        return messages == 0 and holding == 0
+
+    while database.now_ms() < drill.deadline_ms:
+        if quiet():
+            time.sleep(0.2)
+            if quiet():
+                return True
+        time.sleep(0.05)
+    return False
+
+
+# -- the verdict -----------------------------------------------------------------------------
+def _result(name, db, policy_name, drill, record: RunRecord, observed: dict[str, float]) -> DrillResult:
+    final, events = record.final, record.events
+    keys = [job.idempotency_key for job in drill.jobs]
+    effects = {key: 0 for key in keys}
+    for row in final["ledger"]:
+        effects[row["request"]] = effects.get(row["request"], 0) + 1
+    dead = {row[0] for row in final["dead_letters"]}
+    request_of_job = {e.job_id: e.get("request") for e in events if e.kind == ev.SUBMITTED}
+    buried = {request_of_job.get(job) for job in dead}
+    lost = sum(1 for key in keys if effects.get(key, 0) == 0 and key not in buried)
+    recovered = 0
+    for expired in (e for e in events if e.kind == ev.LEASE_EXPIRED):
+        if any(e.kind == ev.ACKED and e.job_id == expired.job_id and e.index > expired.index for e in events):
+            recovered += 1
+    jobs = len(keys)
+    expected = EXPECTED[name](jobs)
+    metrics = {
+        metric: {"expected": want, "observed": observed.get(metric, 0.0)} for metric, want in sorted(expected.items())
+    }
+    return DrillResult(
+        drill=name,
+        db="postgres" if (db or "").startswith(("postgres://", "postgresql://")) else "sqlite",
+        policy=policy_name,
+        jobs=jobs,
+        lost=lost,
+        double_effects=sum(max(0, count - 1) for count in effects.values()),
+        lease_expiries_recovered=recovered,
+        violations=check_all(record),
+        metrics=metrics,
+        record=record,
+    )
+
+
+# What a healthy run of each drill shows on the real /metrics endpoints (">= n": at least n).
+EXPECTED = {
+    "worker-crash": lambda jobs: {
+        "faultline_api_submissions_total": jobs,
+        "faultline_worker_jobs_succeeded_total": jobs,
+        "faultline_worker_lease_expiries_total": ">= 1",
+    },
+    "duplicate-submission": lambda jobs: {
+        "faultline_api_submissions_total": 1,
+        "faultline_api_dedupe_hits_total": 49,
+        "faultline_worker_jobs_succeeded_total": 1,
+    },
+    "db-outage": lambda jobs: {
+        "faultline_api_submissions_total": jobs,
+        "faultline_worker_jobs_succeeded_total": jobs,
+        "faultline_worker_jobs_retried_total": ">= 1",
+    },
+}
+
+
+def meets(expected, observed: float) -> bool:
+    if isinstance(expected, str):
+        return observed >= float(expected.removeprefix(">= "))
+    return observed == expected
+
+
+def print_result(result: DrillResult) -> None:
+    from rich.table import Table
+
+    from faultline.cli.common import console
+
+    out = console()
+    out.print(f"drill {result.drill} · {result.db} · policy {result.policy} · {result.jobs} job(s)")
+    out.print(
+        f"lost {result.lost} · double effects {result.double_effects} · "
+        f"lease expiries recovered {result.lease_expiries_recovered}"
+    )
+    table = Table("metric", "expected", "observed", "", box=None)
+    for metric, values in result.metrics.items():
+        ok = meets(values["expected"], values["observed"])
+        table.add_row(metric, str(values["expected"]), f"{values['observed']:g}", "✓" if ok else "✗")
+    out.print(table)
+    for violation in result.violations:
+        out.print(f"✗ {violation.message}")
+    if not result.violations:
+        out.print("✓ every invariant holds.")

@@ -1,0 +1,215 @@
+"""`faultline worker`: a pool of real worker processes serving the job service's queue, with the
+simulation's handler semantics (fail_n_times, poison, duration_ms, effects) and Prometheus metrics.
+
+The pool's parent forks N worker processes, each running runtime.core's worker protocol through the
+real driver; it restarts one that dies, runs the reaper (lease expiry by the database's clock) and
+serves /metrics. Each worker process counts its own lifecycle (prometheus_client's multiprocess
+mode); the parent's /metrics adds them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from http.server import ThreadingHTTPServer
+
+from runtime.core import effects as fx
+from runtime.core import history as ev
+from runtime.core.faults import FaultPlan
+from runtime.core.worker import worker
+from runtime.real.db import Database, Unavailable
+from runtime.real.driver import RealDriver, retry
+from runtime.real.injector import RealInjector
+from runtime.real.queue import SqlQueue
+from runtime.real.store import SqlStore
+
+REAPER = "reaper"
+POLL_MS = 50
+RESTART_S = 0.2
+
+
+class Metrics:
+    """The worker side's lifecycle counters and execution-time histogram (one set per process)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Histogram
+
+        self.leased = Counter("faultline_worker_jobs_leased", "Leases granted to this pool")
+        self.succeeded = Counter("faultline_worker_jobs_succeeded", "Attempts whose effect committed and was acked")
+        self.failed = Counter("faultline_worker_jobs_failed", "Attempts that failed (handler or store error)")
+        self.retried = Counter("faultline_worker_jobs_retried", "Failed attempts scheduled for a retry")
+        self.dead = Counter("faultline_worker_jobs_dead_lettered", "Jobs dead-lettered by a worker")
+        self.duration = Histogram(
+            "faultline_worker_execution_seconds",
+            "From lease to ack or failure report",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+
+class Observed(RealDriver):
+    """The real driver, counting what each effect's answer means for the job's lifecycle."""
+
+    def __init__(self, *args, metrics: Metrics, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.metrics, self._leased_at = metrics, None
+
+    def answer(self, effect):
+        result = super().answer(effect)
+        kind, m = effect.__class__, self.metrics
+        if kind in (fx.NextJob, fx.Lease) and result is not None:
+            m.leased.inc()
+            self._leased_at = time.perf_counter()
+        elif kind is fx.Ack and result and not effect.on_receipt:
+            m.succeeded.inc()
+            self._observe()
+        elif kind is fx.Fail and result:
+            m.failed.inc()
+            (m.retried if effect.delay_ms is not None else m.dead).inc()
+            self._observe()
+        return result
+
+    def _observe(self) -> None:
+        if self._leased_at is not None:
+            self.metrics.duration.observe(time.perf_counter() - self._leased_at)
+            self._leased_at = None
+
+
+class Pool:
+    def __init__(self, db_url: str, policy, concurrency: int, prefix: str = "w") -> None:
+        self.db_url, self.policy, self.concurrency = db_url, policy, concurrency
+        self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)]
+        self.db = Database(db_url)
+        self.db.open()
+        self.pids: dict[int, str] = {}
+        self.stopping = False
+
+    def spawn(self, name: str) -> None:
+        self.db.close()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                self.db.forget_connection()
+                self.serve(name)
+            except BaseException:  # noqa: BLE001 - a child reports and exits
+                traceback.print_exc(file=sys.stderr)
+                code = 3
+            finally:
+                os._exit(code)
+        self.pids[pid] = name
+
+    def serve(self, name: str) -> None:
+        db = self.db
+        with db.transaction() as tx:
+            tx.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+            tx.run("UPDATE actors SET pid = ?, holding = NULL WHERE name = ?", (os.getpid(), name))
+        driver = Observed(
+            db,
+            SqlQueue(db, self.policy),
+            SqlStore(db),
+            RealInjector(db, FaultPlan()),
+            name=name,
+            seed=name,
+            quiet_after_ms=2**62,  # a service is never quiet: workers poll until stopped
+            metrics=Metrics(),
+        )
+        driver.run(worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, check_points=False))
+
+    def run(self, metrics_port: int | None, host: str = "127.0.0.1", ready=None) -> None:
+        expired = None
+        server = None
+        if metrics_port is not None:
+            from prometheus_client import CollectorRegistry, Counter, multiprocess
+            from prometheus_client.exposition import MetricsHandler
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            expired = Counter("faultline_worker_lease_expiries", "Leases the reaper reclaimed")
+            server = ThreadingHTTPServer((host, metrics_port), MetricsHandler.factory(registry))
+            import threading
+
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        for name in self.names:
+            self.spawn(name)
+        if ready is not None:
+            ready()
+        reaping = self.policy.lease_ms is not None and self.policy.lease_clock == "store"
+        try:
+            while not self.stopping:
+                self.reap_children()
+                if reaping:
+                    try:
+                        count = self.queue_reap()
+                    except Unavailable:
+                        count = 0
+                    if count and expired is not None:
+                        expired.inc(count)
+                time.sleep(0.05)
+        finally:
+            for pid in list(self.pids):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid in list(self.pids):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            if server is not None:
+                server.shutdown()
+
+    def queue_reap(self) -> int:
+        return SqlQueue(self.db, self.policy).reap(REAPER, None, self.policy.lease_margin_ms)
+
+    def reap_children(self) -> None:
+        while self.pids:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            name = self.pids.pop(pid, None)
+            if name is None or self.stopping:
+                continue
+            # A worker died (killed by a drill, or crashed): a killed process can't speak, so the pool
+            # says what it held, forgets it, and starts a new incarnation.
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+            retry(self.db, lambda n=name, h=how: self._in_tx(lambda tx: self._crashed(tx, n, h)))
+            time.sleep(RESTART_S)
+            retry(self.db, lambda n=name: self._in_tx(lambda tx: self._restarted(tx, n)))
+            self.spawn(name)
+
+    def _in_tx(self, body):
+        with self.db.transaction() as tx:
+            return body(tx)
+
+    @staticmethod
+    def _crashed(tx, name: str, how: str) -> None:
+        holding, incarnation = tx.one("SELECT holding, incarnation FROM actors WHERE name = ?", (name,))
+        job_id, attempt, token = json.loads(holding) if holding else (None, None, None)
+        tx.record(ev.CRASHED, name, job_id, attempt, token, how, incarnation)
+        tx.run("UPDATE actors SET holding = NULL WHERE name = ?", (name,))
+
+    @staticmethod
+    def _restarted(tx, name: str) -> None:
+        incarnation = tx.one(
+            "UPDATE actors SET incarnation = incarnation + 1 WHERE name = ? RETURNING incarnation", (name,)
+        )[0]
+        tx.record(ev.RESTARTED, name, None, None, None, incarnation)
+
+
+def multiprocess_mode() -> str:
+    """Switch prometheus_client to its multiprocess mode (each process writes its values to a file in
+    one folder; the parent's collector adds them up). Metrics made afterwards use it."""
+    from prometheus_client import values
+
+    folder = tempfile.mkdtemp(prefix="faultline-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    values.ValueClass = values.MultiProcessValue()
+    return folder

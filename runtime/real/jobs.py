@@ -1,0 +1,69 @@
+"""The job service's two operations on the SQL ports: submit a job under an idempotency key (the key's
+claim and the job's publish in one transaction), and read a job's status back from the tables."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from runtime.core import history as ev
+from runtime.core.ports import OK
+from runtime.real.db import Database
+from runtime.real.queue import SqlQueue
+
+API = "api"
+DEFAULT_DURATION_MS = 100
+
+
+def submit(
+    db: Database, queue: SqlQueue, payload: dict[str, Any], key: str | None, *, dedupe: bool = True
+) -> tuple[str, bool]:
+    """(job id, created). A key seen before answers its first job and writes nothing else: the unique
+    key row and the job's message commit together, so concurrent submits of one key make one job.
+    Without `dedupe` (the naive draft) every submit makes a job."""
+    job_id = f"job-{uuid.uuid4().hex[:16]}"
+    duration = int(payload.get("duration_ms", DEFAULT_DURATION_MS))
+    with db.transaction() as tx:
+        if key is not None and dedupe:
+            tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, job_id))
+            owner = tx.one("SELECT job_id FROM submissions WHERE key = ?", (key,))[0]
+            tx.call(API, "claim_submission", OK)
+            if owner != job_id:
+                tx.record(ev.SUBMIT_DEDUPLICATED, API, owner, None, None, key)
+                return owner, False
+        queue.publish(tx, API, job_id, payload, duration, key or job_id, key)
+    return job_id, True
+
+
+def status(db: Database, job_id: str) -> dict[str, Any] | None:
+    """A job's state (queued, delayed, running, succeeded, dead), attempts, times and last error; None
+    for a job the service never made."""
+    rows = db.read(
+        "SELECT time_ms, kind, detail FROM history WHERE job_id = ? ORDER BY seq",
+        (job_id,),
+    )
+    if not any(kind == ev.SUBMITTED for _, kind, _ in rows):
+        return None
+    now = db.now_ms()
+    message = db.read("SELECT state, visible_at_ms FROM messages WHERE job_id = ? ORDER BY id LIMIT 1", (job_id,))
+    attempts = db.read("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))
+    dead = db.read("SELECT error FROM dead_letters WHERE job_id = ? ORDER BY id DESC LIMIT 1", (job_id,))
+    errors = [json.loads(detail).get("error") for _, kind, detail in rows if kind == ev.ATTEMPT_FAILED]
+    if dead:
+        state = "dead"
+    elif message:
+        leased, visible_at = message[0][0] == "leased", message[0][1]
+        state = "running" if leased else ("delayed" if visible_at > now else "queued")
+    elif any(kind == ev.ACKED for _, kind, _ in rows):
+        state = "succeeded"
+    else:
+        state = "unknown"
+    return {
+        "job_id": job_id,
+        "state": state,
+        "attempts": attempts[0][0] if attempts else 0,
+        "submitted_at_ms": next(t for t, kind, _ in rows if kind == ev.SUBMITTED),
+        "updated_at_ms": rows[-1][0],
+        "last_error": dead[0][0] if dead else (errors[-1] if errors else None),
+    }
