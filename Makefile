@@ -11,12 +11,14 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync docs test lint bench images mutants clean
+.PHONY: help sync docs test drills lint bench images mutants clean
 
 help:
 	@echo "make test-fmN       reproduce failure mode N (e.g. make test-fm1)"
 	@echo "make test-fmN-fix   prove the fix for failure mode N"
 	@echo "make test           run the whole suite"
+	@echo "make drill-fmN      run failure mode N for real (OS processes on SQLite): break, then fix"
+	@echo "make drills         the real-world drills (SQLite and Postgres, processes, HTTP)"
 	@echo "make sync           create .venv, install pinned deps, regenerate docs"
 	@echo "make lint           ruff"
 	@echo "make bench          speed vs SimPy and explorer seeds/s"
@@ -36,7 +38,11 @@ docs: $(STAMP)
 	@$(BIN)/python -m faultline.docs write
 
 test: $(STAMP)
-	@$(PYTEST) -n 2
+	@$(PYTEST) -n 2 -m "not drill"
+
+# The real world's longer drills: every FM for real on SQLite and Postgres, the service drills.
+drills: $(STAMP)
+	@$(PYTEST) -n 2 -m drill
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
@@ -53,6 +59,12 @@ mutants: $(STAMP)
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_vs_simpy.py
 	@$(BIN)/python benchmarks/bench_explorer.py
+
+# The same FM in the real world: worker processes on a SQLite file (DB=postgresql://... for Postgres).
+DB ?= .faultline/real.sqlite
+drill-fm%: $(STAMP)
+	@$(BIN)/faultline run FM_$* --real --db $(DB) --expect-violation
+	@$(BIN)/faultline run FM_$* --real --db $(DB) --fix
 
 # One pattern rule per direction serves every failure mode: test-fm7 means FM_007.
 # (GNU make prefers the rule with the shorter stem, so test-fm7-fix picks the -fix rule.)

@@ -85,9 +85,17 @@ def final_state_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-REGIONS = {"events": event_table, "final_state": final_state_table}
+def real_world_limits_table() -> str:
+    from faultline.realcheck import REAL_WORLD_LIMITS
+
+    lines = ["| FM | direction | why |", "|---|---|---|"]
+    lines += [f"| {fm} | {direction} | {why} |" for fm, (direction, why) in sorted(REAL_WORLD_LIMITS.items())]
+    return "\n".join(lines) + "\n"
+
+
+REGIONS = {"events": event_table, "final_state": final_state_table, "real_world_limits": real_world_limits_table}
 WHOLE_FILES = {"01_invariants.md": invariants_doc, "failure_mode_index.md": failure_mode_index_doc}
-WITH_REGIONS = ("02_history.md",)
+WITH_REGIONS = ("02_history.md", "08_real_world.md")
 
 
 def _fill_regions(text: str) -> str:

@@ -39,3 +39,15 @@ def check_database(url: str, option: str) -> None:
         raise BadInputError(
             f"{option} {url!r}: cannot reach the server ({first}); start Postgres or fix the URL"
         ) from None
+
+
+REAL_WORLD_LIMITS = {
+    "FM_009": (
+        "fix",
+        "the queue lives in the same database as the store, so an outage also stops submissions and "
+        "leases; the backlog arrives the moment the database is back, and fresh jobs are not governed by "
+        "the retry budget, so the fixed policy still offers the store more than 24 calls in that second "
+        "(INV_008). The simulator's broker stays up through a store outage.",
+    ),
+}
+"""FM id -> (the direction the real world cannot show, why). docs/08_real_world.md lists them."""

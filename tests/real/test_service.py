@@ -88,6 +88,7 @@ def test_the_proof_a_job_that_fails_twice_succeeds_on_attempt_3_with_2_retries(t
         assert metrics["faultline_worker_execution_seconds_count"] == 3
 
 
+@pytest.mark.drill
 @pytest.mark.parametrize("payload", [{"poison": True}])
 def test_a_poison_job_is_dead_lettered_after_the_policy_s_attempts(tmp_path, payload):
     db = str(tmp_path / "service.sqlite")
