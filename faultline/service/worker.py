@@ -22,6 +22,7 @@ from http.server import ThreadingHTTPServer
 from runtime.core import effects as fx
 from runtime.core import history as ev
 from runtime.core.faults import FaultPlan
+from runtime.core.ports import STORE_ERRORS
 from runtime.core.worker import worker
 from runtime.real.db import Database, Unavailable
 from runtime.real.driver import RealDriver, retry
@@ -45,6 +46,9 @@ class Metrics:
         self.failed = Counter("faultline_worker_jobs_failed", "Attempts that failed (handler or store error)")
         self.retried = Counter("faultline_worker_jobs_retried", "Failed attempts scheduled for a retry")
         self.dead = Counter("faultline_worker_jobs_dead_lettered", "Jobs dead-lettered by a worker")
+        self.store_errors = Counter(
+            "faultline_worker_store_errors", "Commits the store refused (unavailable, overloaded)"
+        )
         self.duration = Histogram(
             "faultline_worker_execution_seconds",
             "From lease to ack or failure report",
@@ -68,6 +72,8 @@ class Observed(RealDriver):
         elif kind is fx.Ack and result and not effect.on_receipt:
             m.succeeded.inc()
             self._observe()
+        elif kind is fx.Commit and result in STORE_ERRORS:
+            m.store_errors.inc()
         elif kind is fx.Fail and result:
             m.failed.inc()
             (m.retried if effect.delay_ms is not None else m.dead).inc()

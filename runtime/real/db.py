@@ -118,7 +118,7 @@ class Tx:
 class Database:
     """A connection per process (re-opened after a fork), transactions, migrations, read-back."""
 
-    def __init__(self, url: str, *, clock: ManualClock | None = None, scale: float = 1.0, busy_ms: int = 250) -> None:
+    def __init__(self, url: str, *, clock: ManualClock | None = None, scale: float = 1.0, busy_ms: int = 60) -> None:
         self.url, self.dialect = url, dialect_of(url)
         self.clock, self.scale, self.busy_ms = clock, scale, busy_ms
         self.epoch_ms: float | None = None
