@@ -10,7 +10,10 @@ import pytest
 
 from faultline.cli import main
 
-DRILLS = sorted((Path(__file__).resolve().parent.parent / "docs" / "drills").glob("*.md"))
+# The simulated drills (real_drills.md is the real world's, checked by make drills).
+DRILLS = sorted(
+    p for p in (Path(__file__).resolve().parent.parent / "docs" / "drills").glob("*.md") if p.stem != "real_drills"
+)
 BLOCK = re.compile(r"^Run: `(faultline [^`]+)`\n\n((?:\|.*\|\n)+)", re.MULTILINE)
 ROW = re.compile(r"^\| `([^`]+)` \| ([0-9.]+) \|$")
 

@@ -10,6 +10,7 @@ from runtime.core.faults import FaultPlan
 from runtime.core.policy import Policy
 from runtime.real.db import Database, ManualClock
 from runtime.real.injector import install_plan
+from runtime.real.outage import give_database_back, take_database_away
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
 from runtime.sim.clock import VirtualClock
@@ -26,7 +27,7 @@ class World:
     events: object  # () -> list of Event, in order
     advance: object  # (ms) -> None: let time pass
     now: object  # () -> ms
-    simulated: bool  # outages and capacity are injected by the simulator only
+    simulated: bool  # the in-memory world (the SQL worlds take their database away for real)
 
 
 def memory_world(policy: Policy, plan: FaultPlan | None = None, capacity: int | None = None) -> World:
@@ -46,16 +47,30 @@ def memory_world(policy: Policy, plan: FaultPlan | None = None, capacity: int | 
 
 
 def sql_world(url: str):
-    """A World over the SQL ports on a fresh schema at `url`, its clock moved by hand."""
+    """A World over the SQL ports on a fresh schema at `url`, its clock moved by hand. During a plan's
+    store outage the database is taken away for real (runtime/real/outage.py)."""
 
     def make(policy: Policy, plan: FaultPlan | None = None, capacity: int | None = None) -> World:
+        plan = plan or FaultPlan()
         clock = ManualClock()
         db = Database(url, clock=clock)
         db.reset()
-        install_plan(db, plan or FaultPlan())
-        return World(
-            SqlQueue(db, policy), SqlStore(db, capacity), db.events, clock.advance, lambda: clock.now_ms, False
-        )
+        install_plan(db, plan)
+        outages = [[outage, None] for outage in plan.outages()]
+
+        def advance(ms: int) -> None:
+            clock.advance(ms)
+            for window in outages:
+                outage, handle = window
+                if handle is None and outage.start_ms <= clock.now_ms < outage.end_ms:
+                    db.close()
+                    window[1] = take_database_away(url)
+                elif handle is not None and clock.now_ms >= outage.end_ms:
+                    give_database_back(handle, db, outage.start_ms, outage.end_ms)
+                    window[1] = None
+
+        advance(0)
+        return World(SqlQueue(db, policy), SqlStore(db, capacity), db.events, advance, lambda: clock.now_ms, False)
 
     return make
 

@@ -20,6 +20,7 @@ def rows(db: str) -> tuple[int, int, int]:
 
 
 def test_fifty_concurrent_posts_of_one_key_make_one_job(db_url):
+    Database(db_url).reset()  # the Postgres database is this test process's: other tests used it
     with service(db_url) as base, ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(pool.map(lambda _: post_job(base, {"amount": 7}, "order-50"), range(50)))
     statuses = sorted(status for status, _ in answers)
