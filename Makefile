@@ -21,7 +21,7 @@ help:
 	@echo "make drills         the real-world drills (SQLite and Postgres, processes, HTTP)"
 	@echo "make sync           create .venv, install pinned deps, regenerate docs"
 	@echo "make lint           ruff"
-	@echo "make bench          speed vs SimPy and explorer seeds/s"
+	@echo "make bench          speed vs SimPy, explorer seeds/s, the real world vs procrastinate"
 	@echo "make images         render the drill reports to PNG (needs chromium)"
 	@echo "make mutants        plant bugs one at a time and prove the lab catches each"
 
@@ -57,8 +57,10 @@ mutants: $(STAMP)
 	@$(BIN)/python -m faultline.mutants
 
 bench: $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
 	@$(BIN)/python benchmarks/bench_vs_simpy.py
 	@$(BIN)/python benchmarks/bench_explorer.py
+	@$(BIN)/python benchmarks/bench_real.py
 
 # The same FM in the real world: worker processes on a SQLite file (DB=postgresql://... for Postgres).
 DB ?= .faultline/real.sqlite

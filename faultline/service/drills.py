@@ -139,7 +139,10 @@ def _kill_a_worker_mid_job(drill: Drill, database: Database, api: str) -> None:
     _submit_all(drill, api)
 
     def holder():
-        rows = database.read("SELECT pid FROM actors WHERE holding IS NOT NULL AND pid IS NOT NULL ORDER BY name")
+        rows = database.read(
+            "SELECT a.pid FROM actors a JOIN messages m ON m.owner = a.name "
+            "WHERE m.state = 'leased' AND a.pid IS NOT NULL ORDER BY a.name"
+        )
         return rows[0][0] if rows else None
 
     os.kill(wait_until(holder, timeout=10), signal.SIGKILL)

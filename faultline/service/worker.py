@@ -31,7 +31,7 @@ from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
 
 REAPER = "reaper"
-POLL_MS = 50
+POLL_MS = 10  # an idle worker's poll: a new job waits 5 ms on average
 RESTART_S = 0.2
 
 
@@ -198,7 +198,11 @@ class Pool:
     @staticmethod
     def _crashed(tx, name: str, how: str) -> None:
         holding, incarnation = tx.one("SELECT holding, incarnation FROM actors WHERE name = ?", (name,))
-        job_id, attempt, token = json.loads(holding) if holding else (None, None, None)
+        leased = tx.one(
+            "SELECT job_id, attempt, token FROM messages WHERE owner = ? AND state = 'leased' ORDER BY token DESC",
+            (name,),
+        )
+        job_id, attempt, token = json.loads(holding) if holding else (leased or (None, None, None))
         tx.record(ev.CRASHED, name, job_id, attempt, token, how, incarnation)
         tx.run("UPDATE actors SET holding = NULL WHERE name = ?", (name,))
 

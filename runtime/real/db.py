@@ -86,17 +86,24 @@ class Tx:
         """The next value of a named counter (message ids, fencing tokens, queue positions)."""
         return self.one("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (counter,))[0]
 
-    def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> int:
-        """A history row stamped with the transaction's time; returns its sequence number."""
-        return self.record_at(self.now, kind, actor, job_id, attempt, token, detail_json(kind, values))
+    def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
+        """A history row stamped with the transaction's time (nothing read back: on Postgres it travels
+        with the transaction's other writes)."""
+        self.record_at(self.now, kind, actor, job_id, attempt, token, detail_json(kind, values))
 
-    def record_at(self, time_ms: int, kind: str, actor: str, job_id, attempt, token, detail: str) -> int:
-        row = self.one(
-            "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-            (time_ms, kind, actor, job_id, attempt, token, detail),
-        )
-        return row[0]
+    def record_seq(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> int:
+        """`record`, returning the row's sequence number (for an event another event will name)."""
+        return self.record_at(self.now, kind, actor, job_id, attempt, token, detail_json(kind, values), returning=True)
+
+    def record_at(
+        self, time_ms: int, kind: str, actor: str, job_id, attempt, token, detail: str, returning: bool = False
+    ) -> int | None:
+        sql = "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        params = (time_ms, kind, actor, job_id, attempt, token, detail)
+        if not returning:
+            self.run(sql, params)
+            return None
+        return self.one(sql + " RETURNING seq", params)[0]
 
     def call(self, actor: str, operation: str, outcome: str, time_ms: int | None = None) -> str:
         self.run(
@@ -177,30 +184,54 @@ class Database:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One writer's turn: BEGIN ... COMMIT, with the pending rows written first. Raises
-        Unavailable when the database is away; any other error rolls back and propagates."""
+        Unavailable when the database is away; any other error rolls back and propagates.
+
+        On Postgres the transaction runs in pipeline mode: statements whose results nobody reads
+        travel together, and only a read (or the commit) waits for the server."""
         errors = self._errors()
         try:
             conn = self.connection()
-            cursor = conn.cursor()
-            if self.dialect == "sqlite":
-                cursor.execute("BEGIN IMMEDIATE")
-            else:
-                cursor.execute("BEGIN")
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+            pipeline = conn.pipeline() if self.dialect == "postgres" else contextlib.nullcontext()
         except errors as error:
             self._drop()
             raise Unavailable(str(error).splitlines()[0]) from None
+        failed = True
         try:
-            tx = Tx(self, cursor, self.run_ms(self.wall_ms(cursor)))
-            flushed = self._flush(tx)
-            yield tx
-            cursor.execute("COMMIT")
-        except errors as error:
-            self._rollback(cursor)
+            with pipeline as batch:
+                try:
+                    cursor = conn.cursor()
+                    if self.dialect == "sqlite":
+                        cursor.execute("BEGIN IMMEDIATE")
+                        wall = time.time() * 1000
+                    else:  # the writer's turn and the database's clock, in one round trip
+                        cursor.execute("BEGIN")
+                        cursor.execute(
+                            "SELECT pg_advisory_xact_lock(%s), extract(epoch from clock_timestamp()) * 1000",
+                            (ADVISORY_LOCK,),
+                        )
+                        wall = float(cursor.fetchone()[1])
+                except errors as error:
+                    self._drop()
+                    raise Unavailable(str(error).splitlines()[0]) from None
+                try:
+                    tx = Tx(self, cursor, self.run_ms(wall))
+                    flushed = self._flush(tx)
+                    yield tx
+                    cursor.execute("COMMIT")
+                    if batch is not None:
+                        batch.sync()
+                except errors as error:
+                    self._rollback(cursor)
+                    raise Unavailable(str(error).splitlines()[0]) from None
+                except BaseException:
+                    self._rollback(cursor)
+                    raise
+                failed = False
+        except errors as error:  # the pipeline's own last sync, on a connection that went away
+            if failed:
+                raise
+            self._drop()
             raise Unavailable(str(error).splitlines()[0]) from None
-        except BaseException:
-            self._rollback(cursor)
-            raise
         del self.pending[:flushed]
 
     def transaction_write(self, sql: str, params: tuple = ()) -> None:

@@ -29,22 +29,16 @@ RANK_GAP_S = 0.004
 
 
 def is_quiet(db: Database, quiet_after_ms: int) -> bool:
-    """Nothing left to do: the caller finished, no message in the queue, no outbox row, nobody holding
-    anything (a frozen zombie still holds its job), no time-bound fault still due."""
-    rows = db.read(
+    """Nothing left to do: no time-bound fault still due, the caller finished, no message in the
+    queue, no outbox row, nobody holding anything (a frozen zombie still holds its job)."""
+    if db.now_ms() < quiet_after_ms:  # the cheap condition first (a service is never quiet)
+        return False
+    state, messages, outbox, holding = db.read(
         "SELECT (SELECT state FROM caller WHERE id = 1), "
         "(SELECT count(*) FROM messages), (SELECT count(*) FROM outbox), "
         "(SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
-    )
-    state, messages, outbox, holding = rows[0]
-    return (
-        state is not None
-        and json.loads(state)["finished"]
-        and messages == 0
-        and outbox == 0
-        and holding == 0
-        and db.now_ms() >= quiet_after_ms
-    )
+    )[0]
+    return state is not None and json.loads(state)["finished"] and messages == 0 and outbox == 0 and holding == 0
 
 
 def save_caller(db: Database, caller) -> None:
@@ -92,7 +86,8 @@ class RealDriver:
         self.skew_ms = skew.skew_ms if skew is not None else 0
         self.caller = None  # the client's Caller, saved before every point where it may die
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
-        self._holding = None
+        self._holding = None  # what the actors table says this process holds (written when it matters)
+        self._delivery = None  # the worker's current lease
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> int:
@@ -125,10 +120,20 @@ class RealDriver:
                 lambda: self.db.transaction_write("UPDATE actors SET holding = ? WHERE name = ?", (held, self.name)),
             )
 
+    def lease_held(self, delivery) -> None:
+        """A worker's lease is written down only while it matters to others: when the worker dies or
+        freezes holding it (the supervisor says what a dead process held; a frozen zombie keeps the
+        run from being quiet). A lease held the ordinary way is in the queue's own row."""
+        self._delivery = delivery
+        if self._holding is not None:
+            self.hold(delivery)
+
     def die(self, point: str) -> None:
-        """SIGKILL this process at `point`, with the point written down for the supervisor."""
+        """SIGKILL this process at `point`, with the point and what it held written down for the supervisor."""
         if self.caller is not None:
             save_caller(self.db, self.caller)
+        if self._delivery is not None:
+            self.hold(self._delivery)
         retry(
             self.db, lambda: self.db.transaction_write("UPDATE actors SET point = ? WHERE name = ?", (point, self.name))
         )
@@ -138,6 +143,8 @@ class RealDriver:
         from runtime.core import history as ev
 
         self.db.record_event(ev.PAUSED, self.name, job_id, None, None, point, fault.duration_ms)
+        if self._delivery is not None:
+            self.hold(self._delivery)
         retry(
             self.db,
             lambda: self.db.transaction_write(
@@ -202,7 +209,7 @@ class RealDriver:
             return None
         if kind is fx.Lease:
             delivery = retry(db, lambda: q.lease(name, self.now()))
-            self.hold(delivery)
+            self.lease_held(delivery)
             return delivery
         if kind is fx.NextJob:
             if self.first_poll_on_grid:
@@ -210,7 +217,7 @@ class RealDriver:
                 self.poll_wait(effect.poll_ms)
             while True:
                 delivery = retry(db, lambda: q.lease(name, self.now()))
-                self.hold(delivery)
+                self.lease_held(delivery)
                 if delivery is not None or retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
                     return delivery
                 self.poll_wait(effect.poll_ms)

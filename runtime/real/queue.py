@@ -26,6 +26,8 @@ class SqlQueue:
         self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
         self._window_ms, self._budget = policy.publish_dedupe_window_ms, policy.retry_budget_per_s
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
+        # Whether the plan can lose an ack (else an ack never asks): the plan is installed first.
+        self._acks_lost = bool(db.read("SELECT 1 FROM faults_left WHERE point = ?", (QUEUE_ACK,)))
 
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
@@ -47,8 +49,11 @@ class SqlQueue:
             (message_id, job_id, json.dumps(payload, sort_keys=True), duration_ms, request, key, seq, READY),
         )
         tx.run("INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,))
-        event = tx.record(ev.SUBMITTED, actor, job_id, None, None, message_id, request, key, payload, outbox)
-        if window is not None:
+        values = (message_id, request, key, payload, outbox)
+        if window is None:
+            tx.record(ev.SUBMITTED, actor, job_id, None, None, *values)
+        else:
+            event = tx.record_seq(ev.SUBMITTED, actor, job_id, None, None, *values)
             tx.run(
                 "INSERT INTO published (job_id, time_ms, event_seq) VALUES (?, ?, ?) "
                 "ON CONFLICT (job_id) DO UPDATE SET time_ms = excluded.time_ms, event_seq = excluded.event_seq",
@@ -64,14 +69,14 @@ class SqlQueue:
                 self._reclaim(tx, worker, worker_now_ms, self._margin_ms)
             while True:
                 row = tx.one(
-                    f"SELECT {_COLUMNS} FROM messages WHERE state = ? AND visible_at_ms <= ? "
-                    f"ORDER BY seq LIMIT 1{self._skip_locked}",
+                    "SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key, "
+                    "(SELECT a.attempts FROM job_attempts a WHERE a.job_id = m.job_id) FROM messages m "
+                    f"WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1{self._skip_locked}",
                     (READY, now),
                 )
                 if row is None:
                     return None
-                message_id, job_id = row[0], row[1]
-                attempt = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))[0] + 1
+                message_id, job_id, attempt = row[0], row[1], row[6] + 1
                 if self._max_attempts is not None and attempt > self._max_attempts:
                     tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
                     self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
@@ -105,13 +110,18 @@ class SqlQueue:
     def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         with self.db.transaction() as tx:
-            row = tx.one(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (delivery.message,))
-            if row is None or row[8] != token:
-                reason = "the message is gone" if row is None else f"the lease moved on to token {row[8]}"
+            row = tx.one(
+                f"DELETE FROM messages WHERE id = ? AND token = ? RETURNING {_COLUMNS}", (delivery.message, token)
+            )
+            if row is None:
+                moved = tx.one("SELECT token FROM messages WHERE id = ?", (delivery.message,))
+                reason = "the message is gone" if moved is None else f"the lease moved on to token {moved[0]}"
                 tx.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason)
                 return False
-            tx.run("DELETE FROM messages WHERE id = ?", (delivery.message,))
-            acked = tx.record(ev.ACKED, actor, job_id, attempt, token, on_receipt)
+            if not self._acks_lost:
+                tx.record(ev.ACKED, actor, job_id, attempt, token, on_receipt)
+                return True
+            acked = tx.record_seq(ev.ACKED, actor, job_id, attempt, token, on_receipt)
             if tx.take_fault(QUEUE_ACK, job_id):  # the ack is lost: the broker redelivers at the tail
                 tx.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, acked)
                 self._restore(tx, row)

@@ -43,23 +43,29 @@ class SqlStore:
         job_id, token, attempt, request, key = delivery[0], delivery[5], delivery[4], delivery[7], delivery[8]
 
         def body(tx):
-            row = tx.one("SELECT token FROM lease_tokens WHERE job_id = ?", (job_id,))
-            newest = 0 if row is None else row[0]
+            newest, has_row, done = tx.one(
+                "SELECT (SELECT token FROM lease_tokens WHERE job_id = ?), "
+                "(SELECT count(*) FROM business_rows WHERE job_id = ?), "
+                "(SELECT count(*) FROM idempotency_keys WHERE job_id = ?)",
+                (job_id, job_id, job_id),
+            )
+            newest = newest or 0
             if fencing and token < newest:
                 tx.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest)
                 return tx.call(actor, "commit_effect", FENCED)
-            if requires_row and tx.one("SELECT 1 FROM business_rows WHERE job_id = ?", (job_id,)) is None:
+            if requires_row and not has_row:
                 tx.record(ev.MISSING_DATA, actor, job_id, attempt, token)
                 return tx.call(actor, "commit_effect", MISSING_ROW)
-            if idempotent and tx.one("SELECT 1 FROM idempotency_keys WHERE job_id = ?", (job_id,)) is not None:
+            if idempotent and done:
                 tx.record(ev.EFFECT_DEDUPLICATED, actor, job_id, attempt, token)
                 return tx.call(actor, "commit_effect", DEDUPLICATED)
             ledger_row = {"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect}
-            ledger_id = tx.one(
-                "INSERT INTO ledger (job_id, row) VALUES (?, ?) RETURNING id", (job_id, json.dumps(ledger_row))
-            )[0]
-            if idempotent:
-                tx.run("INSERT INTO idempotency_keys (job_id, ledger_id) VALUES (?, ?)", (job_id, ledger_id))
+            tx.run("INSERT INTO ledger (job_id, row) VALUES (?, ?)", (job_id, json.dumps(ledger_row)))
+            if idempotent:  # the key commits with the effect; it names the ledger row just written
+                tx.run(
+                    "INSERT INTO idempotency_keys (job_id, ledger_id) SELECT ?, max(id) FROM ledger WHERE job_id = ?",
+                    (job_id, job_id),
+                )
             if "key" in effect:
                 tx.run(
                     "INSERT INTO results (key, value) VALUES (?, ?) "
