@@ -8,13 +8,15 @@ Bad requests get a 4xx JSON error naming the field, and write nothing.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
+from starlette.exceptions import HTTPException
 
 from runtime.core.policy import Policy
 from runtime.real import jobs
@@ -24,15 +26,29 @@ from runtime.real.queue import SqlQueue
 MAX_BODY_BYTES = 64 * 1024
 
 
+def _json_integer(value):
+    """JSON Schema's integer: 5 and 5.0, never true, "5" or 5.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("must be a whole number")
+    return int(value)
+
+
+def json_int(low: int, high: int):
+    """An integer field in [low, high], with its bounds in the OpenAPI schema."""
+    return Annotated[int, Ge(low), Le(high), BeforeValidator(_json_integer)]
+
+
 class Payload(BaseModel):
     """What the worker's handler understands (docs/08_real_world.md); other keys ride along."""
 
     model_config = ConfigDict(extra="allow")
-    amount: StrictInt | None = Field(default=None, ge=0, le=10**12)
+    amount: json_int(0, 10**12) | None = None
     write: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    fail_n_times: StrictInt | None = Field(default=None, ge=0, le=1000)
+    fail_n_times: json_int(0, 1000) | None = None
     poison: StrictBool | None = None
-    duration_ms: StrictInt | None = Field(default=None, ge=1, le=600_000)
+    duration_ms: json_int(1, 600_000) | None = None
 
 
 class JobRequest(BaseModel):
@@ -59,8 +75,8 @@ class Error(BaseModel):
     field: str
 
 
-def error(status: int, message: str, field: str) -> JSONResponse:
-    return JSONResponse({"error": message, "field": field}, status_code=status)
+def error(status: int, message: str, field: str, headers=None) -> JSONResponse:
+    return JSONResponse({"error": message, "field": field}, status_code=status, headers=headers)
 
 
 def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
@@ -94,6 +110,12 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
             time.perf_counter() - started
         )
         return response
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        """Errors the framework raises itself (an unparsable body, an unknown path or method)."""
+        field = {400: "body", 404: "path", 405: "method"}.get(exc.status_code, "request")
+        return error(exc.status_code, str(exc.detail), field, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
