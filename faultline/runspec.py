@@ -108,9 +108,17 @@ class RunSpec:
     def title(self) -> str:
         if self.fm is not None:
             mode = self.mode
-            return f"{mode.id} {mode.title}"
+            return f"{mode.id} {mode.title}" + self._world()
         jobs, workers = self._workload()
-        return f"standard workload ({jobs} jobs, {workers} workers)" + (f", seed {self.seed}" if self.drawn else "")
+        drawn = f", seed {self.seed}" if self.drawn else ""
+        return f"standard workload ({jobs} jobs, {workers} workers){drawn}{self._world()}"
+
+    def _world(self) -> str:
+        if not self.real:
+            return ""
+        from runtime.real.db import dialect_of
+
+        return f" · real world ({dialect_of(self.db_url)})"
 
     @property
     def label(self) -> str:

@@ -48,8 +48,8 @@ def _visible_indexes(events, evidence: set[int]) -> list[int | None]:
     return shown
 
 
-def timeline_table(result, evidence: set[int]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="timeline (virtual time)", title_justify="left")
+def timeline_table(result, evidence: set[int], title: str = "timeline (virtual time)") -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("t(ms)", justify="right")
     table.add_column("actor")
@@ -99,13 +99,22 @@ def verdict_table(violations) -> Table:
     return table
 
 
-def print_run(console: Console, *, header: str, result, violations, replay: str, fix_hint: str | None) -> None:
+def print_run(
+    console: Console,
+    *,
+    header: str,
+    result,
+    violations,
+    replay: str,
+    fix_hint: str | None,
+    timeline_title: str = "timeline (virtual time)",
+) -> None:
     evidence = {i for v in violations for i in v.events}
     console.print(Text(header, style="bold"))
     console.print(
         f"seed {result.seed} · {len(result.events)} events · ended at {result.end_ms}ms · digest {result.digest[:16]}"
     )
-    console.print(timeline_table(result, evidence))
+    console.print(timeline_table(result, evidence, timeline_title))
     console.print(verdict_table(violations))
     if violations:
         names = ", ".join(sorted({v.invariant for v in violations}))
