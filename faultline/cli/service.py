@@ -4,6 +4,7 @@ worker pool, and drills that break them for real (docs/08_real_world.md)."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sys
 
@@ -58,7 +59,7 @@ def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: in
     from faultline.service.worker import Pool, multiprocess_mode
     from runtime.core.policy import Policy
 
-    multiprocess_mode()
+    folder = multiprocess_mode()
     pool = Pool(db, Policy.safe() if policy_name == "safe" else Policy.naive(), concurrency)
 
     def stop(signum, frame):
@@ -70,7 +71,10 @@ def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: in
         f"faultline worker: {concurrency} process(es), policy {policy_name}, metrics http://{host}:{metrics_port}/metrics",
         err=True,
     )
-    pool.run(metrics_port, host)
+    try:
+        pool.run(metrics_port, host)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the worker processes' metric files
 
 
 @cli.command("drill")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import attrs
 
@@ -282,3 +282,31 @@ def _why(point: str) -> str:
 def request_of(job_id: str) -> str:
     """The request a job id belongs to: a resubmission `j1~2` belongs to request `j1`."""
     return job_id.split("~", 1)[0]
+
+
+class PlanIndex(NamedTuple):
+    """A plan's faults by how an injector looks them up (both worlds' injectors use it)."""
+
+    at_point: dict[tuple[str, str], list]
+    """(actor, point) -> the crashes and pauses planned there, each for its `hit`-th visit."""
+    crash_jobs: dict[tuple[str, str], CrashJob]
+    """(point, request) -> the job that kills whichever worker reaches the point with it."""
+    counted: dict[tuple[str, str], list]
+    """(queue.ack, job) or (client.reply, request) -> the lost acks and replies planned, one each."""
+    skews: dict[str, ClockSkew]
+
+
+def index_plan(plan: FaultPlan) -> PlanIndex:
+    index = PlanIndex({}, {}, {}, {})
+    for fault in plan.faults:
+        if isinstance(fault, Crash | Pause):
+            index.at_point.setdefault((fault.actor, fault.point), []).append(fault)
+        elif isinstance(fault, CrashJob):
+            index.crash_jobs[(fault.point, fault.job)] = fault
+        elif isinstance(fault, DuplicateDelivery):
+            index.counted.setdefault((QUEUE_ACK, fault.job), []).append(fault)
+        elif isinstance(fault, SubmitTimeout):
+            index.counted.setdefault((CLIENT_REPLY, fault.job), []).append(fault)
+        elif isinstance(fault, ClockSkew):
+            index.skews[fault.actor] = fault
+    return index

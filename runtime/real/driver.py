@@ -123,7 +123,8 @@ class RealDriver:
     def lease_held(self, delivery) -> None:
         """A worker's lease is written down only while it matters to others: when the worker dies or
         freezes holding it (the supervisor says what a dead process held; a frozen zombie keeps the
-        run from being quiet). A lease held the ordinary way is in the queue's own row."""
+        run from being quiet), or when it acked on receipt (the queue no longer has the job). A lease
+        held the ordinary way is in the queue's own row."""
         self._delivery = delivery
         if self._holding is not None:
             self.hold(delivery)
@@ -231,7 +232,10 @@ class RealDriver:
         if kind is fx.Renew:
             return retry(db, lambda: q.renew(name, effect.delivery))
         if kind is fx.Ack:
-            return retry(db, lambda: q.ack(name, effect.delivery, effect.on_receipt))
+            acked = retry(db, lambda: q.ack(name, effect.delivery, effect.on_receipt))
+            if effect.on_receipt:  # the queue forgot the job while this worker still runs it: say so
+                self.hold(effect.delivery)
+            return acked
         if kind is fx.Fail:
             d = effect
             return retry(

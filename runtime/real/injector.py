@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from runtime.core.faults import (
     CLIENT_REPLY,
-    QUEUE_ACK,
     WORKER_CLOCK,
-    ClockSkew,
-    Crash,
-    CrashJob,
-    DuplicateDelivery,
     FaultPlan,
-    Pause,
-    SubmitTimeout,
+    index_plan,
     request_of,
 )
 from runtime.real.db import Database, Unavailable
@@ -25,36 +19,21 @@ from runtime.real.db import Database, Unavailable
 
 def install_plan(db: Database, plan: FaultPlan) -> None:
     """The counted faults (lost acks, lost replies) as rows, each used up once."""
-    counts: dict[tuple[str, str], int] = {}
-    for fault in plan.faults:
-        if isinstance(fault, DuplicateDelivery):
-            key = (QUEUE_ACK, fault.job)
-        elif isinstance(fault, SubmitTimeout):
-            key = (CLIENT_REPLY, request_of(fault.job))
-        else:
-            continue
-        counts[key] = counts.get(key, 0) + 1
     with db.transaction() as tx:
-        for (point, subject), count in sorted(counts.items()):
-            tx.run("INSERT INTO faults_left (point, subject, remaining) VALUES (?, ?, ?)", (point, subject, count))
+        for (point, subject), faults in sorted(index_plan(plan).counted.items()):
+            tx.run(
+                "INSERT INTO faults_left (point, subject, remaining) VALUES (?, ?, ?)", (point, subject, len(faults))
+            )
 
 
 class RealInjector:
     def __init__(self, db: Database, plan: FaultPlan) -> None:
         self.db = db
-        self._at_point: dict[tuple[str, str], list[Crash | Pause]] = {}
-        self._crash_jobs: dict[tuple[str, str], CrashJob] = {}
-        self._skews: dict[str, ClockSkew] = {}
-        self._replies: dict[str, SubmitTimeout] = {}
-        for fault in plan.faults:
-            if isinstance(fault, Crash | Pause):
-                self._at_point.setdefault((fault.actor, fault.point), []).append(fault)
-            elif isinstance(fault, CrashJob):
-                self._crash_jobs[(fault.point, fault.job)] = fault
-            elif isinstance(fault, ClockSkew):
-                self._skews[fault.actor] = fault
-            elif isinstance(fault, SubmitTimeout):
-                self._replies[request_of(fault.job)] = fault
+        index = index_plan(plan)
+        self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
+        self._replies = {
+            subject: faults[0] for (point, subject), faults in index.counted.items() if point == CLIENT_REPLY
+        }
 
     def has_point_faults(self, actor: str) -> bool:
         return any(who == actor for who, _ in self._at_point) or bool(self._crash_jobs) or bool(self._replies)

@@ -13,14 +13,9 @@ from runtime.core.faults import (
     QUEUE_ACK,
     STORE_CALL,
     WORKER_CLOCK,
-    ClockSkew,
-    Crash,
-    CrashJob,
-    DuplicateDelivery,
     FaultPlan,
-    Pause,
     StoreOutage,
-    SubmitTimeout,
+    index_plan,
     request_of,
 )
 
@@ -40,22 +35,10 @@ class FaultInjector:
 
     def __init__(self, plan: FaultPlan, clock) -> None:
         self._clock = clock
-        self._at_point: dict[tuple[str, str], list[Crash | Pause]] = {}
+        index = index_plan(plan)
+        self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
+        self._left = index.counted  # (point, job) -> faults not yet used (one each)
         self._hits: dict[tuple[str, str], int] = {}
-        self._crash_jobs: dict[tuple[str, str], CrashJob] = {}
-        self._left: dict[tuple[str, str], list] = {}  # (point, job) -> faults not yet used (one each)
-        self._skews: dict[str, ClockSkew] = {}
-        for fault in plan.faults:
-            if isinstance(fault, Crash | Pause):
-                self._at_point.setdefault((fault.actor, fault.point), []).append(fault)
-            elif isinstance(fault, CrashJob):
-                self._crash_jobs[(fault.point, fault.job)] = fault
-            elif isinstance(fault, DuplicateDelivery):
-                self._left.setdefault((QUEUE_ACK, fault.job), []).append(fault)
-            elif isinstance(fault, SubmitTimeout):
-                self._left.setdefault((CLIENT_REPLY, fault.job), []).append(fault)
-            elif isinstance(fault, ClockSkew):
-                self._skews[fault.actor] = fault
         self._outages = tuple(sorted(((f.start_ms, f.end_ms), f) for f in plan.outages()))
         self.has_outages = bool(self._outages)
         self.acks_lost = any(point == QUEUE_ACK for point, _ in self._left)  # else the queue need not ask
