@@ -10,8 +10,7 @@ import attrs
 
 from runtime.core.errors import BadInputError
 from runtime.core.faults import FaultPlan
-
-DEFAULT_DB = ".faultline/real.sqlite"
+from runtime.real.db import DEFAULT_DB
 
 
 @attrs.frozen(kw_only=True)

@@ -21,6 +21,50 @@ from runtime.core.errors import BadInputError
 
 __all__ = ["cli", "main"]
 
+# One or more examples for every command's --help (a test checks that none is missing).
+EXAMPLES = {
+    "run": [
+        "faultline run FM_001                      # the break, with the evidence and the replay line",
+        "faultline run FM_001 --fix --json",
+        "faultline run --policy safe --seed 7 --jobs 20 --workers 3",
+        "faultline run FM_002 --real --db postgresql://postgres@127.0.0.1:5432/lab",
+    ],
+    "report": ["faultline report FM_002 --out report.html"],
+    "explore": [
+        "faultline explore --policy naive --seeds 1000 --shrink",
+        "faultline explore --policy safe --seeds 10000 --processes 2 --json",
+    ],
+    "replay": ["faultline replay --seed 269 --policy naive --jobs 5 --workers 1"],
+    "list": ["faultline list"],
+    "invariants": ["faultline invariants"],
+    "path": ["faultline path FM_001 --test repro"],
+    "fm": ["faultline fm new lost_ack"],
+    "fm new": ["faultline fm new lost_ack   # creates failure_modes/FM_0NN_lost_ack/"],
+    "serve": ["faultline serve --db .faultline/jobs.sqlite --port 8000"],
+    "worker": ["faultline worker --db .faultline/jobs.sqlite --concurrency 2 --metrics-port 9100"],
+    "drill": [
+        "faultline drill worker-crash --json",
+        "faultline drill db-outage --policy naive --db postgresql://postgres@127.0.0.1:5432/lab",
+    ],
+}
+
+
+def _add_examples(group: click.Group, prefix: str = "") -> None:
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        lines = EXAMPLES.get(path)
+        if lines:
+            command.epilog = "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+        if isinstance(command, click.Group):
+            _add_examples(command, path + " ")
+
+
+_add_examples(cli)
+cli.epilog = (
+    "Examples:\n\n\b\n  faultline list\n  faultline run FM_001\n  faultline explore --policy naive --seeds 1000\n\n"
+    "Every command has its own examples: faultline COMMAND --help."
+)
+
 
 def _tolerant_streams() -> None:
     """Never die on an encoding: a terminal that cannot show a character gets an escape instead."""

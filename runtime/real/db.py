@@ -28,6 +28,8 @@ from typing import Any
 from runtime.core.history import KEYS, MISSING, Event
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_DB = ".faultline/real.sqlite"
+"""Where `faultline run --real` keeps its database when no --db is given (under the working folder)."""
 ADVISORY_LOCK = 7_202_611  # Postgres: the writers' turn
 INDEX_REFERENCES = ("first", "cancels")  # detail keys that name another event (stored as its seq)
 
