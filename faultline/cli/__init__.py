@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from faultline.cli import explore, fm, index, run, service  # noqa: F401  (each registers its commands)
+from faultline.cli import compare, explore, fm, index, run, service  # noqa: F401  (each registers its commands)
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from runtime.core.errors import BadInputError
@@ -33,6 +33,10 @@ EXAMPLES = {
     "explore": [
         "faultline explore --policy naive --seeds 1000 --shrink",
         "faultline explore --policy safe --seeds 10000 --processes 2 --json",
+    ],
+    "compare": [
+        "faultline compare --policy naive --policy safe --seeds 500",
+        "faultline compare --policy naive --policy FM_009 --set retry_on_store_error=true --json",
     ],
     "replay": ["faultline replay --seed 269 --policy naive --jobs 5 --workers 1"],
     "list": ["faultline list"],

@@ -41,11 +41,39 @@ class SeedType(click.ParamType):
 SEED = SeedType()
 
 
+class _Trimmed:
+    """A text stream that drops the spaces rich pads each line with (no trailing whitespace)."""
+
+    def __init__(self, stream) -> None:
+        self._stream, self._pending = stream, ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        if lines:
+            self._stream.write("".join(line.rstrip(" ") + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(self._pending.rstrip(" "))
+            self._pending = ""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", "utf-8")
+
+
 def console(stderr: bool = False) -> Console:
-    """Rich console: the terminal's width, or COLUMNS (default 110) when piped; no soft wrapping."""
+    """Rich console: the terminal's width, or COLUMNS (default 110) when piped; no soft wrapping, no
+    trailing spaces."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", "110") or 110)
-    return Console(highlight=False, soft_wrap=False, width=width, file=stream)
+    return Console(highlight=False, soft_wrap=False, width=width, file=_Trimmed(stream))
 
 
 def current_umask() -> int:
