@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
+import os
 import re
+import sys
+import tomllib
 from pathlib import Path
 
 import attrs
@@ -19,6 +23,33 @@ from runtime.core.policy import Policy
 from runtime.core.scenario import Scenario
 
 FAILURE_MODES_DIR = Path(__file__).resolve().parent.parent / "failure_modes"
+FM_PATH_ENV = "FAULTLINE_FM_PATH"
+
+
+def failure_modes_dir(start: Path | None = None) -> Path:
+    """Where this project's failure modes live: `--fm-path` (the FAULTLINE_FM_PATH variable), else
+    `[tool.faultline] failure_modes` in the nearest pyproject.toml from the working folder up
+    (relative to that file), else Faultline's own catalog."""
+    configured = os.environ.get(FM_PATH_ENV)
+    if configured:
+        return Path(configured).resolve()
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                settings = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("faultline", {})
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                raise BadInputError(f"{pyproject}: cannot be read ({error}); fix it or pass --fm-path") from None
+            path = settings.get("failure_modes")
+            if path is None:
+                break  # the nearest pyproject decides: no setting, Faultline's own catalog
+            if not isinstance(path, str) or not path:
+                raise BadInputError(f'{pyproject}: [tool.faultline] failure_modes must be a folder path, e.g. "fms"')
+            return (candidate / path).resolve()
+    return FAILURE_MODES_DIR
+
+
 FOLDER_PATTERN = re.compile(r"^FM_(\d{3})_([a-z0-9_]+)$")
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 REQUIRED_KEYS = ("id", "title", "invariants")
@@ -44,7 +75,16 @@ class FailureMode:
 
     @functools.cached_property
     def module(self):
-        return importlib.import_module(f"failure_modes.{self.folder.name}.scenario")
+        if self.folder.parent == FAILURE_MODES_DIR:
+            return importlib.import_module(f"failure_modes.{self.folder.name}.scenario")
+        # A project's own folder, outside Faultline: load its scenario.py from the file.
+        name = f"faultline_fm.{self.folder.name}.scenario"
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, self.folder / "scenario.py")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        return sys.modules[name]
 
     @property
     def scenario(self) -> Scenario:
@@ -133,8 +173,12 @@ def _folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and FOLDER_PATTERN.match(p.name))
 
 
-def load_all(root: Path = FAILURE_MODES_DIR) -> tuple[tuple[FailureMode, ...], tuple[SpecError, ...]]:
-    """Every FM folder under `root` in id order, and the errors of those whose spec is broken."""
+def load_all(root: Path | None = None) -> tuple[tuple[FailureMode, ...], tuple[SpecError, ...]]:
+    """Every FM folder under `root` (default: failure_modes_dir()) in id order, and the errors of
+    those whose spec is broken."""
+    root = failure_modes_dir() if root is None else root
+    if not root.is_dir():
+        raise BadInputError(f"failure-mode folder {str(root)!r} does not exist; create it or fix --fm-path")
     modes, errors = [], []
     for folder in _folders(root):
         try:
@@ -144,7 +188,7 @@ def load_all(root: Path = FAILURE_MODES_DIR) -> tuple[tuple[FailureMode, ...], t
     return tuple(modes), tuple(errors)
 
 
-def catalog(root: Path = FAILURE_MODES_DIR) -> tuple[FailureMode, ...]:
+def catalog(root: Path | None = None) -> tuple[FailureMode, ...]:
     """Every loadable FM folder under `root`, in id order (a broken spec skips only its own FM)."""
     return load_all(root)[0]
 
@@ -155,7 +199,8 @@ def normalize_id(text: str) -> str | None:
     return f"FM_{int(match.group(1)):03d}" if match else None
 
 
-def find(text: str, root: Path = FAILURE_MODES_DIR) -> FailureMode:
+def find(text: str, root: Path | None = None) -> FailureMode:
+    root = failure_modes_dir() if root is None else root
     modes, errors = load_all(root)
     wanted = normalize_id(text)
     for mode in modes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from faultline.catalog import FAILURE_MODES_DIR, catalog
+from faultline.catalog import catalog, failure_modes_dir
 from runtime.core.errors import BadInputError
 
 NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", flags=re.ASCII)
@@ -97,11 +97,13 @@ def test_fixed_policy_holds_every_invariant_on_200_seeds():
 
 
 def next_number(root: Path) -> int:
-    return max((mode.number for mode in catalog(root)), default=0) + 1
+    return max((mode.number for mode in catalog(root)), default=0) + 1 if root.is_dir() else 1
 
 
-def scaffold(name: str, root: Path = FAILURE_MODES_DIR) -> Path:
-    """Create failure_modes/FM_<next>_<name>/ with a spec, a scenario and two failing stubs."""
+def scaffold(name: str, root: Path | None = None) -> Path:
+    """Create <root>/FM_<next>_<name>/ (root: the project's failure-mode folder) with a spec, a
+    scenario and two failing stubs."""
+    root = failure_modes_dir() if root is None else root
     if not isinstance(name, str) or NAME.fullmatch(name) is None or len(name) > 60:
         suggestion = re.sub(r"[^a-z0-9]+", "_", name.lower(), flags=re.ASCII).strip("_")[:60] or "lost_wakeup"
         if not suggestion[0].isalpha():
@@ -110,7 +112,7 @@ def scaffold(name: str, root: Path = FAILURE_MODES_DIR) -> Path:
             f"FM name {name!r} must be lowercase ASCII words joined by underscores (at most 60 characters), "
             f"e.g. {suggestion}"
         )
-    existing = [mode for mode in catalog(root) if mode.slug == name]
+    existing = [mode for mode in catalog(root) if mode.slug == name] if root.is_dir() else []
     if existing:
         raise BadInputError(f"FM name {name!r} is taken by {existing[0].id}; choose another name")
     number = next_number(root)
@@ -123,6 +125,7 @@ def scaffold(name: str, root: Path = FAILURE_MODES_DIR) -> Path:
         f"test_repro_fm{number:03d}.py": REPRO.format(id=fm_id),
         f"test_prevent_fm{number:03d}.py": PREVENT.format(id=fm_id),
     }
+    root.mkdir(parents=True, exist_ok=True)
     folder.mkdir()
     for filename, text in files.items():
         (folder / filename).write_text(text, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -16,17 +17,31 @@ def fm_group() -> None:
 
 @fm_group.command("new")
 @click.argument("name")
-def fm_new_command(name: str) -> None:
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The failure-mode folder (default: [tool.faultline] failure_modes, or Faultline's own).",
+)
+def fm_new_command(name: str, folder: Path | None) -> None:
     """Scaffold the next FM folder: spec template, scenario, and two failing test stubs."""
-    from faultline import docs, scaffold
+    from faultline import catalog, docs, scaffold
 
-    folder = scaffold.scaffold(name)
-    number = int(folder.name.split("_")[1])
-    docs.main(["write"])
-    rel = os.path.relpath(folder)
+    root = folder.resolve() if folder is not None else catalog.failure_modes_dir()
+    created = scaffold.scaffold(name, root)
+    number = int(created.name.split("_")[1])
+    own = root == catalog.FAILURE_MODES_DIR
+    if own and docs.DOCS.is_dir():  # Faultline's own checkout: its indexes follow
+        docs.main(["write"])
+    rel = os.path.relpath(created)
     click.echo(f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, test_prevent_fm{number:03d}.py)")
     click.echo(
         "next: fill in spec.md and scenario.py, then the two tests (they fail until you "
         "do); see docs/05_adding_a_failure_mode.md"
     )
-    click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
+    if own:
+        click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
+    else:
+        fm_path = "" if folder is None else f"--fm-path {os.path.relpath(root)} "
+        click.echo(f"try:  faultline {fm_path}run FM_{number:03d}   and   pytest {rel}")

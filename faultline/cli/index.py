@@ -37,6 +37,7 @@ def _warn_broken_specs() -> None:
 def list_command(as_json: bool) -> None:
     """The failure modes, with their titles and the invariants they break."""
     _warn_broken_specs()
+    own = catalog.failure_modes_dir() == catalog.FAILURE_MODES_DIR
     rows = [
         {
             "id": m.id,
@@ -44,7 +45,7 @@ def list_command(as_json: bool) -> None:
             "title": m.title,
             "invariants": list(m.invariants),
             "seen_in": m.seen_in,
-            "folder": f"failure_modes/{m.folder.name}",
+            "folder": f"failure_modes/{m.folder.name}" if own else os.path.relpath(m.folder),
         }
         for m in catalog.catalog()
     ]
@@ -54,7 +55,9 @@ def list_command(as_json: bool) -> None:
                 "id": r["id"],
                 "title": r["title"],
                 "invariants": r["invariants"],
-                "try it": f"make test-fm{int(r['id'][3:])} / make test-fm{int(r['id'][3:])}-fix",
+                "try it": f"make test-fm{int(r['id'][3:])} / make test-fm{int(r['id'][3:])}-fix"
+                if own
+                else f"faultline run {r['id']} / pytest {r['folder']}",
             }
             for r in rows
         ]
