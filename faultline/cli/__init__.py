@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from faultline.cli import compare, explore, fm, index, run, service  # noqa: F401  (each registers its commands)
+from faultline.cli import compare, determinism, explore, fm, index, run, service  # noqa: F401  (each registers)
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from runtime.core.errors import BadInputError
@@ -37,6 +37,10 @@ EXAMPLES = {
     "compare": [
         "faultline compare --policy naive --policy safe --seeds 500",
         "faultline compare --policy naive --policy FM_009 --set retry_on_store_error=true --json",
+    ],
+    "check-determinism": [
+        "faultline check-determinism FM_001",
+        "faultline check-determinism --seed 269 --policy naive",
     ],
     "replay": ["faultline replay --seed 269 --policy naive --jobs 5 --workers 1"],
     "list": ["faultline list"],
