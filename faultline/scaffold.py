@@ -130,3 +130,143 @@ def scaffold(name: str, root: Path | None = None) -> Path:
     for filename, text in files.items():
         (folder / filename).write_text(text, encoding="utf-8")
     return folder
+
+
+FOUND_SPEC = """---
+id: {id}
+title: "{title}"
+invariants: [{invariant}]
+seen_in: null  # TODO: a public report of this failure happening for real, if you know one
+---
+
+# {id} — {title}
+
+Found by `faultline explore --policy {policy}` at seed {seed} and shrunk to {faults} fault(s) on
+{jobs} job(s) and {workers} worker(s); promoted with `faultline fm new {name} --from {source}`.
+
+## Trigger
+The shrunk fault plan in `scenario.py`: {plan}.
+
+## Violated invariants
+- `{invariant}` {invariant_name}: {statement}
+
+## Recovery / prevention
+`Policy.safe()` holds (the prevention test). TODO: find the smallest policy change that restores
+`{invariant}` (`faultline compare --policy {policy} --policy safe`), and make it FIXED_POLICY.
+
+## Acceptance
+- Naive: `{invariant}` violated (`test_repro_fm{number:03d}.py`).
+- Fixed: every invariant holds on the scenario and on seeds 0–199.
+"""
+
+FOUND_SCENARIO = '''"""{id}: found by the explorer ({invariant} under {policy}, seed {seed}), shrunk, promoted."""
+
+import attrs
+
+from faultline.explore import policy_named, scenario_for
+from runtime.core.faults import FaultPlan
+from runtime.core.policy import Policy
+
+PLAN = FaultPlan.from_dict({plan!r})
+SCENARIO = attrs.evolve(scenario_for({jobs}, {workers}, PLAN), name="{id} {name}")
+
+NAIVE_POLICY = policy_named("{policy}").with_overrides({overrides!r})
+FIXED_POLICY = Policy.safe()  # TODO: the smallest change to NAIVE_POLICY that restores {invariant}
+'''
+
+FOUND_REPRO = '''"""{id} under the policy the explorer found it with: {invariant} breaks."""
+
+from faultline.catalog import find
+from faultline.testing import evidence, violations_of
+
+FM = find("{id}")
+
+
+def test_the_explorer_s_finding_reproduces():
+    for seed in (0, {seed}):
+        result = FM.run(fixed=False, seed=seed)
+        found = violations_of(result, "{invariant}")
+        assert found, seed
+        assert all(evidence(result, violation) for violation in found)  # every verdict names its events
+'''
+
+FOUND_PREVENT = '''"""{id} under the fixed policy: every invariant holds."""
+
+from invariants import check_all
+
+from faultline.catalog import find
+from faultline.testing import failing_seeds
+
+FM = find("{id}")
+
+
+def test_fixed_policy_holds_on_the_scenario():
+    assert check_all(FM.run(fixed=True)) == ()
+
+
+def test_fixed_policy_holds_every_invariant_on_200_seeds():
+    assert failing_seeds(FM, range(200)) == {{}}
+'''
+
+
+def scaffold_from(name: str, source: Path, root: Path | None = None) -> Path:
+    """An FM folder from a plan the explorer shrank (`explore --shrink` writes how it was found into
+    the file): the shrunk workload and plan as the scenario, a repro test of the invariant found and
+    a prevention test against `Policy.safe()`."""
+    import json
+
+    from faultline.explore import policy_named, scenario_for
+    from invariants import REGISTRY, check_all
+    from runtime.core.faults import FaultPlan
+    from runtime.sim import run
+
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise BadInputError(f"--from {str(source)!r} cannot be read as JSON ({error}); give a shrunk-*.json") from None
+    found = data.get("found") if isinstance(data, dict) else None
+    needed = {"invariant", "seed", "policy", "overrides", "jobs", "workers"}
+    if not isinstance(found, dict) or not needed <= set(found):
+        raise BadInputError(
+            f"--from {str(source)!r} is not a shrunk finding (no 'found' record); "
+            "make one with: faultline explore --policy naive --shrink"
+        )
+    plan = FaultPlan.from_dict({"faults": data["faults"]})
+    invariant, policy_name = found["invariant"], found["policy"]
+    if invariant not in REGISTRY:
+        raise BadInputError(f"--from {str(source)!r} names unknown invariant {invariant!r}")
+    policy = policy_named(policy_name).with_overrides(found["overrides"])
+    scenario = scenario_for(found["jobs"], found["workers"], plan)
+    if invariant not in {v.invariant for v in check_all(run(scenario, policy, 0))}:
+        raise BadInputError(
+            f"--from {str(source)!r}: {invariant} does not break at seed 0 (the FM targets run seed 0); "
+            f"it was found at seed {found['seed']}"
+        )
+    folder = scaffold(name, root)
+    fm_id, number = folder.name[:6], int(folder.name[3:6])
+    facts = {
+        "id": fm_id,
+        "number": number,
+        "name": name,
+        "invariant": invariant,
+        "invariant_name": REGISTRY[invariant].name,
+        "statement": REGISTRY[invariant].statement,
+        "policy": policy_name,
+        "overrides": dict(found["overrides"]),
+        "seed": found["seed"],
+        "jobs": found["jobs"],
+        "workers": found["workers"],
+        "faults": len(plan.faults),
+        "plan": plan.to_dict(),
+        "source": source.name,
+        "title": f"Found by the explorer: {REGISTRY[invariant].name} under {policy_name}",
+    }
+    files = {
+        "spec.md": FOUND_SPEC,
+        "scenario.py": FOUND_SCENARIO,
+        f"test_repro_fm{number:03d}.py": FOUND_REPRO,
+        f"test_prevent_fm{number:03d}.py": FOUND_PREVENT,
+    }
+    for filename, template in files.items():
+        (folder / filename).write_text(template.format(**facts), encoding="utf-8")
+    return folder

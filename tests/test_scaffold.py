@@ -1,5 +1,6 @@
 """`faultline fm new` in a temporary copy of the repo: layout, index regeneration, make targets."""
 
+import json
 import os
 import shutil
 import stat
@@ -83,3 +84,28 @@ def test_fm_new_rejects_bad_and_taken_names(repo_copy):
     taken = sh(repo_copy, ".venv/bin/faultline", "fm", "new", "poison_job")
     assert taken.returncode == 2 and "is taken by FM_005" in taken.stderr
     assert not any("lost" in p.name for p in (repo_copy / "failure_modes").iterdir())
+
+
+def test_fm_new_from_a_shrunk_finding_makes_an_fm_whose_make_targets_pass(repo_copy):
+    found = sh(repo_copy, ".venv/bin/faultline", "explore", "--policy", "naive", "--seeds", "3", "--shrink")
+    assert found.returncode == 1, found.stderr
+    shrunk = repo_copy / "shrunk-INV_001-seed0.json"
+    assert json.loads(shrunk.read_text())["found"]["invariant"] == "INV_001"
+    done = sh(repo_copy, ".venv/bin/faultline", "fm", "new", "found", "--from", str(shrunk))
+    assert done.returncode == 0, done.stderr
+    number = len([p for p in (REPO / "failure_modes").iterdir() if p.name.startswith("FM_")]) + 1
+    spec = (repo_copy / "failure_modes" / f"FM_{number:03d}_found" / "spec.md").read_text()
+    assert "invariants: [INV_001]" in spec
+    assert f"| FM_{number:03d} | Found by the explorer" in (repo_copy / "docs" / "failure_mode_index.md").read_text()
+    repro = sh(repo_copy, "make", f"test-fm{number}")
+    assert repro.returncode == 0, repro.stdout[-2000:] + repro.stderr
+    assert "✓ reproduced: INV_001 violated" in repro.stdout
+    prevent = sh(repo_copy, "make", f"test-fm{number}-fix")
+    assert prevent.returncode == 0, prevent.stdout[-2000:] + prevent.stderr
+
+
+def test_fm_new_from_a_file_that_is_not_a_finding_is_bad_input(repo_copy):
+    plain = repo_copy / "plain.json"
+    plain.write_text('{"faults": []}')
+    done = sh(repo_copy, ".venv/bin/faultline", "fm", "new", "found", "--from", str(plain))
+    assert done.returncode == 2 and "is not a shrunk finding" in done.stderr and done.stderr.count("\n") == 1

@@ -47,7 +47,11 @@ EXAMPLES = {
     "invariants": ["faultline invariants"],
     "path": ["faultline path FM_001 --test repro"],
     "fm": ["faultline fm new lost_ack"],
-    "fm new": ["faultline fm new lost_ack   # creates failure_modes/FM_0NN_lost_ack/"],
+    "fm new": [
+        "faultline fm new lost_ack   # creates failure_modes/FM_0NN_lost_ack/",
+        "faultline fm new stale_retry --from shrunk-INV_001-seed0.json",
+        "faultline fm new lost_charge --dir fms",
+    ],
     "serve": ["faultline serve --db .faultline/jobs.sqlite --port 8000"],
     "worker": ["faultline worker --db .faultline/jobs.sqlite --concurrency 2 --metrics-port 9100"],
     "drill": [

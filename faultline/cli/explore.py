@@ -176,7 +176,16 @@ def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
     )
     minimal = found.minimal
     path = folder / f"shrunk-{invariant}-seed{seed}.json"
-    write_atomically(path, minimal.plan.to_json())
+    found_by = {
+        "invariant": invariant,
+        "seed": seed,
+        "policy": sweep.policy_name,
+        "overrides": dict(sweep.overrides),
+        "jobs": minimal.jobs,
+        "workers": minimal.workers,
+    }
+    # A plan `--plan` reads as is; `found` says how it was found (`faultline fm new NAME --from FILE`).
+    write_atomically(path, json.dumps({**minimal.plan.to_dict(), "found": found_by}, indent=2, sort_keys=True) + "\n")
     spec = RunSpec(
         policy_name=sweep.policy_name,
         overrides=sweep.overrides,

@@ -24,22 +24,33 @@ def fm_group() -> None:
     default=None,
     help="The failure-mode folder (default: [tool.faultline] failure_modes, or Faultline's own).",
 )
-def fm_new_command(name: str, folder: Path | None) -> None:
-    """Scaffold the next FM folder: spec template, scenario, and two failing test stubs."""
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A shrunk-*.json from `faultline explore --shrink`: the finding becomes the FM.",
+)
+def fm_new_command(name: str, folder: Path | None, source: Path | None) -> None:
+    """Scaffold the next FM folder: spec template, scenario, and two failing test stubs, or, with
+    --from, an FM made of an explorer finding (its workload, plan, invariant and tests)."""
     from faultline import catalog, docs, scaffold
 
     root = folder.resolve() if folder is not None else catalog.failure_modes_dir()
-    created = scaffold.scaffold(name, root)
+    created = scaffold.scaffold(name, root) if source is None else scaffold.scaffold_from(name, source, root)
     number = int(created.name.split("_")[1])
     own = root == catalog.FAILURE_MODES_DIR
     if own and docs.DOCS.is_dir():  # Faultline's own checkout: its indexes follow
         docs.main(["write"])
     rel = os.path.relpath(created)
     click.echo(f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, test_prevent_fm{number:03d}.py)")
-    click.echo(
-        "next: fill in spec.md and scenario.py, then the two tests (they fail until you "
-        "do); see docs/05_adding_a_failure_mode.md"
-    )
+    if source is None:
+        click.echo(
+            "next: fill in spec.md and scenario.py, then the two tests (they fail until you "
+            "do); see docs/05_adding_a_failure_mode.md"
+        )
+    else:
+        click.echo("next: find the smallest fix for FIXED_POLICY and a public report for seen_in (spec.md)")
     if own:
         click.echo(f"try:  make test-fm{number}   and   make test-fm{number}-fix")
     else:

@@ -199,7 +199,9 @@ class FaultPlan:
 
     @classmethod
     def from_dict(cls, data: Any) -> FaultPlan:
-        if not isinstance(data, Mapping) or set(data) != {"faults"}:
+        """A plan from its JSON object. A plan the explorer shrank also carries `found` (how it was
+        found: invariant, seed, policy, workload), which the plan itself ignores."""
+        if not isinstance(data, Mapping) or "faults" not in data or not set(data) <= {"faults", "found"}:
             raise FaultPlanError(
                 'a fault plan is a JSON object {"faults": [...]}; '
                 f"got {('keys ' + str(sorted(map(str, data)))) if isinstance(data, Mapping) else type(data).__name__}"
