@@ -72,6 +72,68 @@ def _add_examples(group: click.Group, prefix: str = "") -> None:
 
 
 _add_examples(cli)
+
+
+class _PathText(click.ParamType):
+    """A path option: the shell completes files (or folders); the command checks the value itself,
+    with its own one-line errors ('-' means stdout, a URL is not a file)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind, self.name = kind, "path"
+
+    def convert(self, value, param, ctx):
+        return value
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type=self.kind)]
+
+
+class _PolicyName(click.ParamType):
+    """--policy for the standard workload: naive, safe, or an FM's id (completed from the catalog)."""
+
+    name = "policy"
+
+    def convert(self, value, param, ctx):
+        return value
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        from faultline.catalog import catalog
+
+        names = ["naive", "safe", *(mode.id for mode in catalog())]
+        return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
+FILE_OPTIONS = {"--plan", "--history", "--trace", "--metrics", "--out", "--report", "--from", "--db"}
+DIR_OPTIONS = {"--out-dir", "--dir", "--fm-path"}
+
+
+def _typed_options(group: click.Group) -> None:
+    for param in group.params:
+        _type(param)
+    for command in group.commands.values():
+        for param in command.params:
+            _type(param)
+        if isinstance(command, click.Group):
+            _typed_options(command)
+
+
+def _type(param) -> None:
+    if not isinstance(param, click.Option) or isinstance(param.type, click.Choice | click.Path):
+        return
+    names = set(param.opts)
+    if names & FILE_OPTIONS:
+        param.type = _PathText("file")
+    elif names & DIR_OPTIONS:
+        param.type = _PathText("dir")
+    elif "--policy" in names:
+        param.type = _PolicyName()
+
+
+_typed_options(cli)
 cli.epilog = (
     "Examples:\n\n\b\n  faultline list\n  faultline run FM_001\n  faultline explore --policy naive --seeds 1000\n\n"
     "Every command has its own examples: faultline COMMAND --help."
