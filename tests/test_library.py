@@ -63,3 +63,19 @@ def test_the_library_runs_a_scenario_of_the_user_s_own():
     assert faultline.violated(broken) == {"INV_001"}
     assert faultline.check(faultline.run(scenario, faultline.Policy.safe())) == ()
     assert faultline.find_fm("fm4").id == "FM_004"
+
+
+def test_shell_completion_knows_policies_and_paths():
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_FAULTLINE_COMPLETE": "bash_complete", "COMP_WORDS": words}
+        env["COMP_CWORD"] = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+        done = subprocess.run([sys.executable, "-m", "faultline"], env=env, capture_output=True, text=True)
+        return done.stdout.split()
+
+    assert {"plain,naive", "plain,safe", "plain,FM_001"} <= set(complete("faultline explore --policy "))
+    assert complete("faultline run --plan ") == ["file,"]
+    assert complete("faultline explore --out-dir ") == ["dir,"]
