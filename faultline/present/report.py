@@ -53,7 +53,11 @@ table { border-collapse: collapse; font-size: 12.5px; } td, th { padding: 2px 10
 tr.evidence td { color: #c62828; font-weight: 600; } code, pre { background: #f4f4f4; padding: 2px 5px; }
 svg text { font: 11px 'DejaVu Sans', sans-serif; } .lane-label { font-weight: 600; }
 .violation { border-left: 4px solid #c62828; padding: 4px 10px; margin: 6px 0; background: #fff3f3; }
-.legend span { margin-right: 14px; font-size: 12px; }
+.legend span { margin-right: 14px; font-size: 12px; white-space: nowrap; display: inline-block; }
+svg.timeline { width: 100%; max-width: 1160px; height: auto; display: block; }
+td, .violation, p { overflow-wrap: anywhere; } pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+table.metrics { column-count: 2; column-gap: 28px; display: block; max-width: 1160px; }
+table.metrics tr { break-inside: avoid; } .zero { color: #aaa; }
 """
 
 
@@ -124,10 +128,41 @@ def _mark(shape: str, x: float, y: float, color: str, css: str) -> str:
     )
 
 
+class Labels:
+    """Places the timeline's text labels: each at the first of its candidate spots that stays inside
+    the picture and overlaps no label placed before; a label with no such spot is left out (its
+    mark and tooltip remain, and the evidence is listed under Verdict). Widths are estimated from
+    the font (11 px DejaVu Sans); `faultline.present.layout` checks the result in Chromium."""
+
+    CHAR_PX, BOLD_PX, ASCENT, DESCENT = 7.0, 7.6, 10, 3
+
+    def __init__(self, width: float, height: float) -> None:
+        self.width, self.height, self.placed = width, height, []
+
+    def place(self, text: str, spots, *, fill: str, bold: bool = False, css: str = "") -> str:
+        wide = len(text) * (self.BOLD_PX if bold else self.CHAR_PX)
+        for x, y, anchor in spots:
+            left = {"start": x, "middle": x - wide / 2, "end": x - wide}[anchor]
+            box = (left, y - self.ASCENT, left + wide, y + self.DESCENT)
+            if box[0] < 1 or box[2] > self.width - 1 or box[1] < 1 or box[3] > self.height - 1:
+                continue
+            if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.placed):
+                continue
+            self.placed.append(box)
+            weight = ' font-weight="bold"' if bold else ""
+            klass = f' class="{css}"' if css else ""
+            return (
+                f'<text{klass} x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}"{weight}>'
+                f"{escape(text)}</text>"
+            )
+        return ""
+
+
 def timeline_svg(result, violations) -> str:
     lanes = [name for name in tracks(result) if name != "verdict"]
     row = {name: TOP + i * LANE + LANE / 2 for i, name in enumerate(lanes)}
-    height = TOP + LANE * len(lanes) + 28
+    height = TOP + LANE * len(lanes) + 24
+    labels = Labels(WIDTH, height)
     end = max(result.end_ms, 1)
     scale = TimeScale([e.time_ms for e in result.events], end)
     evidence = {i for v in violations for i in v.events}
@@ -136,26 +171,27 @@ def timeline_svg(result, violations) -> str:
         if event.kind == ev.SUBMITTED:
             job_color.setdefault(event.job_id, PALETTE[len(job_color) % len(PALETTE)])
     parts = [
-        f'<svg class="timeline" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" preserveAspectRatio="xMinYMin meet" role="img" '
         f'aria-label="swimlane timeline">',
         f'<rect width="{WIDTH}" height="{height}" fill="#fff"/>',
     ]
     for name, y in row.items():
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#e3e3e3"/>')
-        parts.append(f'<text class="lane-label" x="8" y="{y + 4:.1f}">{escape(name)}</text>')
+        parts.append(labels.place(name, [(8, y + 4, "start")], fill="#222", css="lane-label"))
     for t in scale.ticks(end):  # time axis
         x = scale.x(t)
         parts.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="#f0f0f0"/>')
-        parts.append(f'<text x="{x:.1f}" y="{TOP - 10}" text-anchor="middle" fill="#777">{t} ms</text>')
+        parts.append(labels.place(f"{t} ms", [(x, TOP - 10, "middle")], fill="#777"))
     for a, b in scale.gaps:  # compressed idle stretches
         x0, x1 = scale.x(a), scale.x(b)
         parts.append(
             f'<rect class="gap" x="{x0:.1f}" y="{TOP - 4}" width="{x1 - x0:.1f}" height="{LANE * len(lanes) + 4}" '
             f'fill="#f7f7f7" stroke="#ccc" stroke-dasharray="2 3"/>'
         )
+        bottom = TOP + LANE * len(lanes) + 14
         parts.append(
-            f'<text x="{(x0 + x1) / 2:.1f}" y="{TOP + LANE * len(lanes) + 14}" text-anchor="middle" fill="#888">'
-            f"⋯ {(b - a) / 1000:g} s idle ⋯</text>"
+            labels.place(f"⋯ {(b - a) / 1000:g} s idle ⋯", [((x0 + x1) / 2, bottom, "middle")], fill="#888")
+            or labels.place(f"{(b - a) / 1000:g} s", [((x0 + x1) / 2, bottom, "middle")], fill="#888")
         )
     views = Views(result)
     for start_ms, end_ms, _ in views.outages:  # fault bands first, so spans and marks draw on top
@@ -164,14 +200,17 @@ def timeline_svg(result, violations) -> str:
             f'<rect class="fault outage" x="{x0:.1f}" y="{TOP}" width="{max(x1 - x0, 1):.1f}" '
             f'height="{LANE * len(lanes)}" fill="#d62728" opacity="0.08"/>'
         )
-        parts.append(f'<text x="{x0 + 3:.1f}" y="{row["store"] + 14:.1f}" fill="#d62728">store outage</text>')
+        ys = row["store"]
+        parts.append(
+            labels.place("store outage", [(x0 + 3, ys + 19, "start"), (x0 + 3, ys - 12, "start")], fill="#d62728")
+        )
     for start_ms, end_ms, began in views.pauses:
         x0, x1, y = scale.x(start_ms), scale.x(end_ms), row.get(began.actor, row["client"])
         parts.append(
             f'<rect class="fault pause" x="{x0:.1f}" y="{y - 9:.1f}" width="{max(x1 - x0, 1):.1f}" '
             f'height="18" fill="none" stroke="#ff7f0e" stroke-dasharray="4 3"/>'
         )
-        parts.append(f'<text x="{x0 + 3:.1f}" y="{y - 12:.1f}" fill="#ff7f0e">paused</text>')
+        parts.append(labels.place("paused", [(x0 + 3, y - 12, "start"), (x0 + 3, y + 22, "start")], fill="#ff7f0e"))
     for start_ms, end_ms, leased, ended in views.lease_spans:  # leases: thin bars under the lane
         x0, x1 = scale.x(start_ms), scale.x(end_ms)
         y = row.get(leased.actor, row["queue"]) + 12
@@ -182,10 +221,12 @@ def timeline_svg(result, violations) -> str:
             f'stroke="{color}" stroke-width="3"><title>{escape(leased.job_id)} lease (token {leased.token}) '
             f"{start_ms}-{end_ms} ms: {ended}</title></line>"
         )
-        if stuck and x1 - x0 > 120:
+        if stuck:
             parts.append(
-                f'<text x="{x1 - 4:.1f}" y="{y + 11:.1f}" text-anchor="end" fill="#c62828">'
-                f"{escape(leased.job_id)} lease still held at the end of the run</text>"
+                labels.place(
+                    f"{leased.job_id} lease still held at the end of the run", [(x1 - 4, y + 11, "end")], fill="#c62828"
+                )
+                or labels.place(f"{leased.job_id} still held", [(x1 - 4, y + 11, "end")], fill="#c62828")
             )
     for job_id, spans in views.execution_intervals.items():
         for start_ms, end_ms, started in spans:
@@ -199,8 +240,8 @@ def timeline_svg(result, violations) -> str:
                 f"<title>{escape(job_id)} attempt {started.attempt} on {escape(started.actor)}: "
                 f"{start_ms}-{end_ms} ms</title></rect>"
             )
-            if x1 - x0 > 26:
-                parts.append(f'<text x="{x0 + 3:.1f}" y="{y + 4:.1f}" fill="#fff">{escape(job_id)}</text>')
+            if x1 - x0 - 6 >= len(job_id) * Labels.CHAR_PX:  # only where the box holds the name
+                parts.append(labels.place(job_id, [(x0 + 3, y + 4, "start")], fill="#fff"))
     for event in result.events:
         mark = MARKS.get(event.kind)
         if mark is None and event.index not in evidence:
@@ -215,16 +256,58 @@ def timeline_svg(result, violations) -> str:
                 f'<circle class="evidence" cx="{x:.1f}" cy="{y:.1f}" r="10" fill="none" stroke="#c62828" '
                 f'stroke-width="2.5"><title>{escape(event.describe())}</title></circle>'
             )
+            spots = [
+                (x + 12, y - 10, "start"),
+                (x - 12, y - 10, "end"),
+                (x + 12, y + 20, "start"),
+                (x - 12, y + 20, "end"),
+            ]
             parts.append(
-                f'<text class="evidence" x="{x + 12:.1f}" y="{y - 10:.1f}" fill="#c62828" '
-                f'font-weight="bold">#{event.index} {escape(event.kind)}</text>'
+                labels.place(f"#{event.index} {event.kind}", spots, fill="#c62828", bold=True, css="evidence")
+                or labels.place(f"#{event.index}", spots, fill="#c62828", bold=True, css="evidence")
             )
-    parts.append(
-        f'<text x="{LEFT}" y="{height - 6}" fill="#777">virtual time; run ended at {result.end_ms} ms; '
-        f"boxes are attempts (one colour per job), thin bars are leases; red rings mark the evidence</text>"
-    )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def compact_metrics(metrics: dict) -> list[tuple[str, float, str]]:
+    """(name, value, shown) per metric, a histogram summarised as one line (count and mean) instead
+    of its buckets."""
+    rows, histograms = [], {}
+    for name, value in metrics.items():
+        base, _, part = name.partition("{")[0].rpartition("_")
+        if part in ("bucket", "count", "sum", "created") and name.partition("{")[0].endswith(
+            ("_bucket", "_count", "_sum", "_created")
+        ):
+            if part != "bucket" and part != "created":
+                histograms.setdefault(base, {})[part] = value
+            continue
+        rows.append((name, value, f"{value:g}"))
+    for base, parts in histograms.items():
+        count, total = parts.get("count", 0.0), parts.get("sum", 0.0)
+        mean = f", mean {total / count:.3g}" if count else ""
+        rows.append((base, count, f"{count:g} observed{mean}"))
+    return rows
+
+
+def legend_html() -> str:
+    """Every mark the timeline draws, as the picture draws it."""
+    shapes = {"circle": "●", "square": "■", "diamond": "◆", "cross": "✕", "tick": "|"}
+    items = [
+        ('<span style="color:#4e79a7">▬</span>', "an attempt (one colour per job)"),
+        ('<span style="color:#aaa">━</span>', "a lease"),
+        ('<span style="color:#c62828">━</span>', "a lease still held at the end"),
+        ('<span style="color:#ff7f0e">┅</span>', "a pause"),
+        ('<span style="color:#d62728;opacity:.5">█</span>', "a store outage"),
+        ('<span style="color:#999">⋯</span>', "idle time drawn short"),
+        ('<span style="color:#c62828">◯</span>', "evidence of a violation"),
+    ]
+    items += [
+        (f'<span style="color:{color}">{shapes[shape]}</span>', kind.replace("_", " "))
+        for kind, (shape, color) in MARKS.items()
+    ]
+    spans = "".join(f"<span>{mark} {escape(text)}</span>" for mark, text in items)
+    return f'<div class="legend">{spans}</div><p class="meta">Virtual time, left to right.</p>'
 
 
 def html_report(result, violations, *, title: str, policy_label: str, replay: str, metrics: dict) -> str:
@@ -254,16 +337,12 @@ def html_report(result, violations, *, title: str, policy_label: str, replay: st
             f"<tr{css}><td>#{e.index}</td><td>{e.time_ms}</td><td>{escape(e.actor)}</td>"
             f"<td>{escape(e.kind)}</td><td>{escape(e.job_id or '')}</td><td>{escape(_detail_text(e))}</td></tr>"
         )
+    zero = ' class="zero"'
     metric_rows = "".join(
-        f"<tr><td><code>{escape(name)}</code></td><td>{value:g}</td></tr>"
-        for name, value in metrics.items()
-        if not name.endswith("_bucket")
+        f"<tr{'' if value else zero}><td><code>{escape(name)}</code></td><td>{text}</td></tr>"
+        for name, value, text in compact_metrics(metrics)
     )
-    legend = (
-        '<div class="legend"><span>● effect committed (green) / submitted (grey)</span><span>✕ crash</span>'
-        "<span>◆ lease expired / ack lost</span><span>■ dead-lettered / fenced</span>"
-        "<span>| ack</span><span>dashed box: pause</span><span>red band: store outage</span></div>"
-    )
+    legend = legend_html()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{CSS}</style></head>
 <body>
@@ -281,7 +360,7 @@ ended at {result.end_ms} ms · digest <code>{result.digest[:16]}</code></p>
 <h2>Replay</h2>
 <pre>{escape(replay)}</pre>
 <h2>Metrics</h2>
-<table>{metric_rows}</table>
+<table class="metrics">{metric_rows}</table>
 <h2>Events</h2>
 <table><tr><th>#</th><th>t (ms)</th><th>actor</th><th>event</th><th>job</th><th>detail</th></tr>
 {"".join(rows)}</table>
