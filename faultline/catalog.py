@@ -50,6 +50,12 @@ def failure_modes_dir(start: Path | None = None) -> Path:
     return FAILURE_MODES_DIR
 
 
+def is_checkout() -> bool:
+    """Faultline runs from its own repository (its Makefile beside its failure modes), not from an
+    installed wheel, whose catalog lives read-only in site-packages."""
+    return (FAILURE_MODES_DIR.parent / "Makefile").is_file()
+
+
 FOLDER_PATTERN = re.compile(r"^FM_(\d{3})_([a-z0-9_]+)$")
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 REQUIRED_KEYS = ("id", "title", "invariants")

@@ -37,6 +37,14 @@ def fm_new_command(name: str, folder: Path | None, source: Path | None) -> None:
     from faultline import catalog, docs, scaffold
 
     root = folder.resolve() if folder is not None else catalog.failure_modes_dir()
+    if root == catalog.FAILURE_MODES_DIR and not catalog.is_checkout():
+        # An installed Faultline: never write into site-packages; the project's own folder instead.
+        root = Path.cwd() / "failure_modes"
+        click.echo(
+            f'writing to ./failure_modes; add [tool.faultline] failure_modes = "failure_modes" to your '
+            "pyproject.toml so that faultline list and run find it",
+            err=True,
+        )
     created = scaffold.scaffold(name, root) if source is None else scaffold.scaffold_from(name, source, root)
     number = int(created.name.split("_")[1])
     own = root == catalog.FAILURE_MODES_DIR
