@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from faultline.cli import compare, determinism, explore, fm, index, run, service  # noqa: F401  (each registers)
+from faultline.cli import compare, determinism, explore, fm, index, run, service, workflow  # noqa: F401
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from runtime.core.errors import BadInputError
@@ -52,6 +52,8 @@ EXAMPLES = {
         "faultline fm new stale_retry --from shrunk-INV_001-seed0.json",
         "faultline fm new lost_charge --dir fms",
     ],
+    "workflow": ["faultline workflow validate examples/etl_fanout.yml"],
+    "workflow validate": ["faultline workflow validate examples/etl_fanout.yml --json"],
     "serve": ["faultline serve --db .faultline/jobs.sqlite --port 8000"],
     "worker": ["faultline worker --db .faultline/jobs.sqlite --concurrency 2 --metrics-port 9100"],
     "drill": [

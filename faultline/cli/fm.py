@@ -41,7 +41,7 @@ def fm_new_command(name: str, folder: Path | None, source: Path | None) -> None:
         # An installed Faultline: never write into site-packages; the project's own folder instead.
         root = Path.cwd() / "failure_modes"
         click.echo(
-            f'writing to ./failure_modes; add [tool.faultline] failure_modes = "failure_modes" to your '
+            'writing to ./failure_modes; add [tool.faultline] failure_modes = "failure_modes" to your '
             "pyproject.toml so that faultline list and run find it",
             err=True,
         )
