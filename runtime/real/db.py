@@ -150,6 +150,8 @@ class Database:
             raise Unavailable(str(error).splitlines()[0]) from None
 
     def connection(self):
+        if self._conn is not None and self._pid == os.getpid() and getattr(self._conn, "closed", False):
+            self._conn = None  # the server closed it (an outage terminated it): open a new one
         if self._conn is None or self._pid != os.getpid():
             self._conn, self._pid = self._connect(), os.getpid()
         return self._conn
@@ -197,7 +199,6 @@ class Database:
         except errors as error:
             self._drop()
             raise Unavailable(str(error).splitlines()[0]) from None
-        failed = True
         try:
             with pipeline as batch:
                 try:
@@ -228,9 +229,8 @@ class Database:
                 except BaseException:
                     self._rollback(cursor)
                     raise
-                failed = False
-        except errors as error:  # the pipeline's own last sync, on a connection that went away
-            if failed:
+        except errors as error:  # entering or leaving the pipeline, on a connection that went away
+            if isinstance(error, Unavailable):
                 raise
             self._drop()
             raise Unavailable(str(error).splitlines()[0]) from None
