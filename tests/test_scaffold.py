@@ -86,6 +86,7 @@ def test_fm_new_rejects_bad_and_taken_names(repo_copy):
     assert not any("lost" in p.name for p in (repo_copy / "failure_modes").iterdir())
 
 
+@pytest.mark.drill  # explores, shrinks, then runs two make targets in a copy: about 7 s
 def test_fm_new_from_a_shrunk_finding_makes_an_fm_whose_make_targets_pass(repo_copy):
     found = sh(repo_copy, ".venv/bin/faultline", "explore", "--policy", "naive", "--seeds", "3", "--shrink")
     assert found.returncode == 1, found.stderr

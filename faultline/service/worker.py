@@ -24,8 +24,8 @@ from runtime.core import history as ev
 from runtime.core.faults import FaultPlan
 from runtime.core.ports import STORE_ERRORS
 from runtime.core.worker import worker
-from runtime.real.db import Database, Unavailable
-from runtime.real.driver import RealDriver, retry
+from runtime.real.db import Database, Unavailable, retry
+from runtime.real.driver import RealDriver
 from runtime.real.injector import RealInjector
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore

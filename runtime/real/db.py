@@ -38,6 +38,19 @@ class Unavailable(Exception):
     """The database refused or dropped the call (an outage, a lock held past the timeout)."""
 
 
+RETRY_S = 0.005
+
+
+def retry(db: Database, call):
+    """A call that must happen (a queue operation, the lab's own rows, a fault decision): wait out an
+    outage and try again."""
+    while True:
+        try:
+            return call()
+        except Unavailable:
+            time.sleep(RETRY_S)
+
+
 class ManualClock:
     """A clock the contract tests move by hand (the simulator's `advance`)."""
 
@@ -191,50 +204,64 @@ class Database:
         Unavailable when the database is away; any other error rolls back and propagates.
 
         On Postgres the transaction runs in pipeline mode: statements whose results nobody reads
-        travel together, and only a read (or the commit) waits for the server."""
+        travel together, and only a read (or the commit) waits for the server. A kept connection the
+        server has dropped since (an outage terminates connections) is replaced once before the
+        transaction begins, as a connection pool's pre-ping would: only a database that refuses a
+        fresh connection is unavailable."""
         errors = self._errors()
+        stack, cursor, batch, wall = self._begin(errors)
         try:
-            conn = self.connection()
-            pipeline = conn.pipeline() if self.dialect == "postgres" else contextlib.nullcontext()
+            tx = Tx(self, cursor, self.run_ms(wall))
+            flushed = self._flush(tx)
+            yield tx
+            cursor.execute("COMMIT")
+            if batch is not None:
+                batch.sync()
+            stack.close()
         except errors as error:
-            self._drop()
-            raise Unavailable(str(error).splitlines()[0]) from None
-        try:
-            with pipeline as batch:
-                try:
-                    cursor = conn.cursor()
-                    if self.dialect == "sqlite":
-                        cursor.execute("BEGIN IMMEDIATE")
-                        wall = time.time() * 1000
-                    else:  # the writer's turn and the database's clock, in one round trip
-                        cursor.execute("BEGIN")
-                        cursor.execute(
-                            "SELECT pg_advisory_xact_lock(%s), extract(epoch from clock_timestamp()) * 1000",
-                            (ADVISORY_LOCK,),
-                        )
-                        wall = float(cursor.fetchone()[1])
-                except errors as error:
-                    self._drop()
-                    raise Unavailable(str(error).splitlines()[0]) from None
-                try:
-                    tx = Tx(self, cursor, self.run_ms(wall))
-                    flushed = self._flush(tx)
-                    yield tx
-                    cursor.execute("COMMIT")
-                    if batch is not None:
-                        batch.sync()
-                except errors as error:
-                    self._rollback(cursor)
-                    raise Unavailable(str(error).splitlines()[0]) from None
-                except BaseException:
-                    self._rollback(cursor)
-                    raise
-        except errors as error:  # entering or leaving the pipeline, on a connection that went away
+            self._rollback(cursor)
+            self._close_quietly(stack)
             if isinstance(error, Unavailable):
                 raise
-            self._drop()
             raise Unavailable(str(error).splitlines()[0]) from None
+        except BaseException:
+            self._rollback(cursor)
+            self._close_quietly(stack)
+            raise
         del self.pending[:flushed]
+
+    def _begin(self, errors):
+        """(the pipeline's exit stack, a cursor, the pipeline or None, the wall clock) of a begun
+        transaction that holds the writers' turn."""
+        for attempt in (1, 2):
+            kept = self._conn is not None and self._pid == os.getpid()
+            stack = contextlib.ExitStack()
+            try:
+                conn = self.connection()
+                batch = stack.enter_context(conn.pipeline()) if self.dialect == "postgres" else None
+                cursor = conn.cursor()
+                if self.dialect == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                    return stack, cursor, batch, time.time() * 1000
+                cursor.execute("BEGIN")  # the writer's turn and the database's clock, in one round trip
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s), extract(epoch from clock_timestamp()) * 1000", (ADVISORY_LOCK,)
+                )
+                return stack, cursor, batch, float(cursor.fetchone()[1])
+            except errors as error:
+                self._close_quietly(stack)
+                self._drop()
+                if attempt == 1 and kept and self.dialect == "postgres":
+                    continue  # a dropped connection: try a fresh one once
+                if isinstance(error, Unavailable):
+                    raise
+                raise Unavailable(str(error).splitlines()[0]) from None
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _close_quietly(stack: contextlib.ExitStack) -> None:
+        with contextlib.suppress(Exception):
+            stack.close()
 
     def transaction_write(self, sql: str, params: tuple = ()) -> None:
         """One statement in a writer's turn."""

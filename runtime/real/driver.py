@@ -22,9 +22,8 @@ import time
 from runtime.core import effects as fx
 from runtime.core.faults import WORKER_CLOCK, Pause
 from runtime.core.history import values_of
-from runtime.real.db import Database, Unavailable
+from runtime.real.db import Database, retry
 
-QUEUE_RETRY_S = 0.005
 RANK_GAP_S = 0.004
 
 
@@ -64,15 +63,6 @@ def load_caller(db: Database, caller) -> None:
     if rows:
         for name, value in json.loads(rows[0][0]).items():
             setattr(caller, name, value)
-
-
-def retry(db: Database, call):
-    """A call the protocol expects to succeed (the queue, the lab's own rows): wait out an outage."""
-    while True:
-        try:
-            return call()
-        except Unavailable:
-            time.sleep(QUEUE_RETRY_S)
 
 
 class RealDriver:

@@ -14,7 +14,7 @@ from runtime.core.faults import (
     index_plan,
     request_of,
 )
-from runtime.real.db import Database, Unavailable
+from runtime.real.db import Database, retry
 
 
 def install_plan(db: Database, plan: FaultPlan) -> None:
@@ -46,11 +46,12 @@ class RealInjector:
             request = request_of(job_id)
             if request not in self._replies:
                 return None
-            try:
+
+            def take() -> bool:
                 with self.db.transaction() as tx:
-                    return self._replies[request] if tx.take_fault(CLIENT_REPLY, request) else None
-            except Unavailable:
-                return None
+                    return tx.take_fault(CLIENT_REPLY, request)
+
+            return self._replies[request] if retry(self.db, take) else None
         if self._crash_jobs and job_id is not None:
             doomed = self._crash_jobs.get((point, request_of(job_id)))
             if doomed is not None:
@@ -58,10 +59,14 @@ class RealInjector:
         planned = self._at_point.get((actor, point))
         if planned is None:
             return None
-        with self.db.transaction() as tx:  # the visit count lives in the database: it outlives a crash
-            hits = tx.one(
-                "INSERT INTO fault_hits (actor, point, hits) VALUES (?, ?, 1) ON CONFLICT (actor, point) "
-                "DO UPDATE SET hits = fault_hits.hits + 1 RETURNING hits",
-                (actor, point),
-            )[0]
+
+        def count() -> int:  # the visit count lives in the database: it outlives a crash (and an outage)
+            with self.db.transaction() as tx:
+                return tx.one(
+                    "INSERT INTO fault_hits (actor, point, hits) VALUES (?, ?, 1) ON CONFLICT (actor, point) "
+                    "DO UPDATE SET hits = fault_hits.hits + 1 RETURNING hits",
+                    (actor, point),
+                )[0]
+
+        hits = retry(self.db, count)
         return next((fault for fault in planned if fault.hit == hits), None)

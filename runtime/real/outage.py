@@ -9,8 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from runtime.core import history as ev
-from runtime.real.db import Database, detail_json, sqlite_path
-from runtime.real.driver import retry
+from runtime.real.db import Database, detail_json, retry, sqlite_path
 
 STORE = "store"
 

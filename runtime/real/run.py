@@ -47,8 +47,8 @@ from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.relay import relay
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.core.worker import worker
-from runtime.real.db import Database, Unavailable
-from runtime.real.driver import RealDriver, is_quiet, load_caller, retry, save_caller
+from runtime.real.db import Database, Unavailable, retry
+from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
 from runtime.real.outage import give_database_back, take_database_away
 from runtime.real.queue import SqlQueue
