@@ -31,6 +31,9 @@ COPIED = (
     "failure_modes",
     "tests",
     "docs",
+    "benchmarks",  # tests/test_golden.py compares runs with benchmarks/compare_runs.py
+    "constraints",
+    "examples",
     "pyproject.toml",
     "Makefile",
     "requirements.txt",
@@ -277,6 +280,7 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
                 "-p",
                 "no:cacheprovider",
                 "--ignore=tests/test_mutants.py",  # it checks the mutants' own text: never a judge of them
+                *("-m", "not drill"),  # the suite `make test` runs
             ],
             cwd=root,
             env=_env(root),
