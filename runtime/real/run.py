@@ -71,6 +71,7 @@ class Supervisor:
         self.thaws: dict[int, float] = {}  # pid of a frozen process -> real time of its SIGCONT
         self.outages = sorted((o.start_ms, o.end_ms) for o in scenario.plan.outages())
         self._lock = None  # what holds the database away during an outage
+        self._gate: tuple[int, int] | None = None  # first incarnations wait here until the run starts
         self.ended_quiet = False
 
     # -- processes -------------------------------------------------------------------------
@@ -81,12 +82,15 @@ class Supervisor:
             self._child(name)
         self.pids[pid] = name
         self.started.add(name)
-        retry(self.db, lambda: self.db.transaction_write("UPDATE actors SET pid = ? WHERE name = ?", (pid, name)))
 
     def _child(self, name: str):
         code = 0
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+            if self._gate is not None:
+                os.close(self._gate[1])
+                os.read(self._gate[0], 1)  # end of file once the supervisor opens the gate
+                os.close(self._gate[0])
             self.db.forget_connection()
             self.db.pending.clear()
             self.protocol(name)
@@ -111,7 +115,7 @@ class Supervisor:
         points = self.injector.has_point_faults(name)
         if name == CLIENT:
             caller = driver.caller = Caller(shaped_jobs(scenario))
-            load_caller(db, caller)
+            retry(db, lambda: load_caller(db, caller))
             driver.run(
                 client(
                     caller,
@@ -240,8 +244,16 @@ class Supervisor:
             tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
             for name in self.actors:
                 tx.run("INSERT INTO actors (name) VALUES (?)", (name,))
+        # As in the simulator, an outage due now starts before any call. SQLite is not fork-safe with a
+        # connection open (the children would inherit its lock state), so the actors are forked first
+        # and wait at a gate until the database is away.
+        self._gate = os.pipe()
         for name in self.actors:
             self.spawn(name)
+        os.close(self._gate[0])
+        self.outage_step(self.db.now_ms())
+        os.close(self._gate[1])  # every first incarnation starts now
+        self._gate = None
 
     def loop(self) -> None:
         reaping = self.policy.lease_ms is not None and self.policy.lease_clock == "store"
@@ -251,9 +263,9 @@ class Supervisor:
             now_ms = self.db.now_ms()
             if now_ms >= self.time_limit:
                 return
-            self.reap_children()
-            self.restart_due()
-            if not self.outage_step(now_ms):
+            if not self.outage_step(now_ms):  # while the database is away, the supervisor's own rows wait too
+                self.reap_children()
+                self.restart_due()
                 try:
                     if reaping and time.monotonic() >= next_reap:
                         self.queue.reap(REAPER, None, self.policy.lease_margin_ms)
