@@ -1,6 +1,6 @@
 """Faultline's invariants: INV_XXX records that judge a run from its history and final state."""
 
-from invariants import effects, jobs, leases, load, requests, retries, truth  # noqa: F401  (registers the checkers)
+from invariants import effects, jobs, leases, load, requests, retries, truth, workflows  # noqa: F401  (registers)
 from invariants.registry import (
     LIVENESS,
     REGISTRY,

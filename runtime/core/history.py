@@ -48,6 +48,11 @@ PAUSED = "paused"
 RESUMED = "resumed"
 OUTAGE_STARTED = "outage_started"
 OUTAGE_ENDED = "outage_ended"
+# Workflows (docs/12_workflows.md): a run's tasks are jobs whose id is `<run>:<task>`.
+WORKFLOW_TRIGGERED = "workflow_triggered"
+TASK_DISPATCHED = "task_dispatched"
+RUN_FINISHED = "run_finished"
+LEADER_ELECTED = "leader_elected"
 
 LAB = "lab"  # the actor of the header and closing events
 
@@ -197,6 +202,33 @@ SCHEMA: dict[str, EventSpec] = {
     RESUMED: EventSpec("worker, client, relay", "the process thawed", {}),
     OUTAGE_STARTED: EventSpec("store", "an injected outage begins", {"until_ms": "when it ends"}),
     OUTAGE_ENDED: EventSpec("store", "the outage ends", {}),
+    WORKFLOW_TRIGGERED: EventSpec(
+        "client, leader",
+        "a workflow run began: one task instance per task, with its parents",
+        {
+            "run": "the run's id (its tasks' job ids are `<run>:<task>`)",
+            "workflow": "the workflow's name",
+            "tasks": "task -> the names of its parents",
+            "schedule": "the schedule that fired it, or null (triggered on demand)",
+            "tick": "the schedule's tick number, or null",
+            "epoch": "the leader's lock epoch that fired it, or null",
+        },
+    ),
+    TASK_DISPATCHED: EventSpec(
+        "worker, dispatcher",
+        "a task was enqueued because its parents succeeded (`job_id` is `<run>:<task>`)",
+        {"run": "the run", "task": "the task"},
+    ),
+    RUN_FINISHED: EventSpec(
+        "worker, dispatcher",
+        "a workflow run reached its terminal state",
+        {"run": "the run", "state": "`succeeded` or `failed` (a task dead-lettered; its dependants skipped)"},
+    ),
+    LEADER_ELECTED: EventSpec(
+        "leader",
+        "a scheduler took the leader lock for a new epoch (a lease on the lock row, fenced by the epoch)",
+        {"lock": "the lock's name", "epoch": "the new epoch"},
+    ),
     RUN_ENDED: EventSpec(
         "lab",
         "the closing event: how the run ended, and the final state",
