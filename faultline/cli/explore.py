@@ -23,7 +23,7 @@ from faultline.cli.common import (
     parse_overrides,
     write_atomically,
 )
-from faultline.cli.output import print_human, write_run_outputs
+from faultline.cli.output import print_human, record_outputs, write_run_outputs
 from faultline.explore.shrink import Case, shrink
 from faultline.runspec import RunSpec
 from invariants import REGISTRY
@@ -214,19 +214,7 @@ def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
 @SET
 @JOBS
 @WORKERS
-@click.option(
-    "--history", "history_path", default=None, metavar="PATH|-", help="Write the canonical JSON Lines history."
-)
-@click.option("--trace", "trace_path", default=None, metavar="PATH|-", help="Write a Chrome/Perfetto trace-event file.")
-@click.option(
-    "--metrics",
-    "metrics_path",
-    is_flag=False,
-    flag_value="-",
-    default=None,
-    metavar="[PATH|-]",
-    help="Write only the Prometheus exposition (stdout by default).",
-)
+@record_outputs
 @click.option("--report", "report_path", default=None, metavar="PATH|-", help="Write the HTML report.")
 @click.option("--shrink", "do_shrink", is_flag=True, help="Shrink this seed's fault plan to a minimal one.")
 @click.option("--invariant", default=None, help="With --shrink: the invariant to keep violated (default: the first).")

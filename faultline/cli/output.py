@@ -53,6 +53,30 @@ def run_options(command):
     return command
 
 
+def record_outputs(command):
+    """The files a run can leave beside its verdict (`run` and `replay` share them)."""
+    options = [
+        click.option(
+            "--history", "history_path", default=None, metavar="PATH|-", help="Write the canonical JSON Lines history."
+        ),
+        click.option(
+            "--metrics",
+            "metrics_path",
+            is_flag=False,
+            flag_value="-",
+            default=None,
+            metavar="[PATH|-]",
+            help="Write only the Prometheus exposition: to stdout (alone) by default, or to PATH.",
+        ),
+        click.option(
+            "--trace", "trace_path", default=None, metavar="PATH|-", help="Write a Chrome/Perfetto trace-event file."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def build_spec(
     fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real=False, db=None, time_scale=1.0
 ) -> RunSpec:

@@ -10,7 +10,14 @@ import click
 
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_HOLDS, EXIT_VIOLATED, Outputs
-from faultline.cli.output import build_spec, metrics_snapshot, print_human, run_options, write_run_outputs
+from faultline.cli.output import (
+    build_spec,
+    metrics_snapshot,
+    print_human,
+    record_outputs,
+    run_options,
+    write_run_outputs,
+)
 from faultline.present import render
 from invariants import check_all
 from runtime.core.errors import BadInputError
@@ -19,19 +26,7 @@ from runtime.core.errors import BadInputError
 @cli.command("run")
 @run_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
-@click.option(
-    "--history", "history_path", default=None, metavar="PATH|-", help="Write the canonical JSON Lines history."
-)
-@click.option(
-    "--metrics",
-    "metrics_path",
-    is_flag=False,
-    flag_value="-",
-    default=None,
-    metavar="[PATH|-]",
-    help="Write only the Prometheus exposition: to stdout (alone) by default, or to PATH.",
-)
-@click.option("--trace", "trace_path", default=None, metavar="PATH|-", help="Write a Chrome/Perfetto trace-event file.")
+@record_outputs
 @click.option(
     "--expect-violation", is_flag=True, help="Exit 0 only if the run breaks every invariant the FM's spec names."
 )

@@ -50,11 +50,11 @@ from runtime.core.worker import worker
 from runtime.real.db import Database, Unavailable, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
-from runtime.real.outage import give_database_back, take_database_away
+from runtime.real.outage import STORE, give_database_back, take_database_away
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
 
-REAPER, STORE = "reaper", "store"
+REAPER = "reaper"
 TICK_S = 0.002
 
 
