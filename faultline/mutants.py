@@ -93,8 +93,8 @@ MUTANTS = (
         name="queue-leases-past-the-bound",
         mechanism="attempt bound",
         path="runtime/sim/queue.py",
-        old="if self._max_attempts is not None and attempt > self._max_attempts:",
-        new="if self._max_attempts is not None and attempt > self._max_attempts + 1:",
+        old="if limit is not None and attempt > limit:",
+        new="if limit is not None and attempt > limit + 1:",
         note="workers and the reaper bury at the bound; only a lost ack on the final attempt comes back",
     ),
     Mutant(
@@ -102,7 +102,7 @@ MUTANTS = (
         mechanism="backoff",
         path="runtime/core/worker.py",
         old=(
-            "        low, high = policy.backoff_range_ms(delivery.attempt)\n"
+            "        low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)\n"
             "        delay = low if high == low else low + (yield Draw(0, high - low))"
         ),
         new="        delay = 0",
@@ -111,8 +111,8 @@ MUTANTS = (
         name="final-failure-is-retried",
         mechanism="dead-letter",
         path="runtime/core/decisions.py",
-        old="return policy.max_attempts is not None and attempt >= policy.max_attempts",
-        new="return policy.max_attempts is not None and attempt > policy.max_attempts",
+        old="return limit is not None and attempt >= limit",
+        new="return limit is not None and attempt > limit",
         note="the queue still buries at the bound, but with the wrong last error; FM_005's fix checks it",
     ),
     Mutant(

@@ -35,6 +35,8 @@ class RunSpec:
     """The real world's database: a SQLite file path or a postgresql:// URL (default: DEFAULT_DB)."""
     time_scale: float = 1.0
     """Real milliseconds per virtual millisecond in the real world."""
+    workload: str | None = None
+    """A workflow spec (YAML) run instead of the standard workload."""
 
     def __attrs_post_init__(self):
         if self.fm is None and self.fixed:
@@ -70,10 +72,11 @@ class RunSpec:
             return scenario, policy
         jobs, workers = self._workload()
         policy = explore.policy_named(self.policy_name or "naive").with_overrides(self.overrides)
+        sweep = explore.Sweep(jobs=jobs, workers=workers, workload=self.workload)
         plan = self.plan
         if plan is None:
-            plan = explore.draw_plan(self.seed, jobs, workers, policy) if self.drawn else FaultPlan()
-        return explore.scenario_for(jobs, workers, plan), policy
+            plan = sweep.draw(self.seed, policy) if self.drawn else FaultPlan()
+        return sweep.scenario(plan), policy
 
     def check(self) -> None:
         """Everything about the inputs that can be wrong, checked before any output is written."""
@@ -110,6 +113,8 @@ class RunSpec:
             return f"{mode.id} {mode.title}" + self._world()
         jobs, workers = self._workload()
         drawn = f", seed {self.seed}" if self.drawn else ""
+        if self.workload is not None:
+            return f"workflow {self.workload} ({workers} workers){drawn}{self._world()}"
         return f"standard workload ({jobs} jobs, {workers} workers){drawn}{self._world()}"
 
     def _world(self) -> str:
@@ -132,7 +137,9 @@ class RunSpec:
             parts = ["faultline", "run", self.mode.id, "--seed", str(self.seed)] + (["--fix"] if self.fixed else [])
         else:
             parts = ["faultline", "run", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
-        if self.fm is None:
+        if self.workload is not None:
+            parts += ["--workload", self.workload, "--workers", str(self._workload()[1])]
+        elif self.fm is None:
             jobs, workers = self._workload()
             if self.plan is not None or (jobs, workers) != _defaults():
                 parts += ["--jobs", str(jobs), "--workers", str(workers)]

@@ -6,6 +6,7 @@ from collections import Counter
 
 from invariants.registry import SAFETY, invariant
 from runtime.core import history as ev
+from runtime.core.decisions import backoff_range_ms
 
 
 @invariant(
@@ -26,12 +27,15 @@ def check_backoff_respected(views):
     first_in_second: dict[int, int] = {}
     for event in views.events_of(ev.RETRY_SCHEDULED, ev.LEASED):
         if event.kind == ev.RETRY_SCHEDULED:
-            low, high = policy.backoff_range_ms(event.attempt)
+            first = views.first_submitted.get(event.job_id)
+            payload = first.get("payload") if first is not None else None
+            low, high = backoff_range_ms(policy, event.attempt, payload)
+            base = f", grown from the task's {payload['backoff_ms']}ms" if payload and "backoff_ms" in payload else ""
             delay, visible_at = event.get("delay_ms"), event.get("visible_at_ms")
             if not low <= delay <= high:
                 yield (
                     f"job {event.job_id}'s retry after attempt {event.attempt} waits {delay}ms; the policy's "
-                    f"{policy.backoff} backoff with {policy.jitter} jitter allows [{low}, {high}]ms",
+                    f"{policy.backoff} backoff with {policy.jitter} jitter{base} allows [{low}, {high}]ms",
                     [event.index],
                 )
             elif visible_at < event.time_ms + delay:

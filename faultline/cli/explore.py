@@ -43,6 +43,12 @@ JOBS = click.option("--jobs", type=click.IntRange(1, explore.MAX_JOBS), default=
 WORKERS = click.option(
     "--workers", type=click.IntRange(1, explore.MAX_WORKERS), default=explore.DEFAULT_WORKERS, show_default=True
 )
+WORKLOAD = click.option(
+    "--workload",
+    default=None,
+    metavar="FILE.yml",
+    help="Explore a workflow spec (runs of its DAG) instead of the standard workload; --jobs is then unused.",
+)
 
 
 @cli.command("explore")
@@ -52,6 +58,7 @@ WORKERS = click.option(
 @click.option("--start", type=SEED, default=0, show_default=True, help="First seed.")
 @JOBS
 @WORKERS
+@WORKLOAD
 @click.option(
     "--processes",
     type=click.IntRange(1, None),
@@ -77,6 +84,7 @@ def explore_command(
     start,
     jobs,
     workers,
+    workload,
     processes,
     shard,
     dask_address,
@@ -87,8 +95,10 @@ def explore_command(
 ):
     """Throw a random fault plan per seed at the standard workload; report broken invariants."""
     overrides = parse_overrides(overrides)
-    sweep = explore.Sweep(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers)
+    sweep = explore.Sweep(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers, workload=workload)
     sweep.policy()
+    if workload is not None:
+        explore.workflow_workload(workload, workers)
     shard_pair = explore.parse_shard(shard)
     if dask_address is not None:
         from faultline.explore.dask_backend import check_address
@@ -109,6 +119,7 @@ def explore_command(
         shard=shard_pair,
         dask_address=dask_address,
         shortcuts=not protocol_only,
+        workload=workload,
     )
     if not as_json and sys.stdout.isatty():
         columns = (TextColumn("exploring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -146,7 +157,7 @@ def _print_report(report, sweep, shrunk) -> None:
     settings = "".join(f" --set {k}={v}" for k, v in report.overrides.items())
     out.print(
         f"explored {report.seeds} seeds from {report.start}{shard} under policy {report.policy}{settings} · "
-        f"{report.jobs} jobs, {report.workers} workers · {report.seeds_per_second} seeds/s"
+        f"{_workload_phrase(report)} · {report.seeds_per_second} seeds/s"
     )
     if not report.findings:
         out.print("[bold green]✓ no invariant violated on any seed.[/]")
@@ -163,16 +174,20 @@ def _print_report(report, sweep, shrunk) -> None:
         click.echo(f"{inv}: shrunk to {info['faults']} fault(s) → {info['file']}; run: {info['command']}")
 
 
+def _workload_phrase(report) -> str:
+    if report.workload is not None:
+        return f"workflow {report.workload}, {report.workers} workers"
+    return f"{report.jobs} jobs, {report.workers} workers"
+
+
 def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
     policy = sweep.policy()
     found = shrink(
         invariant=invariant,
-        case=Case(
-            jobs=sweep.jobs, workers=sweep.workers, plan=explore.draw_plan(seed, sweep.jobs, sweep.workers, policy)
-        ),
+        case=Case(jobs=sweep.jobs, workers=sweep.workers, plan=sweep.draw(seed, policy)),
         policy=policy,
         seed=seed,
-        workload=explore.scenario_for,
+        workload=lambda jobs, workers, plan: sweep.scenario(plan, jobs, workers),
     )
     minimal = found.minimal
     path = folder / f"shrunk-{invariant}-seed{seed}.json"
@@ -194,6 +209,7 @@ def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
         seed=seed,
         plan=minimal.plan,
         plan_path=str(path),
+        workload=sweep.workload,
     )
     return {
         "file": str(path),
@@ -214,6 +230,7 @@ def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
 @SET
 @JOBS
 @WORKERS
+@WORKLOAD
 @record_outputs
 @click.option("--report", "report_path", default=None, metavar="PATH|-", help="Write the HTML report.")
 @click.option("--shrink", "do_shrink", is_flag=True, help="Shrink this seed's fault plan to a minimal one.")
@@ -226,6 +243,7 @@ def replay_command(
     overrides,
     jobs,
     workers,
+    workload,
     history_path,
     trace_path,
     metrics_path,
@@ -237,8 +255,16 @@ def replay_command(
 ):
     """Re-run one explored seed exactly: same plan, same digest, same verdicts."""
     overrides = parse_overrides(overrides)
-    sweep = explore.Sweep(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers)
-    spec = RunSpec(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers, seed=seed, drawn=True)
+    sweep = explore.Sweep(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers, workload=workload)
+    spec = RunSpec(
+        policy_name=policy_name,
+        overrides=overrides,
+        jobs=jobs,
+        workers=workers,
+        seed=seed,
+        drawn=True,
+        workload=workload,
+    )
     spec.check()
     folder = out_dir_checked(out_dir) if do_shrink else None
     if invariant is not None and invariant not in REGISTRY:

@@ -116,7 +116,7 @@ def _restrict(case: Case, *, jobs: int, workers: int) -> Case:
 
 def _simpler(fault) -> Iterator:
     job = getattr(fault, "job", None)
-    if job is not None and job != "j1":  # aim it at an earlier job, so the workload can shrink
+    if job is not None and job != "j1" and job[1:].isdigit():  # aim it at an earlier job: the workload can shrink
         number = int(job[1:])
         yield attrs.evolve(fault, job="j1")
         yield attrs.evolve(fault, job=f"j{max(1, number // 2)}")

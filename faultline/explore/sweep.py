@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import attrs
 
 from faultline.explore.parallel import map_on_processes
+from faultline.explore.workloads import draw_workflow_plan, workflow_workload
 from faultline.explore.plans import (
     DEFAULT_JOBS,
     DEFAULT_WORKERS,
@@ -41,20 +42,40 @@ class Sweep:
     shortcuts: bool = True
     """False: every actor runs the effect protocol tick by tick (identical histories; `make mutants`
     uses it so that a bug planted in runtime/core meets the explorer)."""
+    workload: str | None = None
+    """A workflow spec (YAML) to run instead of the standard workload (`jobs` then unused)."""
 
     def policy(self) -> Policy:
         return policy_named(self.policy_name).with_overrides(self.overrides)
 
+    def draw(self, seed: int, policy: Policy | None = None) -> FaultPlan:
+        """The plan the explorer draws for `seed`."""
+        policy = policy or self.policy()
+        if self.workload is not None:
+            return draw_workflow_plan(seed, self.workload, self.workers, policy)
+        return draw_plan(seed, self.jobs, self.workers, policy)
+
+    def scenario(self, plan: FaultPlan, jobs: int | None = None, workers: int | None = None):
+        """The workload carrying `plan` (with `jobs` and `workers` when a shrink asks for fewer)."""
+        workers = self.workers if workers is None else workers
+        if self.workload is not None:
+            return workflow_workload(self.workload, workers, plan)
+        return scenario_for(self.jobs if jobs is None else jobs, workers, plan)
+
     def run_seed(self, seed: int, plan: FaultPlan | None = None):
         """Run one explored seed; returns (record, violations)."""
         policy = self.policy()
-        plan = plan if plan is not None else draw_plan(seed, self.jobs, self.workers, policy)
-        record = run(scenario_for(self.jobs, self.workers, plan), policy, seed, shortcuts=self.shortcuts)
+        plan = plan if plan is not None else self.draw(seed, policy)
+        record = run(self.scenario(plan), policy, seed, shortcuts=self.shortcuts)
         return record, check_all(record)
 
     def replay_command(self, seed: int) -> str:
         parts = ["faultline", "replay", "--seed", str(seed), "--policy", self.policy_name]
-        if (self.jobs, self.workers) != (DEFAULT_JOBS, DEFAULT_WORKERS):
+        if self.workload is not None:
+            parts += ["--workload", self.workload]
+            if self.workers != DEFAULT_WORKERS:
+                parts += ["--workers", str(self.workers)]
+        elif (self.jobs, self.workers) != (DEFAULT_JOBS, DEFAULT_WORKERS):
             parts += ["--jobs", str(self.jobs), "--workers", str(self.workers)]
         for field, value in self.overrides.items():
             parts += ["--set", f"{field}={value}"]
@@ -118,6 +139,7 @@ class Report:
     """INV_XXX -> {"count": seeds that violate it, "first_seed": the lowest such seed}."""
     seconds: float
     interrupted: bool = False
+    workload: str | None = None
 
     @property
     def seeds_per_second(self) -> float:
@@ -135,6 +157,7 @@ class Report:
             "violations": {inv: dict(data) for inv, data in sorted(self.findings.items())},
             "seeds_per_second": self.seeds_per_second,
             "interrupted": self.interrupted,
+            "workload": self.workload,
         }
 
 
@@ -170,13 +193,23 @@ def explore(
     dask_address: str | None = None,
     shortcuts: bool = True,
     clock: Callable[[], float] = time.perf_counter,
+    workload: str | None = None,
 ) -> Report:
     """Run every seed of this shard; `clock` only measures throughput, never affects results.
 
     Ctrl-C stops the sweep between batches and returns what was found so far (interrupted=True)."""
-    sweep = Sweep(policy_name=policy_name, overrides=overrides or {}, jobs=jobs, workers=workers, shortcuts=shortcuts)
+    sweep = Sweep(
+        policy_name=policy_name,
+        overrides=overrides or {},
+        jobs=jobs,
+        workers=workers,
+        shortcuts=shortcuts,
+        workload=workload,
+    )
     sweep.policy()  # bad policy names and overrides fail before any work
     check_workload(jobs, workers)
+    if workload is not None:
+        workflow_workload(workload, workers)  # a bad spec fails before any work
     if not 1 <= seeds <= MAX_SEEDS:
         raise BadInputError(f"--seeds must be between 1 and {MAX_SEEDS}, got {seeds}")
     processes = usable_processes(processes)
@@ -208,6 +241,7 @@ def explore(
         findings=merge_findings(found),
         seconds=clock() - began,
         interrupted=interrupted,
+        workload=workload,
     )
 
 

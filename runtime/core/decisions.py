@@ -34,9 +34,27 @@ def after_commit(outcome: str, policy) -> str:
         raise ValueError(f"unknown commit outcome {outcome!r} (known: {', '.join(AFTER_COMMIT)})") from None
 
 
-def is_final_attempt(attempt: int, policy) -> bool:
+def attempt_limit(policy, payload: Mapping[str, Any] | None = None) -> int | None:
+    """The job's attempt budget: the policy's max_attempts, or a workflow task's own retry setting
+    (`max_attempts` in its payload) when that is smaller. None: retry forever."""
+    limit = policy.max_attempts
+    own = payload.get("max_attempts") if payload else None
+    if own is not None and (limit is None or own < limit):
+        return own
+    return limit
+
+
+def is_final_attempt(attempt: int, policy, payload: Mapping[str, Any] | None = None) -> bool:
     """A failure on this attempt dead-letters the job instead of retrying it."""
-    return policy.max_attempts is not None and attempt >= policy.max_attempts
+    limit = attempt_limit(policy, payload) if payload else policy.max_attempts
+    return limit is not None and attempt >= limit
+
+
+def backoff_range_ms(policy, attempt: int, payload: Mapping[str, Any] | None = None) -> tuple[int, int]:
+    """The retry delays allowed after failed attempt `attempt`: the policy's backoff, grown from a
+    workflow task's own `backoff_ms` (in its payload) when it has one."""
+    base = payload.get("backoff_ms") if payload else None
+    return policy.backoff_range_ms(attempt, base)
 
 
 def handler_error(payload: Mapping[str, Any], attempt: int) -> str | None:

@@ -161,4 +161,62 @@ class AwaitOutbox(NamedTuple):
     poll_ms: int
 
 
+# Workflow effects (the runs port).
+class TriggerRun(NamedTuple):
+    """Start run `run` of `workflow` (for a schedule's tick, by the leader of `epoch`; `fenced`: the
+    store checks the epoch and the tick) -> outcome: OK, DUPLICATE_ROW (the run, or a fenced tick,
+    exists), FENCED (a stale epoch) or a store error."""
+
+    run: str
+    workflow: Any
+    schedule: str | None = None
+    tick: int | None = None
+    epoch: int | None = None
+    fenced: bool = False
+
+
+class AwaitNotes(NamedTuple):
+    """Wait, polling every `poll_ms`, until a completion note waits (-> True) or the system is quiet
+    (-> False: the dispatcher then stops). The poll loop is the driver's."""
+
+    poll_ms: int
+
+
+class TakeNote(NamedTuple):
+    """Take the oldest free completion note -> (outcome, Note or None)."""
+
+
+class Dispatch(NamedTuple):
+    """One dispatch step for a task, in one transaction: `claim` (compare-and-set pending ->
+    dispatched; DUPLICATE_ROW when it is not pending), `enqueue` its job, `mark` it dispatched -> outcome."""
+
+    run: str
+    task: str
+    claim: bool
+    enqueue: bool
+    mark: bool
+
+
+class Settle(NamedTuple):
+    """Mark `skip` skipped, drop note `note`, and finish the run if every task is settled -> outcome."""
+
+    note: int
+    run: str
+    skip: tuple[str, ...]
+
+
+class AcquireLock(NamedTuple):
+    """Take or renew the leader lock for `lease_ms` -> (outcome, the epoch led, or None)."""
+
+    lock: str
+    lease_ms: int
+
+
+class LastTick(NamedTuple):
+    """The newest tick of `schedule` that started a run -> (outcome, tick; 0 before the first)."""
+
+    schedule: str
+
+
 NOW, QUIET, LEASE, READ_OUTBOX, OUTBOX_PENDING = Now(), Quiet(), Lease(), ReadOutbox(), OutboxPending()
+TAKE_NOTE = TakeNote()

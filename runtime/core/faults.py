@@ -22,10 +22,13 @@ CLIENT_AFTER_SUBMIT = "client.after_submit"
 CLIENT_BEFORE_BUSINESS_COMMIT = "client.before_business_commit"
 RELAY_AFTER_READ = "relay.after_read"
 RELAY_AFTER_PUBLISH = "relay.after_publish"
+DISPATCHER_AFTER_ENQUEUE = "dispatcher.after_enqueue"
+SCHEDULER_BEFORE_TRIGGER = "scheduler.before_trigger"
 WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
 CLIENT_POINTS = (CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT)
 RELAY_POINTS = (RELAY_AFTER_READ, RELAY_AFTER_PUBLISH)
-FAULT_POINTS = WORKER_POINTS + CLIENT_POINTS + RELAY_POINTS
+WORKFLOW_POINTS = (DISPATCHER_AFTER_ENQUEUE, SCHEDULER_BEFORE_TRIGGER)
+FAULT_POINTS = WORKER_POINTS + CLIENT_POINTS + RELAY_POINTS + WORKFLOW_POINTS
 # Decision points a plan cannot name directly: the injector answers them from the plan's other kinds.
 CLIENT_REPLY = "client.reply"  # submit_timeout: the submit worked, the reply is lost
 QUEUE_ACK = "queue.ack"  # duplicate_delivery: the broker loses an accepted ack
@@ -241,12 +244,21 @@ def point_role(point: str) -> str:
     return point.split(".", 1)[0]
 
 
-def check_plan(plan: FaultPlan, *, requests: tuple[str, ...], workers: tuple[str, ...], reached: set[str]) -> None:
+def check_plan(
+    plan: FaultPlan,
+    *,
+    requests: tuple[str, ...],
+    workers: tuple[str, ...],
+    reached: set[str],
+    others: Mapping[str, str] | None = None,
+    task_jobs: tuple[str, ...] = (),
+) -> None:
     """A fault that can never fire is bad input: name it, and the known values.
 
-    `requests` are the scenario's request ids, `workers` its worker names, `reached` the fault
+    `requests` are the scenario's request ids (and a workflow's task jobs), `workers` its worker
+    names, `others` its workflow actors (name -> role: dispatcher, scheduler), `reached` the fault
     points the scenario and policy can reach (the relay's only when an outbox relay runs)."""
-    actors = {**{w: "worker" for w in workers}, CLIENT: "client", RELAY: "relay"}
+    actors = {**{w: "worker" for w in workers}, CLIENT: "client", RELAY: "relay", **(others or {})}
     seen: dict[Fault, int] = {}
     for position, fault in enumerate(plan.faults, 1):
         where = f"fault #{position} ({fault.kind})"
@@ -256,7 +268,7 @@ def check_plan(plan: FaultPlan, *, requests: tuple[str, ...], workers: tuple[str
         actor = getattr(fault, "actor", None)
         if actor is not None:
             role = actors.get(actor)
-            known = ", ".join([*workers, CLIENT, RELAY])
+            known = ", ".join([*workers, CLIENT, RELAY, *(others or {})])
             if role is None:
                 raise FaultPlanError(f"{where}: unknown actor {actor!r} (known: {known})")
             if isinstance(fault, ClockSkew) and role != "worker":
@@ -270,14 +282,19 @@ def check_plan(plan: FaultPlan, *, requests: tuple[str, ...], workers: tuple[str
             if point not in reached:
                 raise FaultPlanError(f"{where}: no run of this scenario and policy reaches {point!r} ({_why(point)})")
         job = getattr(fault, "job", None)
-        if job is not None and job not in requests:
-            shown = ", ".join(requests[:8]) + (", ..." if len(requests) > 8 else "")
+        if job is not None and job in task_jobs and isinstance(fault, SubmitTimeout):
+            raise FaultPlanError(f"{where}: {job!r} is a workflow task, not a client request; no reply to lose")
+        if job is not None and job not in requests and job not in task_jobs:
+            known_jobs = (*requests, *task_jobs)
+            shown = ", ".join(known_jobs[:8]) + (", ..." if len(known_jobs) > 8 else "")
             raise FaultPlanError(f"{where}: unknown job {job!r} (the scenario's jobs: {shown})")
 
 
 def _why(point: str) -> str:
     if point == CLIENT_BEFORE_BUSINESS_COMMIT:
         return "no job has a business row"
+    if point in WORKFLOW_POINTS:
+        return "only a workflow scenario has a dispatcher, and only a scheduled one has schedulers"
     return "the outbox relay runs only with outbox=true and a job with a business row"
 
 

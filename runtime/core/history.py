@@ -53,6 +53,7 @@ WORKFLOW_TRIGGERED = "workflow_triggered"
 TASK_DISPATCHED = "task_dispatched"
 RUN_FINISHED = "run_finished"
 LEADER_ELECTED = "leader_elected"
+TRIGGER_REFUSED = "trigger_refused"
 
 LAB = "lab"  # the actor of the header and closing events
 
@@ -203,7 +204,7 @@ SCHEMA: dict[str, EventSpec] = {
     OUTAGE_STARTED: EventSpec("store", "an injected outage begins", {"until_ms": "when it ends"}),
     OUTAGE_ENDED: EventSpec("store", "the outage ends", {}),
     WORKFLOW_TRIGGERED: EventSpec(
-        "client, leader",
+        "trigger, scheduler, api",
         "a workflow run began: one task instance per task, with its parents",
         {
             "run": "the run's id (its tasks' job ids are `<run>:<task>`)",
@@ -215,19 +216,28 @@ SCHEMA: dict[str, EventSpec] = {
         },
     ),
     TASK_DISPATCHED: EventSpec(
-        "worker, dispatcher",
+        "dispatcher",
         "a task was enqueued because its parents succeeded (`job_id` is `<run>:<task>`)",
         {"run": "the run", "task": "the task"},
     ),
     RUN_FINISHED: EventSpec(
-        "worker, dispatcher",
+        "dispatcher",
         "a workflow run reached its terminal state",
-        {"run": "the run", "state": "`succeeded` or `failed` (a task dead-lettered; its dependants skipped)"},
+        {
+            "run": "the run",
+            "state": "`succeeded` or `failed` (a task dead-lettered; its dependants skipped)",
+            "tasks": "task -> its final state (`succeeded`, `failed` or `skipped`)",
+        },
     ),
     LEADER_ELECTED: EventSpec(
-        "leader",
+        "scheduler",
         "a scheduler took the leader lock for a new epoch (a lease on the lock row, fenced by the epoch)",
         {"lock": "the lock's name", "epoch": "the new epoch"},
+    ),
+    TRIGGER_REFUSED: EventSpec(
+        "scheduler",
+        "the store refused a scheduled trigger: the leader's epoch is stale or the tick already started a run",
+        {"schedule": "the schedule", "tick": "the tick", "epoch": "the epoch the scheduler led"},
     ),
     RUN_ENDED: EventSpec(
         "lab",
@@ -252,6 +262,7 @@ FINAL_STATE_KEYS = {
     "business_rows": "job ids whose business row committed",
     "submissions": "idempotency key -> the job id that owns it",
     "store_calls": "every store call: `[time_ms, actor, operation, outcome]`",
+    "runs": "workflow runs (only when a workflow ran): run -> `state` and `tasks` (task -> its state)",
 }
 
 KEYS: dict[str, tuple[str, ...]] = {kind: tuple(spec.detail) for kind, spec in SCHEMA.items()}

@@ -31,8 +31,54 @@ def _job_facts(jobs) -> dict:
     }
 
 
+def _workflow_ms(scenario, policy) -> int:
+    """A workflow's share: every run it can start (a naive scheduler may start a tick once per
+    scheduler), each run's tasks one after another with every attempt, backoff and dispatch."""
+    spec = scenario.workflow
+    if spec is None:
+        return 0
+    runs = len(scenario.triggers) + scenario.ticks * max(1, len(scenario.schedulers))
+    overhead = scenario.duration_jitter_ms + 2 * scenario.poll_ms + scenario.dispatch_ms
+    per_run = 0
+    for task in spec.tasks:
+        attempts = min(policy.attempt_bound, task.max_attempts)
+        backoff = sum(policy.backoff_cap_ms(n, task.backoff_ms) for n in range(1, attempts))
+        per_run += attempts * (task.duration_ms + overhead) + backoff
+    every = spec.schedule_every_ms or 0
+    starts = max(scenario.triggers, default=0) + scenario.ticks * every + 2 * scenario.leader_lease_ms
+    return starts + runs * per_run
+
+
 def time_limit_ms(scenario, policy) -> int:
     """The sum of bounds, each explained below; every term is zero when its cause is absent."""
+    if not scenario.jobs:
+        return _workflow_ms(scenario, policy) + _faults_ms(scenario, policy) + SLACK_MS
+    return _jobs_ms(scenario, policy) + _workflow_ms(scenario, policy)
+
+
+def _faults_ms(scenario, policy) -> int:
+    """A workload of workflow tasks only: each planned fault costs one long attempt and its recovery."""
+    plan = scenario.plan
+    longest = max((task.duration_ms for task in scenario.workflow.tasks), default=0) + scenario.duration_jitter_ms
+    recovery = (
+        (policy.lease_ms or 0)
+        + policy.lease_margin_ms
+        + scenario.reaper_interval_ms
+        + scenario.restart_delay_ms
+        + scenario.poll_ms
+    )
+    outages = plan.outages()
+    faults = len(plan.faults) - len(outages)
+    pauses = sum(f.duration_ms for f in plan.of_kind(Pause))
+    return (
+        faults * (longest + recovery)
+        + pauses
+        + sum(3 * (o.end_ms - o.start_ms) + 2 * longest for o in outages)
+        + max((o.end_ms for o in outages), default=0)
+    )
+
+
+def _jobs_ms(scenario, policy) -> int:
     plan = scenario.plan
     jobs = scenario.jobs
     facts = per_jobs(jobs, "time limit", _job_facts)

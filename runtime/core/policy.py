@@ -154,6 +154,29 @@ class Policy:
         "INV_008",
     )
 
+    # Workflows.
+    dispatch_cas: bool = _field(
+        False,
+        _boolean,
+        "The dispatcher claims a ready task with a compare-and-set on its state (pending -> dispatched); "
+        "otherwise it acts on what it read, so two dispatchers can both dispatch a fan-in task.",
+        "INV_014, INV_001",
+    )
+    dispatch_atomic: bool = _field(
+        False,
+        _boolean,
+        "Enqueue a task's job and mark the task dispatched in one transaction; otherwise a dispatcher that "
+        "dies between the two enqueues the task again when it restarts.",
+        "INV_014, INV_001",
+    )
+    fenced_triggers: bool = _field(
+        False,
+        _boolean,
+        "A scheduled trigger carries the leader lock's epoch; the store refuses a stale epoch and a second "
+        "run for one (schedule, tick).",
+        "INV_016",
+    )
+
     @classmethod
     def naive(cls) -> Policy:
         """A first draft: no dedupe, leases that never expire, endless immediate retries."""
@@ -181,6 +204,9 @@ class Policy:
             backoff_max_ms=5_000,
             jitter="equal",
             retry_budget_per_s=5,
+            dispatch_cas=True,
+            dispatch_atomic=True,
+            fenced_triggers=True,
         )
 
     def evolve(self, **changes: Any) -> Policy:
@@ -198,15 +224,17 @@ class Policy:
         """The attempt budget a run is judged against (INV_003): max_attempts, or the lab's ceiling."""
         return self.max_attempts if self.max_attempts is not None else LAB_ATTEMPT_CEILING
 
-    def backoff_cap_ms(self, attempt: int) -> int:
-        """The un-jittered delay after failed attempt number `attempt` (1-based)."""
+    def backoff_cap_ms(self, attempt: int, base_ms: int | None = None) -> int:
+        """The un-jittered delay after failed attempt number `attempt` (1-based), grown from
+        `base_ms` (a workflow task's own) instead of backoff_base_ms when given."""
+        base = self.backoff_base_ms if base_ms is None else base_ms
         if self.backoff == "fixed":
-            return self.backoff_base_ms
-        return min(self.backoff_max_ms, self.backoff_base_ms * 2 ** min(attempt - 1, 40))
+            return base
+        return min(self.backoff_max_ms, base * 2 ** min(attempt - 1, 40))
 
-    def backoff_range_ms(self, attempt: int) -> tuple[int, int]:
+    def backoff_range_ms(self, attempt: int, base_ms: int | None = None) -> tuple[int, int]:
         """The delays the policy allows after failed attempt `attempt`: [low, high] (INV_011)."""
-        cap = self.backoff_cap_ms(attempt)
+        cap = self.backoff_cap_ms(attempt, base_ms)
         if self.jitter == "full":
             return 0, cap
         if self.jitter == "equal":

@@ -98,6 +98,55 @@ class StorePort(Protocol):
         """The store's part of the final state: ledger, outbox, business rows, submissions, call log."""
 
 
+class Note(NamedTuple):
+    """A completion note: task `task` of run `run` settled (None: the run began). `ready` are the
+    tasks it lets start (pending, every parent succeeded), `skip` those it rules out (an ancestor
+    failed), both as read when the note was taken."""
+
+    note: int
+    run: str
+    task: str | None
+    ready: tuple[str, ...]
+    skip: tuple[str, ...]
+
+
+class RunsPort(Protocol):
+    """Workflow runs, their task instances, the completion notes and the leader lock: tables of the
+    store (in the SQL worlds, in the same database as the queue, so one transaction spans both)."""
+
+    def trigger_run(
+        self,
+        actor: str,
+        run: str,
+        workflow,
+        schedule: str | None,
+        tick: int | None,
+        epoch: int | None,
+        fenced: bool,
+    ) -> str:
+        """Create the run, one pending task instance per task, and its start note; `fenced`: only if
+        `epoch` still holds the leader lock and the (schedule, tick) has no run yet."""
+
+    def take_note(self, actor: str) -> tuple[str, Note | None]: ...
+
+    def dispatch(self, actor: str, run: str, task: str, claim: bool, enqueue: bool, mark: bool) -> str: ...
+
+    def settle(self, actor: str, note: int, run: str, skip: tuple[str, ...]) -> str: ...
+
+    def release_notes(self, actor: str) -> None:
+        """The notes `actor` held go back (it died): the supervisor's call, not the actor's."""
+
+    def acquire_lock(self, actor: str, lock: str, lease_ms: int) -> tuple[str, int | None]: ...
+
+    def last_tick(self, actor: str, schedule: str) -> tuple[str, int]: ...
+
+    def notes_waiting(self) -> bool:
+        """A completion note waits or is being handled (a notification, not a store call)."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """The runs' part of the final state: each run's state and its tasks' states."""
+
+
 class HistorySink(Protocol):
     def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, **detail: Any): ...
 

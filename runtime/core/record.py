@@ -112,9 +112,13 @@ def run_header(scenario, policy, seed: int, time_limit_ms: int) -> dict[str, Any
     }
 
 
-def final_state(queue, store) -> dict[str, Any]:
-    """The ground truth read from the queue and the store (any implementation of the ports) at the end."""
-    return {**queue.snapshot(), **store.snapshot()}
+def final_state(queue, store, runs=None) -> dict[str, Any]:
+    """The ground truth read from the queue and the store (any implementation of the ports) at the end,
+    and the workflow runs when a workflow ran."""
+    state = {**queue.snapshot(), **store.snapshot()}
+    if runs is not None:
+        state["runs"] = runs.snapshot()
+    return state
 
 
 def as_json(value) -> Any:

@@ -10,15 +10,19 @@ import attrs
 from runtime.core.errors import BadInputError, ScenarioError
 from runtime.core.faults import (
     CLIENT_BEFORE_BUSINESS_COMMIT,
+    DISPATCHER_AFTER_ENQUEUE,
     FAULT_POINTS,
     RELAY_POINTS,
+    SCHEDULER_BEFORE_TRIGGER,
+    WORKFLOW_POINTS,
     FaultPlan,
     PoisonJob,
     SlowJob,
     check_plan,
 )
+from runtime.core.workflow import WorkflowSpec, run_id, task_job_id
 
-RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab")
+RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger")
 MAX_MS = 3_600_000
 MAX_SEED = 2**64 - 1
 
@@ -68,18 +72,68 @@ class Scenario:
     pace instead of in one burst (0: no limit)."""
     reaper_interval_ms: int = attrs.field(default=100, validator=_in_range(1, 60_000))
     store_capacity_per_s: int | None = attrs.field(default=None, validator=_in_range(1, 10_000_000))
+    # Workflows (docs/12_workflows.md): runs of a task DAG, dispatched as their parents succeed.
+    workflow: WorkflowSpec | None = None
+    triggers: tuple[int, ...] = ()
+    """On-demand runs: the trigger asks for run `run-N` at the N-th of these times (ms)."""
+    dispatchers: tuple[str, ...] = ("dispatcher",)
+    """The dispatcher processes (more than one: scaled out, each polling every run)."""
+    dispatch_ms: int = attrs.field(default=10, validator=_in_range(0, 60_000))
+    """How long a dispatcher takes from reading a run's state to acting on it (the enqueue's round trip)."""
+    schedulers: tuple[str, ...] = ()
+    """Periodic runs: schedulers contending for the leader lock; the leader fires each tick."""
+    ticks: int = attrs.field(default=0, validator=_in_range(0, 1_000))
+    """How many ticks of the workflow's schedule the run covers (tick k is due at k * every_ms)."""
+    leader_lease_ms: int = attrs.field(default=1_000, validator=_in_range(1, MAX_MS))
 
     def __attrs_post_init__(self):
         ids = [job.job_id for job in self.jobs]
         if len(set(ids)) != len(ids):
             raise ScenarioError(f"scenario {self.name!r} repeats a job id")
-        if not self.jobs:
-            raise ScenarioError(f"scenario {self.name!r} needs at least one job")
+        if not self.jobs and self.workflow is None:
+            raise ScenarioError(f"scenario {self.name!r} needs at least one job or a workflow")
         if not self.workers or len(set(self.workers)) != len(self.workers):
             raise ScenarioError(f"scenario {self.name!r} needs at least one worker, each named once")
-        taken = sorted(set(self.workers) & set(RESERVED_ACTORS))
+        actors = [*self.workers, *self.workflow_actors]
+        if len(set(actors)) != len(actors):
+            raise ScenarioError(f"scenario {self.name!r} names an actor twice (workers, dispatchers, schedulers)")
+        taken = sorted(set(actors) & set(RESERVED_ACTORS))
         if taken:
-            raise ScenarioError(f"worker name {taken[0]!r} is reserved (reserved: {', '.join(RESERVED_ACTORS)})")
+            raise ScenarioError(f"actor name {taken[0]!r} is reserved (reserved: {', '.join(RESERVED_ACTORS)})")
+        if self.workflow is not None:
+            self._check_workflow()
+        elif self.triggers or self.schedulers or self.ticks:
+            raise ScenarioError(f"scenario {self.name!r} has triggers or schedulers but no workflow")
+
+    def _check_workflow(self) -> None:
+        name = self.name
+        if not self.dispatchers:
+            raise ScenarioError(f"scenario {name!r} runs a workflow: it needs at least one dispatcher")
+        for at in self.triggers:
+            _in_range(0, 86_400_000)(self, attrs.fields(Scenario).triggers, at)
+        if self.schedulers or self.ticks:
+            if self.workflow.schedule_every_ms is None:
+                raise ScenarioError(f"scenario {name!r} has schedulers, but workflow {self.workflow.name!r} no schedule")
+            if not self.schedulers or not self.ticks:
+                raise ScenarioError(f"scenario {name!r}: a scheduled workflow needs schedulers and ticks >= 1")
+        if not self.triggers and not self.ticks:
+            raise ScenarioError(f"scenario {name!r}: workflow {self.workflow.name!r} never runs (no triggers, no ticks)")
+
+    @property
+    def workflow_actors(self) -> dict[str, str]:
+        """The workflow layer's processes: name -> role (dispatcher, scheduler)."""
+        if self.workflow is None:
+            return {}
+        return {**{d: "dispatcher" for d in self.dispatchers}, **{s: "scheduler" for s in self.schedulers}}
+
+    @property
+    def task_jobs(self) -> tuple[str, ...]:
+        """The job ids of the on-demand runs' tasks (`run-N:<task>`), which a plan may name."""
+        if self.workflow is None or not self.triggers:
+            return ()
+        return tuple(
+            task_job_id(run_id(n), task.name) for n in range(1, len(self.triggers) + 1) for task in self.workflow.tasks
+        )
 
     def with_plan(self, plan: FaultPlan) -> Scenario:
         return attrs.evolve(self, plan=plan)
@@ -123,7 +177,11 @@ def relay_runs(scenario: Scenario, policy) -> bool:
 
 def reachable_points(scenario: Scenario, policy) -> set[str]:
     """The fault points some run of this scenario under this policy can reach."""
-    points = set(FAULT_POINTS) - set(RELAY_POINTS)
+    points = set(FAULT_POINTS) - set(RELAY_POINTS) - set(WORKFLOW_POINTS)
+    if scenario.workflow is not None:
+        points.add(DISPATCHER_AFTER_ENQUEUE)
+        if scenario.schedulers:
+            points.add(SCHEDULER_BEFORE_TRIGGER)
     if not any(job.business_row for job in scenario.jobs):
         points.discard(CLIENT_BEFORE_BUSINESS_COMMIT)
     if relay_runs(scenario, policy):
@@ -136,8 +194,10 @@ def validate_plan(scenario: Scenario, policy, plan: FaultPlan | None = None) -> 
     check_plan(
         plan if plan is not None else scenario.plan,
         requests=scenario.request_ids,
+        task_jobs=scenario.task_jobs,
         workers=scenario.workers,
         reached=reachable_points(scenario, policy),
+        others=scenario.workflow_actors,
     )
 
 

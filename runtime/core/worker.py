@@ -100,9 +100,9 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
 
 def fail(policy, delivery, error: str, reason: str):
     """A failed attempt: retry after the policy's backoff, or dead-letter the last error."""
-    if decide.is_final_attempt(delivery.attempt, policy):
+    if decide.is_final_attempt(delivery.attempt, policy, delivery.payload):
         delay = None
     else:
-        low, high = policy.backoff_range_ms(delivery.attempt)
+        low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)
         delay = low if high == low else low + (yield Draw(0, high - low))
     yield Fail(delivery, error, reason, delay, policy.ack_mode == "on_receipt")

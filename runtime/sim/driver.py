@@ -51,7 +51,19 @@ class Actor:
     `holding` is what the process holds in memory (a worker: its lease; the relay: a row in flight);
     `held`, when given, says instead (the client: the caller's request in flight)."""
 
-    __slots__ = ("name", "role", "start", "on_crash", "held", "_seed", "_rng", "skew_ms", "holding", "incarnation")
+    __slots__ = (
+        "name",
+        "role",
+        "start",
+        "on_crash",
+        "held",
+        "_seed",
+        "_rng",
+        "skew_ms",
+        "holding",
+        "incarnation",
+        "done",
+    )
 
     def __init__(self, name: str, role: str, start, seed: str, *, on_crash=None, held=None, skew_ms: int = 0) -> None:
         self.name, self.role, self.start, self._seed = name, role, start, seed
@@ -59,6 +71,7 @@ class Actor:
         self._rng = None
         self.holding = None
         self.incarnation = 1
+        self.done = False  # its protocol returned
 
     @property
     def rng(self) -> random.Random:
@@ -131,6 +144,18 @@ class Driver:
             fx.MarkRelayed: lambda actor, effect: store.mark_relayed(actor.name, effect.job_id),
             fx.OutboxPending: lambda actor, effect: store.outbox_pending(),
         }
+        runs = sim.runs
+        if runs is not None:
+            self._handlers.update(
+                {
+                    fx.TriggerRun: lambda actor, effect: runs.trigger_run(actor.name, *effect),
+                    fx.TakeNote: lambda actor, effect: runs.take_note(actor.name),
+                    fx.Dispatch: lambda actor, effect: runs.dispatch(actor.name, *effect),
+                    fx.Settle: lambda actor, effect: runs.settle(actor.name, *effect),
+                    fx.AcquireLock: lambda actor, effect: runs.acquire_lock(actor.name, *effect),
+                    fx.LastTick: lambda actor, effect: runs.last_tick(actor.name, effect.schedule),
+                }
+            )
 
     def close(self) -> None:
         self._handlers.clear()
@@ -175,10 +200,10 @@ class Driver:
         points = bool(own or lease_doomed or before_doomed or after_doomed)  # else skip every check
 
         def fail(delivery, error, reason):
-            if decide.is_final_attempt(delivery.attempt, policy):
+            if decide.is_final_attempt(delivery.attempt, policy, delivery.payload):
                 delay = None
             else:
-                low, high = policy.backoff_range_ms(delivery.attempt)
+                low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)
                 delay = low if high == low else draw_between(bits, low, high)
             queue.report_failure(name, delivery, error=error, reason=reason, delay_ms=delay, republish=on_receipt)
 
@@ -477,6 +502,7 @@ class Driver:
         starts after the restart delay."""
         handlers, clock, sim = self._handlers, self._clock, self.sim
         sleep, until, next_job, await_outbox, point = fx.Sleep, fx.Until, fx.NextJob, fx.AwaitOutbox, fx.Point
+        await_notes = fx.AwaitNotes
         lease, quiet, pending = sim.queue.lease, handlers[fx.Quiet], sim.store.outbox_pending
         while True:
             protocol = actor.start()
@@ -487,6 +513,7 @@ class Driver:
                     try:
                         effect = send_to(send)
                     except StopIteration:
+                        actor.done = True
                         return
                     kind = effect.__class__
                     handler = handlers.get(kind)
@@ -509,6 +536,15 @@ class Driver:
                     elif kind is await_outbox:  # until rows wait (True) or the system is quiet (False)
                         while True:
                             if pending():
+                                send = True
+                                break
+                            if sim.is_quiet():
+                                send = False
+                                break
+                            yield Poll(effect.poll_ms)
+                    elif kind is await_notes:  # until a free note waits (True) or the system is quiet (False)
+                        while True:
+                            if sim.runs.free_notes():
                                 send = True
                                 break
                             if sim.is_quiet():

@@ -12,6 +12,7 @@ from collections import deque
 from typing import Any
 
 from runtime.core import history as ev
+from runtime.core.decisions import attempt_limit
 from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import Event
 from runtime.core.ports import Delivery
@@ -184,7 +185,8 @@ class Queue:
                 continue
             job_id = message.job_id
             attempt = self.attempts[job_id] + 1
-            if self._max_attempts is not None and attempt > self._max_attempts:
+            limit = self._max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
+            if limit is not None and attempt > limit:
                 self._remove(message)  # never lease past the bound, however the message came back
                 self._bury(QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
                 continue
@@ -323,7 +325,8 @@ class Queue:
                 message.owner,
                 message.lease_expires_at_ms,
             )
-            if max_attempts is not None and self.attempts[message.job_id] >= max_attempts:
+            limit = max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
+            if limit is not None and self.attempts[message.job_id] >= limit:
                 self._remove(message)
                 self._bury(actor, message.job_id, message.attempt, "lease expired on the final attempt")
             else:
@@ -360,6 +363,9 @@ class Queue:
 
     def is_idle(self) -> bool:
         return not self.messages
+
+    def _limit(self, payload) -> int | None:
+        return attempt_limit(self._policy, payload)
 
     def _budgeted(self, visible_at: int) -> int:
         return visible_at if self._budget is None else self._budget.slot(visible_at)

@@ -5,10 +5,12 @@ A pure function of its arguments: the same inputs give a byte-identical history.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from runtime.core import history as ev
 from runtime.core.client import Caller, client
+from runtime.core.dispatcher import dispatcher, scheduler, trigger
 from runtime.core.faults import CLIENT, RELAY, WORKER_CLOCK, FaultPlan
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
@@ -19,11 +21,13 @@ from runtime.core.worker import worker
 from runtime.sim.driver import Actor, Driver
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
+from runtime.sim.runs import Runs
 from runtime.sim.scheduler import Poll, Scheduler
 from runtime.sim.sink import History
 from runtime.sim.store import Store
 
 REAPER = "reaper"
+TRIGGER = "trigger"
 STORE = "store"
 
 
@@ -39,11 +43,17 @@ class Simulation:
         self.injector = FaultInjector(scenario.plan, self.clock)
         self.store = Store(self.clock, self.history, self.injector, scenario.store_capacity_per_s)
         self.queue = Queue(self.clock, self.history, policy, self.injector, self.store)
+        self.runs = (
+            Runs(self.clock, self.history, self.store, self.queue, scenario.plan) if scenario.workflow is not None else None
+        )
         self.caller = Caller(shaped_jobs(scenario))
         self.driver = Driver(self)
         self.client = self._client()
         self.workers = [self._worker(name) for name in scenario.workers]
         self.relay = self._relay() if relay_runs(scenario, policy) else None
+        self.dispatchers = [self._dispatcher(name) for name in scenario.dispatchers] if self.runs else []
+        self.leaders = self._leaders() if self.runs else []
+        self._dispatcher_processes: list = []
         self._quiet_after_ms = self.injector.last_fault_ms()
         self._max_skew_ms = max((actor.skew_ms for actor in self.workers), default=0)
         self.ended_quiet = False
@@ -92,9 +102,44 @@ class Simulation:
         poll_ms = self.scenario.poll_ms
         return Actor(RELAY, "relay", lambda: relay(poll_ms=poll_ms, check_points=points), self.stream(RELAY))
 
+    def _dispatcher(self, name: str) -> Actor:
+        policy, scenario, runs = self.policy, self.scenario, self.runs
+        points = self.injector.has_point_faults(name)
+        return Actor(
+            name,
+            "dispatcher",
+            lambda: dispatcher(
+                policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points
+            ),
+            self.stream(name),
+            on_crash=lambda: runs.release_notes(name),
+        )
+
+    def _leaders(self) -> list[Actor]:
+        """The processes that start runs: the on-demand trigger, the schedulers."""
+        policy, scenario, spec = self.policy, self.scenario, self.scenario.workflow
+        actors = []
+        if scenario.triggers:
+            start = functools.partial(trigger, spec, scenario.triggers, retry_ms=scenario.client_retry_ms)
+            actors.append(Actor(TRIGGER, "trigger", start, self.stream(TRIGGER)))
+        for name in scenario.schedulers:
+            points = self.injector.has_point_faults(name)
+            start = functools.partial(
+                scheduler,
+                policy,
+                spec,
+                ticks=scenario.ticks,
+                lease_ms=scenario.leader_lease_ms,
+                poll_ms=scenario.poll_ms,
+                check_points=points,
+            )
+            actors.append(Actor(name, "scheduler", start, self.stream(name)))
+        return actors
+
     def is_quiet(self) -> bool:
         """Nothing left to do: every request answered, the queue and the outbox empty, no worker or
-        relay holding a job (a paused zombie still counts), no fault still due."""
+        relay holding a job (a paused zombie still counts), no fault still due; with a workflow,
+        every run started and no completion note waiting."""
         return (  # the cheap conditions first: an idle poll mostly finds the queue busy
             self.caller.finished
             and self.queue.is_idle()
@@ -102,6 +147,14 @@ class Simulation:
             and not self.store.outbox_pending()
             and (self.relay is None or self.relay.holding is None)
             and all(actor.holding is None for actor in self.workers)
+            and (self.runs is None or self._workflow_quiet())
+        )
+
+    def _workflow_quiet(self) -> bool:
+        return (
+            all(actor.done for actor in self.leaders)
+            and all(actor.holding is None for actor in self.dispatchers)
+            and not self.runs.notes_waiting()
         )
 
     def next_change_ms(self, horizon_ms: int) -> int | None:
@@ -118,6 +171,14 @@ class Simulation:
             if relay is None:
                 return None
             change = min(change, relay)
+        elif self.runs is not None and self.runs.free_notes():
+            # A note is seen when a dispatcher next looks.
+            now, next_run = self.clock.now_ms, self.scheduler.next_run_ms
+            looks = [next_run(process, now) for process in self._dispatcher_processes]
+            looks = [time for time in looks if time is not None]
+            if not looks:
+                return None
+            change = min(change, *looks)
         elif self.is_quiet():
             return None
         if self.clock.now_ms < self._quiet_after_ms:
@@ -150,6 +211,12 @@ class Simulation:
         if self.relay is not None:
             self._relay_process = driver.fast_relay(self.relay) if self.shortcuts else driver.process(self.relay)
             scheduler.spawn(self._relay_process)
+        for actor in self.leaders:
+            scheduler.spawn(driver.process(actor))
+        for actor in self.dispatchers:
+            process = driver.process(actor)
+            self._dispatcher_processes.append(process)
+            scheduler.spawn(process)
 
     def _reaper(self):
         """Reclaims expired leases by the store's clock, with the policy's safety margin."""
@@ -168,7 +235,14 @@ class Simulation:
     def finish(self) -> RunRecord:
         reason = "quiet" if self.ended_quiet else "time_limit"
         self.history.record(
-            ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final_state(self.queue, self.store)
+            ev.RUN_ENDED,
+            ev.LAB,
+            None,
+            None,
+            None,
+            reason,
+            self.time_limit,
+            final_state(self.queue, self.store, self.runs),
         )
         return RunRecord(
             events=tuple(self.history.events), scenario=self.scenario, policy=self.policy, steps=self.scheduler.steps

@@ -1,0 +1,27 @@
+"""FM_013: two parents finish together; two dispatchers each see the join ready and both enqueue it."""
+
+from runtime.core.policy import Policy
+from runtime.core.scenario import Scenario
+from runtime.core.workflow import TaskSpec, WorkflowSpec
+
+FAN_IN = WorkflowSpec(
+    name="fan-in",
+    tasks=(
+        TaskSpec(name="left", payload={"amount": 3}),
+        TaskSpec(name="right", payload={"amount": 4}),
+        TaskSpec(name="join", payload={"amount": 10}, depends_on=("left", "right")),
+    ),
+)
+
+SCENARIO = Scenario(
+    name="FM_013 fan-in double dispatch",
+    jobs=(),
+    workflow=FAN_IN,
+    triggers=(0,),
+    workers=("w1", "w2"),
+    dispatchers=("d1", "d2"),
+    duration_jitter_ms=0,  # the two parents finish at the same instant
+)
+
+NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000)
+FIXED_POLICY = NAIVE_POLICY.evolve(dispatch_cas=True)

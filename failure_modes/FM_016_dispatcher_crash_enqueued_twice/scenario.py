@@ -1,0 +1,21 @@
+"""FM_016: the dispatcher enqueues a ready task and dies before marking it dispatched; on restart it
+enqueues the task again."""
+
+from failure_modes.FM_015_worker_killed_mid_run.scenario import ETL
+from runtime.core.faults import DISPATCHER_AFTER_ENQUEUE, Crash, FaultPlan
+from runtime.core.policy import Policy
+from runtime.core.scenario import Scenario
+
+SCENARIO = Scenario(
+    name="FM_016 dispatcher crash, task enqueued twice",
+    jobs=(),
+    workflow=ETL,
+    triggers=(0,),
+    workers=("w1", "w2", "w3"),
+    dispatchers=("dispatcher",),
+    restart_delay_ms=100,  # back before the task it enqueued has finished
+    plan=FaultPlan(faults=(Crash(actor="dispatcher", point=DISPATCHER_AFTER_ENQUEUE, hit=2),)),
+)
+
+NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000)
+FIXED_POLICY = NAIVE_POLICY.evolve(dispatch_atomic=True)

@@ -1,0 +1,147 @@
+"""The workflow layer's processes: the dispatcher, the on-demand trigger and the periodic scheduler.
+
+Generators of effects, like the worker: they never touch a clock, a queue or a store.
+
+- The dispatcher takes a completion note (a task settled, or a run began), waits out the enqueue's
+  round trip, dispatches the tasks the note made ready and settles the note. How a dispatch writes
+  is the policy's: check-then-act in two steps (naive), a compare-and-set claim, one transaction.
+- The trigger starts the scenario's on-demand runs at their times.
+- A scheduler contends for the leader lock; the leader fires each tick of the schedule once due.
+"""
+
+from __future__ import annotations
+
+from runtime.core import history as ev
+from runtime.core.effects import (
+    NOW,
+    TAKE_NOTE,
+    AcquireLock,
+    AwaitNotes,
+    Dispatch,
+    Hold,
+    LastTick,
+    Point,
+    Record,
+    Settle,
+    Sleep,
+    TriggerRun,
+    Until,
+)
+from runtime.core.faults import DISPATCHER_AFTER_ENQUEUE, SCHEDULER_BEFORE_TRIGGER
+from runtime.core.ports import DUPLICATE_ROW, ERROR_TEXT, FENCED, OK, OVERLOADED, STORE_ERRORS
+from runtime.core.workflow import LOCK, run_id, scheduled_run_id, task_job_id
+
+
+def _store_error(job_id, operation: str, outcome: str) -> Record:
+    kind = ev.STORE_OVERLOADED if outcome == OVERLOADED else ev.STORE_UNAVAILABLE
+    return Record(kind, job_id, detail={"operation": operation, "error": ERROR_TEXT[outcome]})
+
+
+def dispatch_steps(policy) -> tuple[Dispatch, ...]:
+    """The transactions one task's dispatch takes under `policy` (run and task filled in later):
+    atomic: one (claim if the policy claims, enqueue, mark); a claim alone: claim and mark, then
+    enqueue; naive: enqueue, then mark - check-then-act on what the note said."""
+    if policy.dispatch_atomic:
+        return (Dispatch("", "", policy.dispatch_cas, True, True),)
+    if policy.dispatch_cas:
+        return (Dispatch("", "", True, False, True), Dispatch("", "", False, True, False))
+    return (Dispatch("", "", False, True, False), Dispatch("", "", False, False, True))
+
+
+def dispatcher(policy, *, poll_ms: int, dispatch_ms: int, check_points: bool = True):
+    steps = dispatch_steps(policy)
+    await_notes = AwaitNotes(poll_ms)
+    while (yield await_notes):
+        outcome, note = yield TAKE_NOTE
+        if outcome != OK:
+            yield _store_error(None, "take_note", outcome)
+            yield Sleep(poll_ms)
+            continue
+        if note is None:  # another dispatcher took it
+            continue
+        if note.ready and dispatch_ms:
+            yield Sleep(dispatch_ms)
+        yield from _handle(note, steps, poll_ms, check_points)
+
+
+def _handle(note, steps, poll_ms: int, check_points: bool):
+    """Dispatch the note's ready tasks, then settle it; after a store error, wait and carry on where
+    it stopped (a task this incarnation dispatched is not dispatched again)."""
+    done: set[str] = set()
+    while True:
+        failed = False
+        for task in note.ready:
+            if task in done:
+                continue
+            job_id = task_job_id(note.run, task)
+            yield Hold(job_id)
+            for step in steps:
+                outcome = yield step._replace(run=note.run, task=task)
+                if outcome == DUPLICATE_ROW:  # the claim found it taken: someone else dispatches it
+                    break
+                if outcome != OK:
+                    yield _store_error(job_id, "dispatch", outcome)
+                    failed = True
+                    break
+                if step.enqueue and check_points:
+                    yield Point(DISPATCHER_AFTER_ENQUEUE, job_id)
+            yield Hold(None)
+            if failed:
+                break
+            done.add(task)
+        if not failed:
+            outcome = yield Settle(note.note, note.run, note.skip)
+            if outcome == OK:
+                return
+            yield _store_error(None, "settle", outcome)
+        yield Sleep(poll_ms)
+
+
+def trigger(workflow, times: tuple[int, ...], *, retry_ms: int):
+    """Start run-N at the N-th time, retrying through store errors."""
+    for n, at in enumerate(times, 1):
+        yield Until(at)
+        while True:
+            outcome = yield TriggerRun(run_id(n), workflow)
+            if outcome not in STORE_ERRORS:
+                break
+            yield _store_error(None, "trigger_run", outcome)
+            yield Sleep(retry_ms)
+
+
+def scheduler(policy, workflow, *, ticks: int, lease_ms: int, poll_ms: int, check_points: bool = True):
+    """Until every tick has started a run: lead (take or renew the lock), and fire the next tick
+    once it is due. A fenced trigger carries the epoch; the store refuses a stale one."""
+    schedule, every = workflow.name, workflow.schedule_every_ms
+    renew_every = max(1, lease_ms // 3)
+    while True:
+        outcome, last = yield LastTick(schedule)
+        if outcome != OK:
+            yield _store_error(None, "last_tick", outcome)
+            yield Sleep(poll_ms)
+            continue
+        if last >= ticks:
+            return
+        outcome, epoch = yield AcquireLock(LOCK, lease_ms)
+        if outcome != OK or epoch is None:
+            if outcome != OK:
+                yield _store_error(None, "acquire_lock", outcome)
+            yield Sleep(poll_ms)
+            continue
+        tick = last + 1
+        now = yield NOW
+        due = tick * every
+        if now < due:
+            yield Sleep(min(due - now, renew_every))
+            continue
+        if check_points:
+            yield Point(SCHEDULER_BEFORE_TRIGGER)
+        run = scheduled_run_id(schedule, tick, epoch)
+        outcome = yield TriggerRun(run, workflow, schedule, tick, epoch, policy.fenced_triggers)
+        if outcome in (FENCED, DUPLICATE_ROW):
+            yield Record(ev.TRIGGER_REFUSED, detail={"schedule": schedule, "tick": tick, "epoch": epoch})
+        elif outcome != OK:
+            yield _store_error(None, "trigger_run", outcome)
+            yield Sleep(poll_ms)
+
+
