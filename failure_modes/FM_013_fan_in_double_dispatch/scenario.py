@@ -21,6 +21,8 @@ SCENARIO = Scenario(
     workers=("w1", "w2"),
     dispatchers=("d1", "d2"),
     duration_jitter_ms=0,  # the two parents finish at the same instant
+    poll_ms=300,  # workers and dispatchers look every 300 ms: the parents start, and finish, together
+    dispatch_ms=150,  # the enqueue's round trip: the second dispatcher reads before the first one writes
 )
 
 NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000)

@@ -1,12 +1,15 @@
 """`faultline serve`: the job service over HTTP (FastAPI on uvicorn), on the real world's SQL ports.
 
 POST /jobs submits a job under an optional idempotency key (201 new, 200 the key's first job);
-GET /jobs/{job_id} reads its state back; GET /metrics is Prometheus; GET /health checks the database.
+GET /jobs/{job_id} reads its state back; POST /workflows keeps a workflow spec (YAML), POST
+/workflows/{id}/trigger starts a run, GET /runs/{id} and /runs/{id}/tasks read it back; GET /metrics
+is Prometheus; GET /health checks the database.
 Bad requests get a 4xx JSON error naming the field, and write nothing.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated, Any
 
@@ -15,11 +18,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 from starlette.exceptions import HTTPException
 
 from runtime.core.policy import Policy
-from runtime.real import jobs
+from faultline.workflows import parse as parse_workflow
+from runtime.core.workflow import WorkflowError
+from runtime.real import jobs, workflows
 from runtime.real.db import Database, Unavailable
 from runtime.real.queue import SqlQueue
 
@@ -75,6 +80,52 @@ class Error(BaseModel):
     field: str
 
 
+class WorkflowBody(BaseModel):
+    """A workflow spec as JSON: its YAML text under `yaml` (or send the YAML itself as the body)."""
+
+    model_config = ConfigDict(extra="forbid")
+    yaml: StrictStr = Field(min_length=1, max_length=MAX_BODY_BYTES)
+
+
+class WorkflowCreated(BaseModel):
+    workflow_id: str
+    name: str
+    tasks: list[str]
+
+
+class RunCreated(BaseModel):
+    run_id: str
+
+
+class TaskStatus(BaseModel):
+    task: str
+    job_id: str
+    state: str = Field(description="pending, dispatched, succeeded, failed or skipped")
+    depends_on: list[str]
+    attempts: int
+    dispatched_at_ms: int | None
+    finished_at_ms: int | None
+
+
+class RunStatus(BaseModel):
+    run_id: str
+    workflow: str
+    state: str = Field(description="running, succeeded or failed")
+    created_at_ms: int
+    finished_at_ms: int | None
+    tasks: list[TaskStatus]
+
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+WORKFLOW_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": WorkflowBody.model_json_schema()},
+        "application/yaml": {"schema": {"type": "string", "maxLength": MAX_BODY_BYTES}},
+    },
+}
+
+
 def error(status: int, message: str, field: str, headers=None) -> JSONResponse:
     return JSONResponse({"error": message, "field": field}, status_code=status, headers=headers)
 
@@ -87,6 +138,7 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
     registry = CollectorRegistry()
     submissions = Counter("faultline_api_submissions", "Jobs submitted (new jobs)", registry=registry)
     dedupe_hits = Counter("faultline_api_dedupe_hits", "Submissions answered with an existing job", registry=registry)
+    runs_started = Counter("faultline_api_workflow_runs", "Workflow runs triggered", registry=registry)
     latency = Histogram(
         "faultline_api_request_seconds", "Request latency", ["method", "route", "status"], registry=registry
     )
@@ -149,6 +201,82 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
         if found is None:
             return error(404, f"no job {job_id!r}", "job_id")
         return found
+
+    @app.post(
+        "/workflows",
+        status_code=201,
+        response_model=WorkflowCreated,
+        responses={**bad, 415: {"model": Error}},
+        openapi_extra={"requestBody": WORKFLOW_BODY},
+    )
+    async def post_workflow(request: Request):
+        """Keep a workflow spec: its YAML as the body, or JSON `{"yaml": ...}`. A spec that can never run
+        (a cycle, an unknown dependency, a repeated task, a wrong type) is refused with 422 naming it."""
+        kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        raw = await request.body()
+        if kind in YAML_TYPES:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return error(400, "the body is not UTF-8 text", "body")
+        elif kind == "application/json":
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                return error(400, "the body is not valid JSON", "body")
+            try:
+                text = WorkflowBody.model_validate(data).yaml
+            except ValidationError as bad_body:
+                first = bad_body.errors()[0]
+                field = ".".join(str(part) for part in first.get("loc", ())) or "body"
+                return error(422, f"{field}: {first.get('msg', 'invalid')}", field)
+        else:
+            return error(415, f"send the spec as application/yaml or as JSON {{\"yaml\": ...}}, not {kind}", "content-type")
+        try:
+            spec = parse_workflow(text, source="workflow")
+        except WorkflowError as refused:
+            return error(422, str(refused), "yaml")
+        try:
+            workflow_id = workflows.create(db, spec)
+        except Unavailable:
+            return error(503, "the database is unavailable; retry", "database")
+        body = {"workflow_id": workflow_id, "name": spec.name, "tasks": [task.name for task in spec.tasks]}
+        return JSONResponse(body, status_code=201)
+
+    @app.post("/workflows/{workflow_id}/trigger", status_code=201, response_model=RunCreated, responses=bad)
+    async def trigger_workflow(workflow_id: str):
+        """Start a run of the workflow: one pending task per task; the dispatcher takes it from there."""
+        if len(workflow_id) > 200:
+            return error(422, "workflow_id: at most 200 characters", "workflow_id")
+        try:
+            run = workflows.trigger(db, workflow_id)
+        except Unavailable:
+            return error(503, "the database is unavailable; retry", "database")
+        if run is None:
+            return error(404, f"no workflow {workflow_id!r}", "workflow_id")
+        runs_started.inc()
+        return JSONResponse({"run_id": run}, status_code=201)
+
+    @app.get("/runs/{run_id}", response_model=RunStatus, responses=bad)
+    async def get_run(run_id: str):
+        """A run's state and each task's state, attempts and times (run ms)."""
+        return _run_or_error(run_id, lambda found: found)
+
+    @app.get("/runs/{run_id}/tasks", response_model=list[TaskStatus], responses=bad)
+    async def get_run_tasks(run_id: str):
+        """The run's tasks, in the spec's order."""
+        return _run_or_error(run_id, lambda found: found["tasks"])
+
+    def _run_or_error(run_id: str, pick):
+        if len(run_id) > 200:
+            return error(422, "run_id: at most 200 characters", "run_id")
+        try:
+            found = workflows.run_status(db, run_id)
+        except Unavailable:
+            return error(503, "the database is unavailable; retry", "database")
+        if found is None:
+            return error(404, f"no run {run_id!r}", "run_id")
+        return pick(found)
 
     @app.get("/metrics", response_class=Response)
     async def metrics():

@@ -20,9 +20,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(url: str, body: bytes | None = None, method: str | None = None, timeout: float = 10):
+def request(
+    url: str,
+    body: bytes | None = None,
+    method: str | None = None,
+    timeout: float = 10,
+    content_type: str = "application/json",
+):
     """(status, parsed JSON or text) of one HTTP request."""
-    headers = {"Content-Type": "application/json"} if body is not None else {}
+    headers = {"Content-Type": content_type} if body is not None else {}
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
@@ -39,6 +45,15 @@ def request(url: str, body: bytes | None = None, method: str | None = None, time
 def post_job(base: str, payload: dict, key: str | None = None):
     body = {"payload": payload} | ({"idempotency_key": key} if key is not None else {})
     return request(f"{base}/jobs", json.dumps(body).encode())
+
+
+def post_workflow(base: str, yaml_text: str):
+    """Create a workflow from its YAML (sent as the body); (status, answer)."""
+    return request(f"{base}/workflows", yaml_text.encode(), content_type="application/yaml")
+
+
+def trigger(base: str, workflow_id: str):
+    return request(f"{base}/workflows/{workflow_id}/trigger", b"", method="POST")
 
 
 def wait_until(check, timeout: float = 20, every: float = 0.05):

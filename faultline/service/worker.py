@@ -23,14 +23,17 @@ from runtime.core import effects as fx
 from runtime.core import history as ev
 from runtime.core.faults import FaultPlan
 from runtime.core.ports import STORE_ERRORS
+from runtime.core.dispatcher import dispatcher
 from runtime.core.worker import worker
 from runtime.real.db import Database, Unavailable, retry
 from runtime.real.driver import RealDriver
 from runtime.real.injector import RealInjector
 from runtime.real.queue import SqlQueue
+from runtime.real.runs import SqlRuns
 from runtime.real.store import SqlStore
 
 REAPER = "reaper"
+DISPATCHER = "dispatcher"
 POLL_MS = 10  # an idle worker's poll: a new job waits 5 ms on average
 RESTART_S = 0.2
 
@@ -89,7 +92,8 @@ class Observed(RealDriver):
 class Pool:
     def __init__(self, db_url: str, policy, concurrency: int, prefix: str = "w") -> None:
         self.db_url, self.policy, self.concurrency = db_url, policy, concurrency
-        self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)]
+        # The workers, and one dispatcher that moves workflow runs along (docs/12_workflows.md).
+        self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)] + [DISPATCHER]
         self.db = Database(db_url)
         self.db.open()
         self.pids: dict[int, str] = {}
@@ -117,17 +121,22 @@ class Pool:
         with db.transaction() as tx:
             tx.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
             tx.run("UPDATE actors SET pid = ?, holding = NULL WHERE name = ?", (os.getpid(), name))
+        queue = SqlQueue(db, self.policy)
         driver = Observed(
             db,
-            SqlQueue(db, self.policy),
+            queue,
             SqlStore(db),
             RealInjector(db, FaultPlan()),
             name=name,
             seed=name,
             quiet_after_ms=2**62,  # a service is never quiet: workers poll until stopped
             metrics=Metrics(),
+            runs=SqlRuns(db, queue),
         )
-        driver.run(worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, check_points=False))
+        if name == DISPATCHER:
+            driver.run(dispatcher(self.policy, poll_ms=POLL_MS, dispatch_ms=0, check_points=False))
+        else:
+            driver.run(worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, check_points=False))
 
     def run(self, metrics_port: int | None, host: str = "127.0.0.1", ready=None) -> None:
         expired = None
@@ -205,6 +214,7 @@ class Pool:
         job_id, attempt, token = json.loads(holding) if holding else (leased or (None, None, None))
         tx.record(ev.CRASHED, name, job_id, attempt, token, how, incarnation)
         tx.run("UPDATE actors SET holding = NULL WHERE name = ?", (name,))
+        tx.run("UPDATE notes SET owner = NULL WHERE owner = ?", (name,))  # a dispatcher's notes come back
 
     @staticmethod
     def _restarted(tx, name: str) -> None:

@@ -23,6 +23,7 @@ from runtime.core import effects as fx
 from runtime.core.faults import WORKER_CLOCK, Pause
 from runtime.core.history import values_of
 from runtime.real.db import Database, retry
+from runtime.real.runs import UNSYNCED
 
 RANK_GAP_S = 0.012  # wide enough that a loaded machine keeps the order
 
@@ -32,12 +33,21 @@ def is_quiet(db: Database, quiet_after_ms: int) -> bool:
     queue, no outbox row, nobody holding anything (a frozen zombie still holds its job)."""
     if db.now_ms() < quiet_after_ms:  # the cheap condition first (a service is never quiet)
         return False
-    state, messages, outbox, holding = db.read(
+    state, messages, outbox, holding, busy = db.read(
         "SELECT (SELECT state FROM caller WHERE id = 1), "
         "(SELECT count(*) FROM messages), (SELECT count(*) FROM outbox), "
-        "(SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
+        "(SELECT count(*) FROM actors WHERE holding IS NOT NULL), "
+        "(SELECT count(*) FROM actors WHERE busy = 1) + (SELECT count(*) FROM notes) + "
+        f"(SELECT count(*) FROM ({UNSYNCED}) AS unsynced)"
     )[0]
-    return state is not None and json.loads(state)["finished"] and messages == 0 and outbox == 0 and holding == 0
+    return (
+        state is not None
+        and json.loads(state)["finished"]
+        and messages == 0
+        and outbox == 0
+        and holding == 0
+        and busy == 0
+    )
 
 
 def save_caller(db: Database, caller) -> None:
@@ -67,9 +77,19 @@ def load_caller(db: Database, caller) -> None:
 
 class RealDriver:
     def __init__(
-        self, db: Database, queue, store, injector, *, name: str, seed: str, quiet_after_ms: int, rank: int = 0
+        self,
+        db: Database,
+        queue,
+        store,
+        injector,
+        *,
+        name: str,
+        seed: str,
+        quiet_after_ms: int,
+        rank: int = 0,
+        runs=None,
     ) -> None:
-        self.db, self.queue, self.store, self.injector = db, queue, store, injector
+        self.db, self.queue, self.store, self.injector, self.runs = db, queue, store, injector, runs
         self.name, self.quiet_after_ms, self.rank = name, quiet_after_ms, rank
         self.rng = random.Random(seed)
         skew = injector.at(WORKER_CLOCK, name)
@@ -250,4 +270,31 @@ class RealDriver:
             return s.mark_relayed(name, effect.job_id)
         if kind is fx.OutboxPending:
             return s.outbox_pending()
+        return self.answer_workflow(effect)
+
+    def answer_workflow(self, effect):
+        """The runs port's effects (a dispatcher, the trigger, a scheduler)."""
+        kind, runs, name, db = effect.__class__, self.runs, self.name, self.db
+        if kind is fx.AwaitNotes:  # until a free note waits (True) or the system is quiet (False)
+            if self.first_poll_on_grid:  # dispatchers look on the grid, in the scenario's order
+                self.first_poll_on_grid = False
+                self.poll_wait(effect.poll_ms)
+            while True:
+                if runs.free_notes():
+                    return True
+                if retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                    return False
+                self.poll_wait(effect.poll_ms)
+        if kind is fx.TakeNote:
+            return runs.take_note(name)
+        if kind is fx.Dispatch:
+            return runs.dispatch(name, *effect)
+        if kind is fx.Settle:
+            return runs.settle(name, *effect)
+        if kind is fx.TriggerRun:
+            return runs.trigger_run(name, *effect)
+        if kind is fx.AcquireLock:
+            return runs.acquire_lock(name, *effect)
+        if kind is fx.LastTick:
+            return runs.last_tick(name, effect.schedule)
         raise TypeError(f"{name} yielded {effect!r}, which is not an effect")

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from runtime.core import history as ev
+from runtime.core.decisions import attempt_limit
 from runtime.core.faults import QUEUE_ACK
 from runtime.core.ports import Delivery
 from runtime.real.db import Database
@@ -28,6 +29,12 @@ class SqlQueue:
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
         # Whether the plan can lose an ack (else an ack never asks): the plan is installed first.
         self._acks_lost = bool(db.read("SELECT 1 FROM faults_left WHERE point = ?", (QUEUE_ACK,)))
+
+    def _limit(self, payload: str) -> int | None:
+        """The job's attempt budget: the policy's, or a workflow task's own when smaller (its payload)."""
+        if '"max_attempts"' not in payload:
+            return self._max_attempts
+        return attempt_limit(self._policy, json.loads(payload))
 
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
@@ -77,7 +84,8 @@ class SqlQueue:
                 if row is None:
                     return None
                 message_id, job_id, attempt = row[0], row[1], row[6] + 1
-                if self._max_attempts is not None and attempt > self._max_attempts:
+                limit = self._limit(row[2])
+                if limit is not None and attempt > limit:
                     tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
                     self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
                     continue
@@ -167,14 +175,15 @@ class SqlQueue:
         """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`, oldest grant
         first; a lease that expires on the job's final attempt dead-letters the job."""
         expired = tx.all(
-            "SELECT id, job_id, attempt, token, owner, lease_expires_at_ms FROM messages "
+            "SELECT id, job_id, attempt, token, owner, lease_expires_at_ms, payload FROM messages "
             "WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? ORDER BY token",
             (LEASED, margin_ms, judged_now_ms),
         )
-        for message_id, job_id, attempt, token, owner, expires in expired:
+        for message_id, job_id, attempt, token, owner, expires, payload in expired:
             tx.record(ev.LEASE_EXPIRED, actor, job_id, attempt, token, owner, expires)
             attempts = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))[0]
-            if self._max_attempts is not None and attempts >= self._max_attempts:
+            limit = self._limit(payload)
+            if limit is not None and attempts >= limit:
                 tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
                 self._bury(tx, actor, job_id, attempt, "lease expired on the final attempt")
             else:

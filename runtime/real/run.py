@@ -27,6 +27,7 @@ import traceback
 
 from runtime.core import history as ev
 from runtime.core.client import Caller, client
+from runtime.core.dispatcher import dispatcher, scheduler, trigger
 from runtime.core.errors import BadInputError
 from runtime.core.faults import (
     CLIENT,
@@ -52,9 +53,11 @@ from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
 from runtime.real.outage import STORE, give_database_back, take_database_away
 from runtime.real.queue import SqlQueue
+from runtime.real.runs import SqlRuns
 from runtime.real.store import SqlStore
 
 REAPER = "reaper"
+TRIGGER = "trigger"
 TICK_S = 0.002
 
 
@@ -62,9 +65,15 @@ class Supervisor:
     def __init__(self, scenario: Scenario, policy: Policy, seed: int, db: Database, time_limit: int) -> None:
         self.scenario, self.policy, self.seed, self.db, self.time_limit = scenario, policy, seed, db, time_limit
         self.queue, self.store = SqlQueue(db, policy), SqlStore(db, scenario.store_capacity_per_s)
+        self.runs = SqlRuns(db, self.queue, scenario.plan) if scenario.workflow is not None else None
         self.injector = RealInjector(db, scenario.plan)
         self.quiet_after_ms = max((o.end_ms for o in scenario.plan.outages()), default=0)
         self.actors = [CLIENT, *scenario.workers] + ([RELAY] if relay_runs(scenario, policy) else [])
+        self.roles = dict(scenario.workflow_actors)
+        if scenario.workflow is not None:
+            if scenario.triggers:
+                self.roles[TRIGGER] = "trigger"
+            self.actors += list(self.roles)
         self.pids: dict[int, str] = {}
         self.started: set[str] = set()  # actors with a first incarnation already forked
         self.restarts: dict[str, float] = {}  # actor -> real time it restarts
@@ -110,10 +119,32 @@ class Supervisor:
             name=name,
             seed=f"{self.seed}:{name}",
             quiet_after_ms=self.quiet_after_ms,
-            rank=self.scenario.workers.index(name) if name in self.scenario.workers else 0,
+            rank=self._rank(name),
+            runs=self.runs,
         )
         points = self.injector.has_point_faults(name)
-        if name == CLIENT:
+        role = self.roles.get(name)
+        if role == "dispatcher":
+            driver.first_poll_on_grid = True
+            driver.run(dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points))
+        elif role in ("trigger", "scheduler"):
+            if role == "trigger":
+                driver.run(trigger(scenario.workflow, scenario.triggers, retry_ms=scenario.client_retry_ms))
+            else:
+                if name not in self.started:  # contend for the lock in the scenario's order, as in the simulator
+                    driver.poll_wait(scenario.poll_ms)
+                driver.run(
+                    scheduler(
+                        policy,
+                        scenario.workflow,
+                        ticks=scenario.ticks,
+                        lease_ms=scenario.leader_lease_ms,
+                        poll_ms=scenario.poll_ms,
+                        check_points=points,
+                    )
+                )
+            retry(db, lambda: db.transaction_write("UPDATE actors SET busy = 0 WHERE name = ?", (name,)))
+        elif name == CLIENT:
             caller = driver.caller = Caller(shaped_jobs(scenario))
             retry(db, lambda: load_caller(db, caller))
             driver.run(
@@ -135,6 +166,13 @@ class Supervisor:
                     name, policy, poll_ms=scenario.poll_ms, jitter_ms=scenario.duration_jitter_ms, check_points=points
                 )
             )
+
+    def _rank(self, name: str) -> int:
+        """Where the process polls on the grid: workers in the scenario's order, dispatchers too."""
+        for group in (self.scenario.workers, self.scenario.dispatchers, self.scenario.schedulers):
+            if name in group:
+                return group.index(name)
+        return 0
 
     def reap_children(self) -> None:
         while self.pids:
@@ -178,6 +216,8 @@ class Supervisor:
         def write(tx):
             tx.record(ev.CRASHED, name, job_id, attempt, token, point, incarnation)
             tx.run("UPDATE actors SET holding = NULL, point = NULL WHERE name = ?", (name,))
+            if self.roles.get(name) == "dispatcher":  # the notes it held come back
+                tx.run("UPDATE notes SET owner = NULL WHERE owner = ?", (name,))
 
         retry(self.db, lambda: self._in_tx(write))
         self.restarts[name] = time.monotonic() + self.scenario.restart_delay_ms * self.db.scale / 1000
@@ -243,7 +283,8 @@ class Supervisor:
         with self.db.transaction() as tx:
             tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
             for name in self.actors:
-                tx.run("INSERT INTO actors (name) VALUES (?)", (name,))
+                busy = 1 if self.roles.get(name) in ("trigger", "scheduler") else 0
+                tx.run("INSERT INTO actors (name, busy) VALUES (?, ?)", (name, busy))
         # As in the simulator, an outage due now starts before any call. SQLite is not fork-safe with a
         # connection open (the children would inherit its lock state), so the actors are forked first
         # and wait at a gate until the database is away.
@@ -281,7 +322,7 @@ class Supervisor:
         self.kill_all()
         if self._lock is not None:  # the run ended inside an outage: give the database back
             self._give_database_back(*self.outages[0])
-        final = final_state(self.queue, self.store)
+        final = final_state(self.queue, self.store, self.runs)
         reason = "quiet" if self.ended_quiet else "time_limit"
         with self.db.transaction() as tx:
             tx.record(ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final)

@@ -1,4 +1,4 @@
-"""The port contract: every QueuePort/StorePort implementation gets the same tests. A `world` is one
+"""The port contract: every QueuePort/StorePort/RunsPort implementation gets the same tests. A `world` is one
 implementation's queue and store sharing a lease table, its history, and a way to let time pass."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from runtime.real.db import Database, ManualClock
 from runtime.real.injector import install_plan
 from runtime.real.outage import give_database_back, take_database_away
 from runtime.real.queue import SqlQueue
+from runtime.real.runs import SqlRuns
 from runtime.real.store import SqlStore
 from runtime.sim.clock import VirtualClock
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
+from runtime.sim.runs import Runs
 from runtime.sim.sink import History
 from runtime.sim.store import Store
 
@@ -28,6 +30,7 @@ class World:
     advance: object  # (ms) -> None: let time pass
     now: object  # () -> ms
     simulated: bool  # the in-memory world (the SQL worlds take their database away for real)
+    runs: object = None  # the RunsPort over the same queue and store
 
 
 def memory_world(policy: Policy, plan: FaultPlan | None = None, capacity: int | None = None) -> World:
@@ -43,6 +46,7 @@ def memory_world(policy: Policy, plan: FaultPlan | None = None, capacity: int | 
         lambda ms: clock.advance_to(clock.now_ms + ms),
         lambda: clock.now_ms,
         True,
+        Runs(clock, history, store, queue),
     )
 
 
@@ -70,7 +74,8 @@ def sql_world(url: str):
                     window[1] = None
 
         advance(0)
-        return World(SqlQueue(db, policy), SqlStore(db, capacity), db.events, advance, lambda: clock.now_ms, False)
+        queue = SqlQueue(db, policy)
+        return World(queue, SqlStore(db, capacity), db.events, advance, lambda: clock.now_ms, False, SqlRuns(db, queue))
 
     return make
 
