@@ -72,9 +72,13 @@ def draw_workflow_plan(seed: int, path: str, workers: int, policy: Policy) -> Fa
     for kind in enabled:
         for _ in range(rng.randint(*FAULTS_PER_KIND)):
             fault = draw_fault(kind, rng, jobs=jobs, workers=list(scenario.workers), window_ms=window_ms, actors=actors)
-            if kind in ("crash", "pause") and roles[fault.actor] != "worker":
-                # The plan table draws a worker's point; aim it at one of this actor's own points.
-                fault = attrs.evolve(fault, point=rng.choice(ROLE_POINTS[roles[fault.actor]]))
+            role = roles.get(getattr(fault, "actor", None))
+            if kind in ("crash", "pause") and role != "worker":
+                # The plan table draws a worker's point; aim it at one of this actor's own points (a
+                # scheduler reaches its point once per tick it fires).
+                point = rng.choice(ROLE_POINTS[role])
+                hit = rng.randint(1, scenario.ticks) if role == "scheduler" else fault.hit
+                fault = attrs.evolve(fault, point=point, hit=hit)
             faults.append(fault)
     reachable = reachable_points(scenario, policy)
     kept = [f for f in dict.fromkeys(faults) if getattr(f, "point", None) in (None, *reachable)]

@@ -29,6 +29,10 @@ from runtime.real.db import Database, Unavailable
 from runtime.real.queue import SqlQueue
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_YAML_CHARS = 32 * 1024
+WORKFLOW_BODY_BYTES = 12 * MAX_YAML_CHARS + 4096
+"""A spec's body may carry one character more than MAX_YAML_CHARS in any encoding (up to 10 bytes
+each as an escape): a longer spec gets 422 naming `yaml`, not 413."""
 
 
 def _json_integer(value):
@@ -84,7 +88,7 @@ class WorkflowBody(BaseModel):
     """A workflow spec as JSON: its YAML text under `yaml` (or send the YAML itself as the body)."""
 
     model_config = ConfigDict(extra="forbid")
-    yaml: StrictStr = Field(min_length=1, max_length=MAX_BODY_BYTES)
+    yaml: StrictStr = Field(min_length=1, max_length=MAX_YAML_CHARS)
 
 
 class WorkflowCreated(BaseModel):
@@ -121,9 +125,14 @@ WORKFLOW_BODY = {
     "required": True,
     "content": {
         "application/json": {"schema": WorkflowBody.model_json_schema()},
-        "application/yaml": {"schema": {"type": "string", "maxLength": MAX_BODY_BYTES}},
+        "application/yaml": {"schema": {"type": "string", "maxLength": MAX_YAML_CHARS}},
     },
 }
+
+
+def _links(operation: str, field: str) -> dict:
+    """An OpenAPI link: the response's `field` is the next operation's path parameter of that name."""
+    return {operation: {"operationId": operation, "parameters": {field: f"$response.body#/{field}"}}}
 
 
 def error(status: int, message: str, field: str, headers=None) -> JSONResponse:
@@ -153,8 +162,9 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
     async def guard(request: Request, call_next):
         started = time.perf_counter()
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response = error(413, f"the body is over {MAX_BODY_BYTES} bytes", "body")
+        cap = WORKFLOW_BODY_BYTES if request.url.path == "/workflows" else MAX_BODY_BYTES
+        if length is not None and (not length.isdigit() or int(length) > cap):
+            response = error(413, f"the body is over {cap} bytes", "body")
         else:
             response = await call_next(request)
         route = request.scope.get("route")
@@ -206,8 +216,9 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
         "/workflows",
         status_code=201,
         response_model=WorkflowCreated,
-        responses={**bad, 415: {"model": Error}},
+        responses={**bad, 415: {"model": Error}, 201: {"links": _links("trigger_workflow", "workflow_id")}},
         openapi_extra={"requestBody": WORKFLOW_BODY},
+        operation_id="create_workflow",
     )
     async def post_workflow(request: Request):
         """Keep a workflow spec: its YAML as the body, or JSON `{"yaml": ...}`. A spec that can never run
@@ -232,6 +243,8 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
                 return error(422, f"{field}: {first.get('msg', 'invalid')}", field)
         else:
             return error(415, f"send the spec as application/yaml or as JSON {{\"yaml\": ...}}, not {kind}", "content-type")
+        if len(text) > MAX_YAML_CHARS:
+            return error(422, f"yaml: at most {MAX_YAML_CHARS} characters", "yaml")
         try:
             spec = parse_workflow(text, source="workflow")
         except WorkflowError as refused:
@@ -243,7 +256,13 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
         body = {"workflow_id": workflow_id, "name": spec.name, "tasks": [task.name for task in spec.tasks]}
         return JSONResponse(body, status_code=201)
 
-    @app.post("/workflows/{workflow_id}/trigger", status_code=201, response_model=RunCreated, responses=bad)
+    @app.post(
+        "/workflows/{workflow_id}/trigger",
+        status_code=201,
+        response_model=RunCreated,
+        responses={**bad, 201: {"links": {**_links("get_run", "run_id"), **_links("get_run_tasks", "run_id")}}},
+        operation_id="trigger_workflow",
+    )
     async def trigger_workflow(workflow_id: str):
         """Start a run of the workflow: one pending task per task; the dispatcher takes it from there."""
         if len(workflow_id) > 200:
@@ -257,12 +276,12 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
         runs_started.inc()
         return JSONResponse({"run_id": run}, status_code=201)
 
-    @app.get("/runs/{run_id}", response_model=RunStatus, responses=bad)
+    @app.get("/runs/{run_id}", response_model=RunStatus, responses=bad, operation_id="get_run")
     async def get_run(run_id: str):
         """A run's state and each task's state, attempts and times (run ms)."""
         return _run_or_error(run_id, lambda found: found)
 
-    @app.get("/runs/{run_id}/tasks", response_model=list[TaskStatus], responses=bad)
+    @app.get("/runs/{run_id}/tasks", response_model=list[TaskStatus], responses=bad, operation_id="get_run_tasks")
     async def get_run_tasks(run_id: str):
         """The run's tasks, in the spec's order."""
         return _run_or_error(run_id, lambda found: found["tasks"])

@@ -111,7 +111,17 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(tmp_path):
     st = Path(sys.executable).parent / "st"
     with service(str(tmp_path / "service.sqlite")) as base:
         done = subprocess.run(
-            [str(st), "run", f"{base}/openapi.json", "--checks", "all", "--max-examples", "30", "--seed", "7"],
+            [
+                str(st),
+                "--config-file",
+                str(Path(__file__).with_name("schemathesis.toml")),
+                "run",
+                f"{base}/openapi.json",
+                "--max-examples",
+                "30",
+                "--seed",
+                "7",
+            ],
             capture_output=True,
             text=True,
             timeout=120,
