@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from faultline.catalog import catalog
+from faultline.catalog import catalog, find
 from invariants import all_invariants
 from runtime.core import history as ev
 
@@ -159,12 +159,29 @@ def capabilities_doc() -> str:
     return "\n".join(lines) + "\n"
 
 
+def workflow_picture(fm: str | None = None) -> str:
+    """The DAG of a simulated run, as docs/12_workflows.md shows it: examples/etl_fanout.yml under the
+    safe policy, or an FM's fixed run."""
+    from faultline.explore.workloads import workflow_workload
+    from faultline.present.workflow import dag_svg, runs_of
+    from runtime.core.policy import Policy
+    from runtime.sim import run
+
+    if fm is None:
+        record = run(workflow_workload(str(DOCS.parent / "examples" / "etl_fanout.yml"), 3), Policy.safe(), 0)
+    else:
+        record = find(fm).run(fixed=True, seed=0)
+    return dag_svg(runs_of(record)[0]) + "\n"
+
+
 REGIONS = {"events": event_table, "final_state": final_state_table, "real_world_limits": real_world_limits_table}
 WHOLE_FILES = {
     "01_invariants.md": invariants_doc,
     "failure_mode_index.md": failure_mode_index_doc,
     "10_policy_reference.md": policy_reference_doc,
     "11_capabilities.md": capabilities_doc,
+    "images/workflow_etl.svg": workflow_picture,
+    "images/workflow_fm015_fixed.svg": lambda: workflow_picture("FM_015"),
 }
 WITH_REGIONS = ("02_history.md", "08_real_world.md")
 

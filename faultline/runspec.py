@@ -133,12 +133,15 @@ class RunSpec:
         """The one command that replays this run exactly (never wrapped: print it on its own line)."""
         if self.drawn and self.plan is None:
             parts = ["faultline", "replay", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
+        elif self.workload is not None:  # a workflow run with its own plan (or none)
+            parts = ["faultline", "workflow", "run", self.workload, "--seed", str(self.seed)]
+            parts += ["--policy", self.policy_name or "naive"]
         elif self.fm is not None:
             parts = ["faultline", "run", self.mode.id, "--seed", str(self.seed)] + (["--fix"] if self.fixed else [])
         else:
             parts = ["faultline", "run", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
         if self.workload is not None:
-            parts += ["--workload", self.workload, "--workers", str(self._workload()[1])]
+            parts += (["--workload", self.workload] if parts[1] == "replay" else []) + ["--workers", str(self._workload()[1])]
         elif self.fm is None:
             jobs, workers = self._workload()
             if self.plan is not None or (jobs, workers) != _defaults():

@@ -6,6 +6,7 @@ import click
 
 from faultline.cli.common import SEED, Outputs, console, load_plan, parse_overrides
 from faultline.present import render
+from faultline.present.workflow import runs_of, task_table
 from faultline.runspec import RunSpec
 
 
@@ -135,8 +136,11 @@ def write_run_outputs(outputs: Outputs, spec: RunSpec, record, violations, repor
 
 
 def print_human(spec: RunSpec, record, violations, *, stream_stderr: bool = False) -> None:
+    out = console(stderr=stream_stderr)
+    for run in runs_of(record):  # a workflow's runs: a row per task first
+        out.print(task_table(run))
     render.print_run(
-        console(stderr=stream_stderr),
+        out,
         header=f"{spec.title}  [policy: {spec.label}]",
         result=record,
         violations=violations,

@@ -42,7 +42,7 @@ def _workload(path: str, workers: int) -> Scenario:
     from faultline.workflows import load
 
     if not Path(path).is_file():
-        raise BadInputError(f"--workload {path!r} is not a file; pass a workflow spec such as examples/etl_fanout.yml")
+        raise BadInputError(f"workflow spec {path!r} is not a file; pass one such as examples/etl_fanout.yml")
     spec = load(path)
     scheduled = spec.schedule_every_ms is not None
     return Scenario(

@@ -11,6 +11,7 @@ from html import escape
 
 from faultline.present.render import _detail_text, _visible_indexes
 from faultline.present.trace import tracks
+from faultline.present.workflow import workflow_html
 from invariants import all_invariants
 from invariants.views import Views
 from runtime.core import history as ev
@@ -351,6 +352,7 @@ def html_report(result, violations, *, title: str, policy_label: str, replay: st
 ended at {result.end_ms} ms · digest <code>{result.digest[:16]}</code></p>
 {verdict}
 {found}
+{workflow_html(result)}
 <h2>Timeline</h2>
 {timeline_svg(result, violations)}
 {legend}

@@ -50,6 +50,13 @@ def trigger(db: Database, workflow_id: str) -> str | None:
     return run
 
 
+def has_table(db: Database, name: str) -> bool:
+    """Whether the database has Faultline's table `name` (a read command never creates one)."""
+    if db.dialect == "sqlite":
+        return bool(db.read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+    return db.read("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0]
+
+
 def run_status(db: Database, run: str) -> dict[str, Any] | None:
     """A run's state and its tasks' states, attempts and times (run ms); None for an unknown run."""
     rows = db.read("SELECT workflow, state, created_ms, finished_ms FROM runs WHERE run = ?", (run,))
