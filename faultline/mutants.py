@@ -50,6 +50,8 @@ class Mutant:
     control: bool = False
     note: str = ""
     """Why a mutant the explorer cannot see is still meaningful (the test that guards it)."""
+    workload: str | None = None
+    """A workflow spec the explorer runs instead of the standard workload (a workflow mechanism)."""
 
 
 MUTANTS = (
@@ -200,6 +202,39 @@ MUTANTS = (
         note="under safe, the idempotency key absorbs a second publish; a unit test pins the window",
     ),
     Mutant(
+        name="dispatch-claim-ignores-the-state",
+        mechanism="dispatch compare-and-set",
+        path="runtime/sim/runs.py",
+        old="if claim and run.states[task] != wf.PENDING:",
+        new="if claim and run.states[task] == wf.SKIPPED:",
+        workload="examples/etl_fanout.yml",
+    ),
+    Mutant(
+        name="dispatch-writes-apart",
+        mechanism="atomic dispatch",
+        path="runtime/core/dispatcher.py",
+        old='    if policy.dispatch_atomic:\n        return (Dispatch("", "", policy.dispatch_cas, True, True),)\n',
+        new="",
+        workload="examples/etl_fanout.yml",
+    ),
+    Mutant(
+        name="trigger-unfenced",
+        mechanism="fenced triggers",
+        path="runtime/sim/runs.py",
+        old="        if fenced:  # the epoch must still lead, the tick must be new",
+        new="        fenced = False\n        if fenced:",
+        workload="examples/periodic.yml",
+    ),
+    Mutant(
+        name="task-dispatch-judge-counts-from-three",
+        mechanism="INV_014's checker",
+        path="invariants/workflows.py",
+        old="        if len(events) > 1:\n            who",
+        new="        if len(events) > 2:\n            who",
+        workload="examples/etl_fanout.yml",
+        note="the safe explorer never double-dispatches; the checker tests on hand-built histories catch it",
+    ),
+    Mutant(
         name="control-idle-check-rewritten",
         mechanism="(control)",
         path="runtime/sim/queue.py",
@@ -250,6 +285,7 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
         explore_with_protocol = [
             *("-m", "faultline", "explore", "--policy", "safe", "--seeds", str(seeds)),
             *("--processes", str(processes), "--no-shortcuts", "--json"),
+            *(("--workload", mutant.workload) if mutant.workload else ()),
         ]
         explored = subprocess.run(
             [sys.executable, *explore_with_protocol],

@@ -49,7 +49,7 @@ def test_the_naive_dispatchers_double_dispatch_and_exit_1(capsys):
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path):
     history = tmp_path / "h.jsonl"
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"faults": [{"kind": "crash", "actor": "d9", "point": "dispatcher.after_enqueue"}]}))
+    plan.write_text(json.dumps({"faults": [{"kind": "crash", "actor": "d9", "point": "dispatcher.after_first_write"}]}))
     cases = [
         ([str(tmp_path / "none.yml")], "workflow spec"),
         ([ETL, "--policy", "bogus"], "unknown explorer policy 'bogus'"),

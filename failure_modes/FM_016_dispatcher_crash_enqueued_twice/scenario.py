@@ -4,7 +4,7 @@ enqueues the task again."""
 import attrs
 
 from failure_modes.FM_015_worker_killed_mid_run.scenario import ETL
-from runtime.core.faults import DISPATCHER_AFTER_ENQUEUE, Crash, FaultPlan
+from runtime.core.faults import DISPATCHER_AFTER_FIRST_WRITE, Crash, FaultPlan
 from runtime.core.policy import Policy
 from runtime.core.scenario import Scenario
 
@@ -24,7 +24,7 @@ SCENARIO = Scenario(
     workers=("w1", "w2", "w3"),
     dispatchers=("dispatcher",),
     restart_delay_ms=100,
-    plan=FaultPlan(faults=(Crash(actor="dispatcher", point=DISPATCHER_AFTER_ENQUEUE, hit=2),)),
+    plan=FaultPlan(faults=(Crash(actor="dispatcher", point=DISPATCHER_AFTER_FIRST_WRITE, hit=2),)),
 )
 
 NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000)

@@ -15,7 +15,7 @@ def test_naive_policy_enqueues_transform_orders_twice():
     restart = next(e for e in result.events if e.kind == "restarted")
     assert (crash.actor, crash.detail["point"], crash.job_id) == (
         "dispatcher",
-        "dispatcher.after_enqueue",
+        "dispatcher.after_first_write",
         "run-1:transform_orders",
     )
     assert first.index < crash.index < restart.index < second.index

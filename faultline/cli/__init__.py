@@ -33,6 +33,7 @@ EXAMPLES = {
     "explore": [
         "faultline explore --policy naive --seeds 1000 --shrink",
         "faultline explore --policy safe --seeds 10000 --processes 2 --json",
+        "faultline explore --workload examples/etl_fanout.yml --policy naive --seeds 2000",
     ],
     "compare": [
         "faultline compare --policy naive --policy safe --seeds 500",
@@ -52,8 +53,17 @@ EXAMPLES = {
         "faultline fm new stale_retry --from shrunk-INV_001-seed0.json",
         "faultline fm new lost_charge --dir fms",
     ],
-    "workflow": ["faultline workflow validate examples/etl_fanout.yml"],
+    "workflow": [
+        "faultline workflow validate examples/etl_fanout.yml",
+        "faultline workflow run examples/etl_fanout.yml --policy naive --workers 4 --seed 2",
+    ],
     "workflow validate": ["faultline workflow validate examples/etl_fanout.yml --json"],
+    "workflow run": [
+        "faultline workflow run examples/etl_fanout.yml                 # a row per task, the verdict",
+        "faultline workflow run examples/periodic.yml --policy FM_014 --report r.html",
+        "faultline workflow run examples/hello.yml --real --db .faultline/wf.sqlite",
+    ],
+    "workflow show": ["faultline workflow show run-1 --db .faultline/wf.sqlite --json"],
     "serve": ["faultline serve --db .faultline/jobs.sqlite --port 8000"],
     "worker": ["faultline worker --db .faultline/jobs.sqlite --concurrency 2 --metrics-port 9100"],
     "drill": [

@@ -16,7 +16,7 @@ import attrs
 
 from faultline.explore.plans import FAULT_KINDS, FAULTS_PER_KIND, KIND_PROBABILITY, draw_fault
 from runtime.core.errors import BadInputError
-from runtime.core.faults import DISPATCHER_AFTER_ENQUEUE, SCHEDULER_BEFORE_TRIGGER, WORKER_POINTS, FaultPlan
+from runtime.core.faults import DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER, WORKER_POINTS, FaultPlan
 from runtime.core.policy import Policy
 from runtime.core.scenario import Scenario, reachable_points
 
@@ -26,7 +26,7 @@ TICKS = 2
 # Kinds that name a client request: a workflow's tasks are not requests, so these can never fire.
 NOT_FOR_TASKS = ("submit_timeout",)
 ROLE_POINTS = {
-    "dispatcher": (DISPATCHER_AFTER_ENQUEUE,),
+    "dispatcher": (DISPATCHER_AFTER_FIRST_WRITE,),
     "scheduler": (SCHEDULER_BEFORE_TRIGGER,),
     "worker": WORKER_POINTS,
 }

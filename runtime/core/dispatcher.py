@@ -27,7 +27,7 @@ from runtime.core.effects import (
     TriggerRun,
     Until,
 )
-from runtime.core.faults import DISPATCHER_AFTER_ENQUEUE, SCHEDULER_BEFORE_TRIGGER
+from runtime.core.faults import DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER
 from runtime.core.ports import DUPLICATE_ROW, ERROR_TEXT, FENCED, OK, OVERLOADED, STORE_ERRORS
 from runtime.core.workflow import LOCK, run_id, scheduled_run_id, task_job_id
 
@@ -75,7 +75,7 @@ def _handle(note, steps, poll_ms: int, check_points: bool):
                 continue
             job_id = task_job_id(note.run, task)
             yield Hold(job_id)
-            for step in steps:
+            for n, step in enumerate(steps):
                 outcome = yield step._replace(run=note.run, task=task)
                 if outcome == DUPLICATE_ROW:  # the claim found it taken: someone else dispatches it
                     break
@@ -83,8 +83,8 @@ def _handle(note, steps, poll_ms: int, check_points: bool):
                     yield _store_error(job_id, "dispatch", outcome)
                     failed = True
                     break
-                if step.enqueue and check_points:
-                    yield Point(DISPATCHER_AFTER_ENQUEUE, job_id)
+                if n == 0 and check_points:  # between the dispatch's writes (after all of it, when atomic)
+                    yield Point(DISPATCHER_AFTER_FIRST_WRITE, job_id)
             yield Hold(None)
             if failed:
                 break

@@ -22,12 +22,12 @@ CLIENT_AFTER_SUBMIT = "client.after_submit"
 CLIENT_BEFORE_BUSINESS_COMMIT = "client.before_business_commit"
 RELAY_AFTER_READ = "relay.after_read"
 RELAY_AFTER_PUBLISH = "relay.after_publish"
-DISPATCHER_AFTER_ENQUEUE = "dispatcher.after_enqueue"
+DISPATCHER_AFTER_FIRST_WRITE = "dispatcher.after_first_write"  # naive: enqueued, not yet marked
 SCHEDULER_BEFORE_TRIGGER = "scheduler.before_trigger"
 WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
 CLIENT_POINTS = (CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT)
 RELAY_POINTS = (RELAY_AFTER_READ, RELAY_AFTER_PUBLISH)
-WORKFLOW_POINTS = (DISPATCHER_AFTER_ENQUEUE, SCHEDULER_BEFORE_TRIGGER)
+WORKFLOW_POINTS = (DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER)
 FAULT_POINTS = WORKER_POINTS + CLIENT_POINTS + RELAY_POINTS + WORKFLOW_POINTS
 # Decision points a plan cannot name directly: the injector answers them from the plan's other kinds.
 CLIENT_REPLY = "client.reply"  # submit_timeout: the submit worked, the reply is lost

@@ -10,7 +10,7 @@ import attrs
 from runtime.core.errors import BadInputError, ScenarioError
 from runtime.core.faults import (
     CLIENT_BEFORE_BUSINESS_COMMIT,
-    DISPATCHER_AFTER_ENQUEUE,
+    DISPATCHER_AFTER_FIRST_WRITE,
     FAULT_POINTS,
     RELAY_POINTS,
     SCHEDULER_BEFORE_TRIGGER,
@@ -179,7 +179,7 @@ def reachable_points(scenario: Scenario, policy) -> set[str]:
     """The fault points some run of this scenario under this policy can reach."""
     points = set(FAULT_POINTS) - set(RELAY_POINTS) - set(WORKFLOW_POINTS)
     if scenario.workflow is not None:
-        points.add(DISPATCHER_AFTER_ENQUEUE)
+        points.add(DISPATCHER_AFTER_FIRST_WRITE)
         if scenario.schedulers:
             points.add(SCHEDULER_BEFORE_TRIGGER)
     if not any(job.business_row for job in scenario.jobs):
