@@ -141,7 +141,10 @@ class RunSpec:
         else:
             parts = ["faultline", "run", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
         if self.workload is not None:
-            parts += (["--workload", self.workload] if parts[1] == "replay" else []) + ["--workers", str(self._workload()[1])]
+            parts += (["--workload", self.workload] if parts[1] == "replay" else []) + [
+                "--workers",
+                str(self._workload()[1]),
+            ]
         elif self.fm is None:
             jobs, workers = self._workload()
             if self.plan is not None or (jobs, workers) != _defaults():

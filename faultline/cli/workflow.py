@@ -74,9 +74,7 @@ def validate_command(file: str, as_json: bool) -> None:
 @click.option("--workers", type=click.IntRange(1, 64), default=3, show_default=True, help="Worker processes.")
 @click.option("--real", is_flag=True, help="Run in the real world: OS processes on SQLite or Postgres.")
 @click.option("--db", default=None, metavar="PATH|URL", help="With --real: a SQLite file or a postgresql:// URL.")
-@click.option(
-    "--time-scale", type=click.FloatRange(0.05, 100.0), default=1.0, show_default=True, help="With --real."
-)
+@click.option("--time-scale", type=click.FloatRange(0.05, 100.0), default=1.0, show_default=True, help="With --real.")
 @record_outputs
 @click.option("--report", "report_path", default=None, metavar="PATH|-", help="Write the HTML report (with the DAG).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")

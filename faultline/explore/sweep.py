@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import attrs
 
 from faultline.explore.parallel import map_on_processes
-from faultline.explore.workloads import draw_workflow_plan, workflow_workload
 from faultline.explore.plans import (
     DEFAULT_JOBS,
     DEFAULT_WORKERS,
@@ -23,6 +22,7 @@ from faultline.explore.plans import (
     policy_named,
     scenario_for,
 )
+from faultline.explore.workloads import draw_workflow_plan, workflow_workload
 from invariants import check_all
 from runtime.core.errors import BadInputError
 from runtime.core.faults import FaultPlan

@@ -89,4 +89,3 @@ def _fields(kind: str) -> tuple[str, ...]:
     from faultline.explore.plans import FAULT_DRAWS
 
     return tuple(str(spec) for spec in FAULT_DRAWS[kind].values())
-

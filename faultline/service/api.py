@@ -21,8 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 from starlette.exceptions import HTTPException
 
-from runtime.core.policy import Policy
 from faultline.workflows import parse as parse_workflow
+from runtime.core.policy import Policy
 from runtime.core.workflow import WorkflowError
 from runtime.real import jobs, workflows
 from runtime.real.db import Database, Unavailable
@@ -242,7 +242,9 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
                 field = ".".join(str(part) for part in first.get("loc", ())) or "body"
                 return error(422, f"{field}: {first.get('msg', 'invalid')}", field)
         else:
-            return error(415, f"send the spec as application/yaml or as JSON {{\"yaml\": ...}}, not {kind}", "content-type")
+            return error(
+                415, f'send the spec as application/yaml or as JSON {{"yaml": ...}}, not {kind}', "content-type"
+            )
         if len(text) > MAX_YAML_CHARS:
             return error(422, f"yaml: at most {MAX_YAML_CHARS} characters", "yaml")
         try:

@@ -21,9 +21,9 @@ from http.server import ThreadingHTTPServer
 
 from runtime.core import effects as fx
 from runtime.core import history as ev
+from runtime.core.dispatcher import dispatcher
 from runtime.core.faults import FaultPlan
 from runtime.core.ports import STORE_ERRORS
-from runtime.core.dispatcher import dispatcher
 from runtime.core.worker import worker
 from runtime.real.db import Database, Unavailable, retry
 from runtime.real.driver import RealDriver

@@ -143,5 +143,3 @@ def scheduler(policy, workflow, *, ticks: int, lease_ms: int, poll_ms: int, chec
         elif outcome != OK:
             yield _store_error(None, "trigger_run", outcome)
             yield Sleep(poll_ms)
-
-

@@ -126,7 +126,9 @@ class Supervisor:
         role = self.roles.get(name)
         if role == "dispatcher":
             driver.first_poll_on_grid = True
-            driver.run(dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points))
+            driver.run(
+                dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points)
+            )
         elif role in ("trigger", "scheduler"):
             if role == "trigger":
                 driver.run(trigger(scenario.workflow, scenario.triggers, retry_ms=scenario.client_retry_ms))

@@ -234,7 +234,10 @@ class SqlRuns:
 
     def snapshot(self) -> dict[str, Any]:
         read = self.db.read
-        runs = {run: {"state": state, "tasks": {}} for run, state in read("SELECT run, state FROM runs ORDER BY created_ms, run")}
+        runs = {
+            run: {"state": state, "tasks": {}}
+            for run, state in read("SELECT run, state FROM runs ORDER BY created_ms, run")
+        }
         for run, task, state in read("SELECT run, task, state FROM run_tasks ORDER BY run, position"):
             runs[run]["tasks"][task] = state
         # Settled by the ground truth but not yet noted (the run ended first): report what they are.

@@ -20,9 +20,7 @@ def spec_from_json(text: str) -> wf.WorkflowSpec:
     return wf.WorkflowSpec(
         name=data["name"],
         schedule_every_ms=data["schedule_every_ms"],
-        tasks=tuple(
-            wf.TaskSpec(**{**task, "depends_on": tuple(task["depends_on"])}) for task in data["tasks"]
-        ),
+        tasks=tuple(wf.TaskSpec(**{**task, "depends_on": tuple(task["depends_on"])}) for task in data["tasks"]),
     )
 
 

@@ -44,7 +44,9 @@ class Simulation:
         self.store = Store(self.clock, self.history, self.injector, scenario.store_capacity_per_s)
         self.queue = Queue(self.clock, self.history, policy, self.injector, self.store)
         self.runs = (
-            Runs(self.clock, self.history, self.store, self.queue, scenario.plan) if scenario.workflow is not None else None
+            Runs(self.clock, self.history, self.store, self.queue, scenario.plan)
+            if scenario.workflow is not None
+            else None
         )
         self.caller = Caller(shaped_jobs(scenario))
         self.driver = Driver(self)
@@ -108,9 +110,7 @@ class Simulation:
         return Actor(
             name,
             "dispatcher",
-            lambda: dispatcher(
-                policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points
-            ),
+            lambda: dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points),
             self.stream(name),
             on_crash=lambda: runs.release_notes(name),
         )
