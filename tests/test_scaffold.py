@@ -17,6 +17,7 @@ COPIED = [
     "invariants",
     "failure_modes",
     "docs",
+    "examples",  # docs/images/workflow_etl.svg is drawn from a run of examples/etl_fanout.yml
     "Makefile",
     "pyproject.toml",
     "requirements.txt",
