@@ -25,5 +25,5 @@ SCENARIO = Scenario(
     plan=FaultPlan(faults=(Pause(actor="s1", point=SCHEDULER_BEFORE_TRIGGER, hit=1, duration_ms=3_000),)),
 )
 
-NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000)
+NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000, leader_lock=True)
 FIXED_POLICY = NAIVE_POLICY.evolve(fenced_triggers=True)

@@ -109,10 +109,13 @@ def trigger(workflow, times: tuple[int, ...], *, retry_ms: int):
             yield Sleep(retry_ms)
 
 
-def scheduler(policy, workflow, *, ticks: int, lease_ms: int, poll_ms: int, check_points: bool = True):
+def scheduler(policy, workflow, name: str, *, ticks: int, lease_ms: int, poll_ms: int, check_points: bool = True):
     """Until every tick has started a run: lead (take or renew the lock), and fire the next tick
     once it is due. A fenced trigger carries the epoch; the store refuses a stale one."""
     schedule, every = workflow.name, workflow.schedule_every_ms
+    if not policy.leader_lock:
+        yield from _every_instance_fires(policy, workflow, name, ticks=ticks, poll_ms=poll_ms, check_points=check_points)
+        return
     renew_every = max(1, lease_ms // 3)
     while True:
         outcome, last = yield LastTick(schedule)
@@ -143,3 +146,23 @@ def scheduler(policy, workflow, *, ticks: int, lease_ms: int, poll_ms: int, chec
         elif outcome != OK:
             yield _store_error(None, "trigger_run", outcome)
             yield Sleep(poll_ms)
+
+
+def _every_instance_fires(policy, workflow, name: str, *, ticks: int, poll_ms: int, check_points: bool):
+    """A scheduler without a leader lock (a second instance of a cron process): it keeps its own
+    schedule in memory and fires every tick once due; a fenced trigger still claims the tick."""
+    schedule, every = workflow.name, workflow.schedule_every_ms
+    tick = 1
+    while tick <= ticks:
+        yield Until(tick * every)
+        if check_points:
+            yield Point(SCHEDULER_BEFORE_TRIGGER)
+        run = f"{scheduled_run_id(schedule, tick, None)}-{name}"
+        outcome = yield TriggerRun(run, workflow, schedule, tick, None, policy.fenced_triggers)
+        if outcome in (FENCED, DUPLICATE_ROW):
+            yield Record(ev.TRIGGER_REFUSED, detail={"schedule": schedule, "tick": tick, "epoch": None})
+        elif outcome != OK:
+            yield _store_error(None, "trigger_run", outcome)
+            yield Sleep(poll_ms)
+            continue
+        tick += 1

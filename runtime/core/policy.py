@@ -169,6 +169,13 @@ class Policy:
         "dies between the two enqueues the task again when it restarts.",
         "INV_014, INV_001",
     )
+    leader_lock: bool = _field(
+        False,
+        _boolean,
+        "Schedulers contend for a leader lock and only the leader fires a tick; otherwise every scheduler "
+        "instance fires every tick it finds due (each keeps its own schedule).",
+        "INV_016",
+    )
     fenced_triggers: bool = _field(
         False,
         _boolean,
@@ -206,6 +213,7 @@ class Policy:
             retry_budget_per_s=5,
             dispatch_cas=True,
             dispatch_atomic=True,
+            leader_lock=True,
             fenced_triggers=True,
         )
 

@@ -139,6 +139,7 @@ class Supervisor:
                     scheduler(
                         policy,
                         scenario.workflow,
+                        name,
                         ticks=scenario.ticks,
                         lease_ms=scenario.leader_lease_ms,
                         poll_ms=scenario.poll_ms,

@@ -103,7 +103,7 @@ class SqlRuns:
         self, actor: str, run: str, workflow, schedule=None, tick=None, epoch=None, fenced: bool = False
     ) -> str:
         def body(tx):
-            if fenced:
+            if fenced and epoch is not None:  # the epoch must still lead
                 holder = tx.one("SELECT holder, epoch FROM locks WHERE name = ?", (wf.LOCK,))
                 if holder is None or tuple(holder) != (actor, epoch):
                     return tx.call(actor, "trigger_run", FENCED)

@@ -128,6 +128,7 @@ class Simulation:
                 scheduler,
                 policy,
                 spec,
+                name,
                 ticks=scenario.ticks,
                 lease_ms=scenario.leader_lease_ms,
                 poll_ms=scenario.poll_ms,

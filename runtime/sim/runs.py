@@ -83,7 +83,7 @@ class Runs:
         refusal = store._refused(actor, "trigger_run")
         if refusal is not None:
             return refusal
-        if fenced:  # the epoch must still lead, the tick must be new
+        if fenced and epoch is not None:  # the epoch must still lead, the tick must be new
             holder = self._lock.get(wf.LOCK)
             if holder is None or holder[0] != actor or holder[1] != epoch:
                 return store._log(actor, "trigger_run", FENCED)
