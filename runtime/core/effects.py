@@ -100,6 +100,8 @@ class Fail(NamedTuple):
     reason: str
     delay_ms: int | None
     republish: bool
+    copy: bool = False
+    """Retry by publishing a delayed copy and leaving the original leased (the worker acks it next)."""
 
 
 class Enqueue(NamedTuple):

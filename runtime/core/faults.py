@@ -18,13 +18,14 @@ from runtime.core.errors import FaultPlanError
 WORKER_AFTER_LEASE = "worker.after_lease"
 WORKER_BEFORE_COMMIT = "worker.before_commit"
 WORKER_AFTER_COMMIT = "worker.after_commit"
+WORKER_AFTER_RETRY = "worker.after_retry"  # the retry arranged; with republish, before the original's ack
 CLIENT_AFTER_SUBMIT = "client.after_submit"
 CLIENT_BEFORE_BUSINESS_COMMIT = "client.before_business_commit"
 RELAY_AFTER_READ = "relay.after_read"
 RELAY_AFTER_PUBLISH = "relay.after_publish"
 DISPATCHER_AFTER_FIRST_WRITE = "dispatcher.after_first_write"  # naive: enqueued, not yet marked
 SCHEDULER_BEFORE_TRIGGER = "scheduler.before_trigger"
-WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT)
+WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT, WORKER_AFTER_RETRY)
 CLIENT_POINTS = (CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT)
 RELAY_POINTS = (RELAY_AFTER_READ, RELAY_AFTER_PUBLISH)
 WORKFLOW_POINTS = (DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER)

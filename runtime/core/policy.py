@@ -17,6 +17,7 @@ ACK_MODES = ("after_commit", "on_receipt")
 BACKOFFS = ("fixed", "exponential")
 JITTERS = ("none", "full", "equal")
 LEASE_CLOCKS = ("worker", "store")
+RETRY_STRATEGIES = ("redeliver", "republish")
 MAX_MS = 3_600_000
 MAX_COUNT = 1_000_000
 
@@ -154,6 +155,13 @@ class Policy:
         "INV_008",
     )
 
+    retry_strategy: str = _field(
+        "redeliver",
+        _one_of(RETRY_STRATEGIES),
+        "How a failed attempt is retried: 'redeliver' hands the message back with a delay (one operation); "
+        "'republish' publishes a delayed copy of the job and then acks the original (two steps).",
+        "INV_001, INV_006",
+    )
     # Workflows.
     dispatch_cas: bool = _field(
         False,

@@ -55,9 +55,18 @@ class QueuePort(Protocol):
         """Forget the message if `delivery` still holds it (recorded as acked or ack_rejected)."""
 
     def report_failure(
-        self, actor: str, delivery: Delivery, *, error: str, reason: str, delay_ms: int | None, republish: bool
+        self,
+        actor: str,
+        delivery: Delivery,
+        *,
+        error: str,
+        reason: str,
+        delay_ms: int | None,
+        republish: bool,
+        copy: bool = False,
     ) -> bool:
-        """A failed attempt: retry after `delay_ms`, or dead-letter when it is None."""
+        """A failed attempt: retry after `delay_ms`, or dead-letter when it is None; `copy`: retry as a
+        delayed copy, the original left leased for the worker's ack."""
 
     def reap(self, actor: str, now_ms: int, margin_ms: int) -> int:
         """Reclaim every lease expired (plus margin) by `now_ms`; how many."""

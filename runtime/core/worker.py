@@ -20,7 +20,7 @@ from runtime.core.effects import (
     Renew,
     Sleep,
 )
-from runtime.core.faults import WORKER_AFTER_COMMIT, WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT
+from runtime.core.faults import WORKER_AFTER_COMMIT, WORKER_AFTER_LEASE, WORKER_AFTER_RETRY, WORKER_BEFORE_COMMIT
 from runtime.core.ports import ERROR_TEXT, STORE_ERRORS, UNAVAILABLE
 
 
@@ -73,7 +73,7 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
 
     error = decide.handler_error(delivery.payload, attempt_no)
     if error is not None:
-        yield from fail(policy, delivery, error, "handler")
+        yield from fail(policy, delivery, error, "handler", check_points)
         return
     effect = decide.effect_of(delivery.payload, name, attempt_no)
     outcome = yield Commit(
@@ -88,7 +88,7 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
         return
     if step == decide.FAIL:
         error = ERROR_TEXT.get(outcome) or f"business row for {job_id} does not exist"
-        yield from fail(policy, delivery, error, decide.FAILURE_REASON[outcome])
+        yield from fail(policy, delivery, error, decide.FAILURE_REASON[outcome], check_points)
         return
     if step == decide.IGNORE:
         yield Record(ev.ERROR_IGNORED, job_id, attempt_no, token, {"error": ERROR_TEXT[outcome]})
@@ -98,11 +98,18 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
         yield Ack(delivery)
 
 
-def fail(policy, delivery, error: str, reason: str):
-    """A failed attempt: retry after the policy's backoff, or dead-letter the last error."""
+def fail(policy, delivery, error: str, reason: str, check_points: bool = True):
+    """A failed attempt: retry after the policy's backoff, or dead-letter the last error. Retrying by
+    republishing takes two steps: publish a delayed copy, then ack the original."""
     if decide.is_final_attempt(delivery.attempt, policy, delivery.payload):
         delay = None
     else:
         low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)
         delay = low if high == low else low + (yield Draw(0, high - low))
-    yield Fail(delivery, error, reason, delay, policy.ack_mode == "on_receipt")
+    on_receipt = policy.ack_mode == "on_receipt"
+    copy = delay is not None and policy.retry_strategy == "republish" and not on_receipt
+    yield Fail(delivery, error, reason, delay, on_receipt, copy)
+    if check_points and delay is not None:
+        yield Point(WORKER_AFTER_RETRY, delivery.job_id)
+    if copy:
+        yield Ack(delivery)

@@ -251,7 +251,13 @@ class RealDriver:
             return retry(
                 db,
                 lambda: q.report_failure(
-                    name, d.delivery, error=d.error, reason=d.reason, delay_ms=d.delay_ms, republish=d.republish
+                    name,
+                    d.delivery,
+                    error=d.error,
+                    reason=d.reason,
+                    delay_ms=d.delay_ms,
+                    republish=d.republish,
+                    copy=d.copy,
                 ),
             )
         if kind is fx.Enqueue:

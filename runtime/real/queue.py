@@ -137,7 +137,15 @@ class SqlQueue:
             return True
 
     def report_failure(
-        self, actor: str, delivery: Delivery, *, error: str, reason: str, delay_ms: int | None, republish: bool
+        self,
+        actor: str,
+        delivery: Delivery,
+        *,
+        error: str,
+        reason: str,
+        delay_ms: int | None,
+        republish: bool,
+        copy: bool = False,
     ) -> bool:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         with self.db.transaction() as tx:
@@ -154,7 +162,7 @@ class SqlQueue:
                 return True
             visible_at = self._budgeted(tx, tx.now + delay_ms)
             message_id, new_seq = delivery.message, False
-            if row is None:  # acked on receipt: publish a copy
+            if row is None or copy:  # acked on receipt, or republished: a copy
                 message_id, new_seq = tx.next("message"), True
                 self._restore(
                     tx,

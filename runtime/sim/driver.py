@@ -124,6 +124,7 @@ class Driver:
                 reason=effect.reason,
                 delay_ms=effect.delay_ms,
                 republish=effect.republish,
+                copy=effect.copy,
             )
 
         self._handlers = {

@@ -258,12 +258,22 @@ class Queue:
         return True
 
     def report_failure(
-        self, actor: str, delivery: Delivery, *, error: str, reason: str, delay_ms: int | None, republish: bool
+        self,
+        actor: str,
+        delivery: Delivery,
+        *,
+        error: str,
+        reason: str,
+        delay_ms: int | None,
+        republish: bool,
+        copy: bool = False,
     ) -> bool:
         """A failed attempt (a nack): retry after `delay_ms`, or dead-letter when it is None.
 
         Accepted only while `delivery` holds the lease; `republish` (the message was acked on
-        receipt) publishes a copy instead. Returns whether the queue accepted the report."""
+        receipt) publishes a copy instead. `copy` publishes a delayed copy and leaves the original
+        leased, for the worker to ack (retry by republish-then-ack). Returns whether the queue
+        accepted the report."""
         message = self.messages.get(delivery.message)
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         held = message is not None and message.token == token and message.state == LEASED
@@ -277,7 +287,7 @@ class Queue:
             self._bury(actor, job_id, attempt, error)
             return True
         visible_at = self._budgeted(self._clock.now_ms + delay_ms)
-        if message is None:  # acked on receipt: publish a copy
+        if message is None or copy:  # acked on receipt, or republished: a copy
             self._next_message += 1
             message = Message(
                 self._next_message,

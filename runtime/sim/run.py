@@ -11,7 +11,7 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.client import Caller, client
 from runtime.core.dispatcher import dispatcher, scheduler, trigger
-from runtime.core.faults import CLIENT, RELAY, WORKER_CLOCK, FaultPlan
+from runtime.core.faults import CLIENT, RELAY, WORKER_AFTER_RETRY, WORKER_CLOCK, FaultPlan
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, gc_paused, run_header
@@ -103,6 +103,16 @@ class Simulation:
         points = self.injector.has_point_faults(RELAY)
         poll_ms = self.scenario.poll_ms
         return Actor(RELAY, "relay", lambda: relay(poll_ms=poll_ms, check_points=points), self.stream(RELAY))
+
+    def _fast_lane_serves(self, name: str) -> bool:
+        """The worker's fast lane inlines the common protocol: one job per lease, retries the queue
+        redelivers, no fault at the retry's point. Anything else runs the protocol itself."""
+        injector = self.injector
+        return (
+            self.policy.retry_strategy == "redeliver"
+            and WORKER_AFTER_RETRY not in injector.planned_points(name)
+            and not injector.doomed_requests(WORKER_AFTER_RETRY)
+        )
 
     def _dispatcher(self, name: str) -> Actor:
         policy, scenario, runs = self.policy, self.scenario, self.runs
@@ -205,7 +215,8 @@ class Simulation:
             scheduler.spawn(self._outage(start_ms, end_ms), start_ms)
         scheduler.spawn(driver.fast_client(self.client) if self.shortcuts else driver.process(self.client))
         for actor in self.workers:
-            scheduler.spawn(driver.fast_worker(actor) if self.shortcuts else driver.process(actor))
+            fast = self.shortcuts and self._fast_lane_serves(actor.name)
+            scheduler.spawn(driver.fast_worker(actor) if fast else driver.process(actor))
         if self.policy.lease_ms is not None and self.policy.lease_clock == "store":
             self._reaper_process = self._reaper()
             scheduler.spawn(self._reaper_process, self.scenario.reaper_interval_ms)
