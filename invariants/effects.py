@@ -75,11 +75,20 @@ def check_acked_implies_committed(views):
     durable: dict[str, int] = {}  # job -> its first durable effect
     for event in views.events_of(*DURABLE):
         durable.setdefault(event.job_id, event.index)
+    ignored: dict[str, list] = {}  # job -> its error_ignored events
+    for event in views.of(ev.ERROR_IGNORED):
+        ignored.setdefault(event.job_id, []).append(event)
     reported: set[str] = set()
     for event in views.of(ev.ACKED):
         if durable.get(event.job_id, event.index) >= event.index and event.job_id not in reported:
             reported.add(event.job_id)
-            how = "on receipt" if event.get("on_receipt") else "after the store call failed"
+            errors = [e for e in ignored.get(event.job_id, ()) if e.index < event.index]
+            if event.get("on_receipt"):
+                how = "on receipt"
+            elif errors:
+                how = f"after its error was ignored ({errors[-1].get('error')})"
+            else:
+                how = "with its attempt unfinished"
             yield (
                 f"job {event.job_id} acked by {event.actor} at {event.time_ms}ms {how}, "
                 "with no committed effect before the ack",

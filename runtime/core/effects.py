@@ -79,6 +79,20 @@ class NextJob(NamedTuple):
     poll_ms: int
 
 
+class NextBatch(NamedTuple):
+    """Lease up to `size` jobs, polling every `poll_ms` while none is visible -> a tuple of
+    Deliveries, or None once the system is quiet."""
+
+    poll_ms: int
+    size: int
+
+
+class AckBatch(NamedTuple):
+    """Ack every delivery in one operation -> how many the queue accepted."""
+
+    deliveries: tuple[Delivery, ...]
+
+
 class Renew(NamedTuple):
     """-> the new expiry, or None when the lease is gone."""
 

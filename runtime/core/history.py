@@ -150,7 +150,11 @@ SCHEMA: dict[str, EventSpec] = {
             "accepted": "whether the queue accepted the report (false: the lease had moved on)",
         },
     ),
-    ERROR_IGNORED: EventSpec("worker", "a store error was swallowed and the job acked anyway", {"error": "the error"}),
+    ERROR_IGNORED: EventSpec(
+        "worker",
+        "an error was swallowed and the job acked anyway (a store error; a failed job in a batch acked whole)",
+        {"error": "the error"},
+    ),
     RETRY_SCHEDULED: EventSpec(
         "worker",
         "the queue put the job back for another attempt",

@@ -18,6 +18,7 @@ BACKOFFS = ("fixed", "exponential")
 JITTERS = ("none", "full", "equal")
 LEASE_CLOCKS = ("worker", "store")
 RETRY_STRATEGIES = ("redeliver", "republish")
+BATCH_ACKS = ("per_job", "batch")
 MAX_MS = 3_600_000
 MAX_COUNT = 1_000_000
 
@@ -155,6 +156,20 @@ class Policy:
         "INV_008",
     )
 
+    batch_size: int = _field(
+        1,
+        _in_range(1, 100),
+        "A worker leases up to this many jobs at once and runs them one after another (each lease checked "
+        "before its job starts).",
+        "INV_002, INV_006",
+    )
+    batch_ack: str = _field(
+        "per_job",
+        _one_of(BATCH_ACKS),
+        "With batches: ack (or report the failure of) each job on its own, or ack the whole batch in one "
+        "operation once it has run, failed jobs included.",
+        "INV_002, INV_004",
+    )
     retry_strategy: str = _field(
         "redeliver",
         _one_of(RETRY_STRATEGIES),

@@ -11,9 +11,12 @@ from runtime.core import history as ev
 from runtime.core.effects import (
     PAUSED,
     Ack,
+    AckBatch,
     Commit,
     Draw,
     Fail,
+    Hold,
+    NextBatch,
     NextJob,
     Point,
     Record,
@@ -27,12 +30,38 @@ from runtime.core.ports import ERROR_TEXT, STORE_ERRORS, UNAVAILABLE
 def worker(name: str, policy, *, poll_ms: int, jitter_ms: int, check_points: bool = True):
     """Serve jobs until the system is quiet. `check_points=False` skips fault points for a worker
     that has no fault planned (the driver knows; the protocol is the same)."""
+    if policy.batch_size > 1:
+        yield from batches(name, policy, poll_ms=poll_ms, jitter_ms=jitter_ms, check_points=check_points)
+        return
     next_job = NextJob(poll_ms)
     while True:
         delivery = yield next_job
         if delivery is None:  # the system is quiet: nothing left to do
             return
         yield from attempt(name, policy, delivery, jitter_ms=jitter_ms, check_points=check_points)
+
+
+def batches(name: str, policy, *, poll_ms: int, jitter_ms: int, check_points: bool):
+    """Lease up to batch_size jobs and run them in turn; a job whose lease is gone by its turn is
+    skipped. Ack each on its own, or (batch_ack="batch") the whole batch at the end, failures and all."""
+    next_batch = NextBatch(poll_ms, policy.batch_size)
+    whole = policy.batch_ack == "batch"
+    checks_lease = policy.heartbeat_ms is not None and policy.lease_ms is not None
+    while True:
+        deliveries = yield next_batch
+        if deliveries is None:
+            return
+        done = []
+        for turn, delivery in enumerate(deliveries):
+            yield Hold(delivery)
+            if turn and checks_lease and (yield Renew(delivery)) is None:
+                yield Record(ev.LEASE_LOST, delivery.job_id, delivery.attempt, delivery.token)
+                continue
+            if (yield from attempt(name, policy, delivery, jitter_ms=jitter_ms, check_points=check_points, defer=whole)):
+                done.append(delivery)
+        if whole:
+            yield AckBatch(tuple(done))
+        yield Hold(None)
 
 
 def _survive(point: str, policy, delivery):
@@ -46,8 +75,9 @@ def _survive(point: str, policy, delivery):
     return True
 
 
-def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
-    """One attempt at one job."""
+def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool, defer: bool = False):
+    """One attempt at one job. With `defer` (a batch acked as a whole) nothing is acked or reported
+    here: returns True for a job the batch's ack should cover - a failed one too, its error ignored."""
     job_id, attempt_no, token = delivery.job_id, delivery.attempt, delivery.token
     if check_points and not (yield from _survive(WORKER_AFTER_LEASE, policy, delivery)):
         return
@@ -73,6 +103,9 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
 
     error = decide.handler_error(delivery.payload, attempt_no)
     if error is not None:
+        if defer:  # the batch is acked as a whole: the failure goes unreported
+            yield Record(ev.ERROR_IGNORED, job_id, attempt_no, token, {"error": error})
+            return True
         yield from fail(policy, delivery, error, "handler", check_points)
         return
     effect = decide.effect_of(delivery.payload, name, attempt_no)
@@ -88,12 +121,17 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool):
         return
     if step == decide.FAIL:
         error = ERROR_TEXT.get(outcome) or f"business row for {job_id} does not exist"
+        if defer:
+            yield Record(ev.ERROR_IGNORED, job_id, attempt_no, token, {"error": error})
+            return True
         yield from fail(policy, delivery, error, decide.FAILURE_REASON[outcome], check_points)
         return
     if step == decide.IGNORE:
         yield Record(ev.ERROR_IGNORED, job_id, attempt_no, token, {"error": ERROR_TEXT[outcome]})
     if check_points and not (yield from _survive(WORKER_AFTER_COMMIT, policy, delivery)):
         return
+    if defer:
+        return policy.ack_mode == "after_commit"
     if policy.ack_mode == "after_commit":
         yield Ack(delivery)
 

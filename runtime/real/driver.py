@@ -232,6 +232,23 @@ class RealDriver:
                 if delivery is not None or retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
                     return delivery
                 self.poll_wait(effect.poll_ms)
+        if kind is fx.NextBatch:
+            if self.first_poll_on_grid:
+                self.first_poll_on_grid = False
+                self.poll_wait(effect.poll_ms)
+            while True:
+                batch = []
+                while len(batch) < effect.size:
+                    delivery = retry(db, lambda: q.lease(name, self.now()))
+                    if delivery is None:
+                        break
+                    batch.append(delivery)
+                self.lease_held(batch[0] if batch else None)
+                if batch or retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                    return tuple(batch) or None
+                self.poll_wait(effect.poll_ms)
+        if kind is fx.AckBatch:
+            return sum(retry(db, lambda d=d: q.ack(name, d)) for d in effect.deliveries)
         if kind is fx.AwaitOutbox:
             while True:
                 if s.outbox_pending():

@@ -136,6 +136,7 @@ class Driver:
             fx.Lease: on_lease,
             fx.Renew: lambda actor, effect: queue.renew(actor.name, effect.delivery),
             fx.Ack: lambda actor, effect: queue.ack(actor.name, effect.delivery, effect.on_receipt),
+            fx.AckBatch: lambda actor, effect: sum(queue.ack(actor.name, d) for d in effect.deliveries),
             fx.Fail: on_fail,
             fx.Enqueue: lambda actor, effect: queue.enqueue(actor.name, *effect),
             fx.Commit: on_commit,
@@ -526,6 +527,19 @@ class Driver:
                     elif kind is next_job:  # lease, or poll until a job is visible or the system is quiet
                         while True:
                             actor.holding = send = lease(actor.name, clock.now_ms + actor.skew_ms)
+                            if send is not None or quiet(actor, effect):
+                                break
+                            yield Poll(effect.poll_ms)
+                    elif kind is fx.NextBatch:  # lease up to `size`, or poll as NextJob does
+                        while True:
+                            batch = []
+                            while len(batch) < effect.size:
+                                delivery = lease(actor.name, clock.now_ms + actor.skew_ms)
+                                if delivery is None:
+                                    break
+                                batch.append(delivery)
+                            actor.holding = batch[0] if batch else None
+                            send = tuple(batch) or None
                             if send is not None or quiet(actor, effect):
                                 break
                             yield Poll(effect.poll_ms)

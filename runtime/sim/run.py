@@ -110,6 +110,7 @@ class Simulation:
         injector = self.injector
         return (
             self.policy.retry_strategy == "redeliver"
+            and self.policy.batch_size == 1
             and WORKER_AFTER_RETRY not in injector.planned_points(name)
             and not injector.doomed_requests(WORKER_AFTER_RETRY)
         )
