@@ -78,8 +78,13 @@ def check_acked_implies_committed(views):
     ignored: dict[str, list] = {}  # job -> its error_ignored events
     for event in views.of(ev.ERROR_IGNORED):
         ignored.setdefault(event.job_id, []).append(event)
+    # A retry by republishing acks the failed original after its copy is scheduled: that ack retires
+    # a message, not the job (the copy carries it on), so it is no ack of the job's effect.
+    republished = {(e.job_id, e.token): e.index for e in views.of(ev.RETRY_SCHEDULED)}
     reported: set[str] = set()
     for event in views.of(ev.ACKED):
+        if republished.get((event.job_id, event.token), event.index) < event.index:
+            continue
         if durable.get(event.job_id, event.index) >= event.index and event.job_id not in reported:
             reported.add(event.job_id)
             errors = [e for e in ignored.get(event.job_id, ()) if e.index < event.index]

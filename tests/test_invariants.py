@@ -166,6 +166,33 @@ def test_acked_implies_committed_accepts_commit_then_ack():
     assert only(history(*clean_job()), "INV_004") == []
 
 
+def _republished(ack_first: bool):
+    """j1 fails; a delayed copy is scheduled and the original acked (in that order, or the ack first),
+    then the copy commits."""
+    failed = [
+        e(50, "attempt_failed", "w1", "j1", 1, 1, error="boom", reason="handler", accepted=True),
+        e(50, "retry_scheduled", "w1", "j1", 1, 1, delay_ms=100, visible_at_ms=150, message=2),
+    ]
+    ack = [e(50, "acked", "w1", "j1", 1, 1, on_receipt=ack_first)]
+    return [
+        submitted(0, "j1"),
+        e(0, "leased", "w1", "j1", 1, 1, message=1),
+        *(ack + failed if ack_first else failed + ack),
+        e(150, "leased", "w2", "j1", 2, 2, message=2),
+        e(250, "effect_committed", "w2", "j1", 2, 2, effect="charge", amount=1, request="j1"),
+        e(250, "acked", "w2", "j1", 2, 2, on_receipt=False),
+    ]
+
+
+def test_acked_implies_committed_accepts_the_ack_that_retires_a_republished_original():
+    assert only(history(*_republished(ack_first=False)), "INV_004") == []
+
+
+def test_acked_implies_committed_still_catches_an_ack_before_the_failure():
+    [violation] = only(history(*_republished(ack_first=True)), "INV_004")
+    assert violation.events == (3,) and "on receipt" in violation.message
+
+
 # INV_005 one-job-per-key ---------------------------------------------------------------------
 def test_one_job_per_key_catches_a_resubmission_that_made_a_second_job():
     rows = [submitted(0, "j1", key="order-7"), submitted(200, "j1~1", key="order-7")]
