@@ -50,6 +50,7 @@ FAULT_DRAWS: dict[str, dict[str, object]] = {
     "submit_timeout": {"job": "job"},
     "slow_job": {"job": "job", "duration_ms": (1_200, 4_000)},
     "poison_job": {"job": "job"},
+    "redrive": {"at_ms": "window"},
 }
 FAULT_KINDS = tuple(FAULT_DRAWS)
 KIND_PROBABILITY = 0.4

@@ -146,9 +146,32 @@ class PoisonJob:
     job: str
 
 
-FAULT_CLASSES = (Crash, Pause, CrashJob, DuplicateDelivery, StoreOutage, ClockSkew, SubmitTimeout, SlowJob, PoisonJob)
+@attrs.frozen(kw_only=True)
+class Redrive:
+    """At `at_ms` an operator moves every dead-lettered job back to the queue (a dead-letter redrive);
+    the policy's `redrive_ids` says whether they keep their job ids or get new ones."""
+
+    kind: ClassVar[str] = "redrive"
+    at_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS))
+
+
+FAULT_CLASSES = (
+    Crash,
+    Pause,
+    CrashJob,
+    DuplicateDelivery,
+    StoreOutage,
+    ClockSkew,
+    SubmitTimeout,
+    SlowJob,
+    PoisonJob,
+    Redrive,
+)
 FAULT_TYPES: dict[str, type] = {cls.kind: cls for cls in FAULT_CLASSES}
-Fault = Crash | Pause | CrashJob | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob
+Fault = (
+    Crash | Pause | CrashJob | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob | Redrive
+)
+OPERATOR = "operator"
 
 
 def fault_to_dict(fault: Fault) -> dict[str, Any]:

@@ -54,6 +54,7 @@ TASK_DISPATCHED = "task_dispatched"
 RUN_FINISHED = "run_finished"
 LEADER_ELECTED = "leader_elected"
 TRIGGER_REFUSED = "trigger_refused"
+REDRIVEN = "redriven"
 
 LAB = "lab"  # the actor of the header and closing events
 
@@ -237,6 +238,11 @@ SCHEMA: dict[str, EventSpec] = {
         "scheduler",
         "a scheduler took the leader lock for a new epoch (a lease on the lock row, fenced by the epoch)",
         {"lock": "the lock's name", "epoch": "the new epoch"},
+    ),
+    REDRIVEN: EventSpec(
+        "operator",
+        "a dead-lettered job went back to the queue (a redrive); `job_id` is the job it runs as now",
+        {"dead_letter": "the dead-lettered job's id", "ids": "`keep` (same job id and key) or `mint` (a new job id)"},
     ),
     TRIGGER_REFUSED: EventSpec(
         "scheduler",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from runtime.core.faults import Crash, CrashJob, DuplicateDelivery, Pause, PoisonJob, SlowJob, SubmitTimeout
+from runtime.core.faults import Crash, CrashJob, DuplicateDelivery, Pause, PoisonJob, Redrive, SlowJob, SubmitTimeout
 from runtime.core.scenario import per_jobs
 
 SLACK_MS = 10_000
@@ -151,8 +151,14 @@ def _jobs_ms(scenario, policy) -> int:
     client_delays = (len(plan.of_kind(SubmitTimeout)) + len(outages) + point_faults) * scenario.client_retry_ms
     outage_ms = sum(o.end_ms - o.start_ms for o in outages)
 
+    # 5. Redrives: each may send the whole workload back through the queue once more.
+    redrives = plan.of_kind(Redrive)
+    last_redrive = max((f.at_ms for f in redrives), default=0)
+    redrive_cost = last_redrive + len(redrives) * (ceil(work / workers) + longest + backoff_chain)
+
     return (
-        max(submit_end, faults_end)
+        redrive_cost
+        + max(submit_end, faults_end)
         + outage_ms
         + client_delays
         + ceil(work / workers)

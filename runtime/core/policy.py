@@ -19,6 +19,7 @@ JITTERS = ("none", "full", "equal")
 LEASE_CLOCKS = ("worker", "store")
 RETRY_STRATEGIES = ("redeliver", "republish")
 BATCH_ACKS = ("per_job", "batch")
+REDRIVE_IDS = ("mint", "keep")
 MAX_MS = 3_600_000
 MAX_COUNT = 1_000_000
 
@@ -170,6 +171,13 @@ class Policy:
         "operation once it has run, failed jobs included.",
         "INV_002, INV_004",
     )
+    redrive_ids: str = _field(
+        "mint",
+        _one_of(REDRIVE_IDS),
+        "A dead-letter redrive publishes each job again under its own job id and key ('keep', so its "
+        "idempotency key still finds a committed effect) or under a new job id ('mint').",
+        "INV_001",
+    )
     retry_strategy: str = _field(
         "redeliver",
         _one_of(RETRY_STRATEGIES),
@@ -234,6 +242,7 @@ class Policy:
             backoff_max_ms=5_000,
             jitter="equal",
             retry_budget_per_s=5,
+            redrive_ids="keep",
             dispatch_cas=True,
             dispatch_atomic=True,
             leader_lock=True,

@@ -22,7 +22,7 @@ from runtime.core.faults import (
 )
 from runtime.core.workflow import WorkflowSpec, run_id, task_job_id
 
-RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger")
+RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger", "operator")
 MAX_MS = 3_600_000
 MAX_SEED = 2**64 - 1
 

@@ -120,6 +120,8 @@ class Queue:
         self._published: dict[str, tuple[int, int]] = {}  # job id -> (time, index) of its last accepted publish
         self.attempts: dict[str, int] = {}
         self.dead_letters: list[tuple[str, int, str]] = []  # (job id, attempt, last error)
+        self._buried: list[tuple] = []  # (payload, duration, request, key) per dead letter, for a redrive
+        self._redrives = 0
         # The policy's fields the hot path reads, looked up once.
         self._lease_ms, self._max_attempts = policy.lease_ms, policy.max_attempts
         self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
@@ -188,7 +190,7 @@ class Queue:
             limit = self._max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
             if limit is not None and attempt > limit:
                 self._remove(message)  # never lease past the bound, however the message came back
-                self._bury(QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
+                self._bury(QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery", message)
                 continue
             # Grant: one attempt, a fresh token (also the newest in the lease table the store fences
             # against), an expiry the reaper or the workers' clocks judge.
@@ -284,7 +286,7 @@ class Queue:
         if delay_ms is None:
             if message is not None:
                 self._remove(message)
-            self._bury(actor, job_id, attempt, error)
+            self._bury(actor, job_id, attempt, error, delivery)
             return True
         visible_at = self._budgeted(self._clock.now_ms + delay_ms)
         if message is None or copy:  # acked on receipt, or republished: a copy
@@ -301,6 +303,21 @@ class Queue:
         self._requeue(message, visible_at)
         self._history.record(ev.RETRY_SCHEDULED, actor, job_id, attempt, token, delay_ms, visible_at, message.id)
         return True
+
+    def redrive(self, actor: str, keep_ids: bool) -> int:
+        """Move every dead-lettered job back to the queue: under its own job id and key with a fresh
+        attempt budget (`keep_ids`), or as a new job `<id>~rN` of the same request. How many moved."""
+        moved, buried = self.dead_letters, self._buried
+        self.dead_letters, self._buried = [], []
+        self._redrives += 1
+        for (job_id, _, _), (payload, duration, request, key) in zip(moved, buried, strict=True):
+            new_id = job_id if keep_ids else f"{job_id}~r{self._redrives}"
+            if keep_ids:
+                self.attempts[job_id] = 0
+            self._history.record(ev.REDRIVEN, actor, new_id, None, None, job_id, "keep" if keep_ids else "mint")
+            self._published.pop(new_id, None)  # an operator's publish is deliberate: no dedupe window
+            self.enqueue(actor, new_id, payload, duration, request, key)
+        return len(moved)
 
     # -- lease expiry (the reaper, or workers judging by their own clocks) -----------------
     def reap(self, actor: str, now_ms: int, margin_ms: int) -> int:
@@ -338,7 +355,7 @@ class Queue:
             limit = max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
             if limit is not None and self.attempts[message.job_id] >= limit:
                 self._remove(message)
-                self._bury(actor, message.job_id, message.attempt, "lease expired on the final attempt")
+                self._bury(actor, message.job_id, message.attempt, "lease expired on the final attempt", message)
             else:
                 self._requeue(message, self._clock.now_ms)
         return len(expired)
@@ -400,8 +417,10 @@ class Queue:
         self.messages.pop(message.id, None)
         self._leased.pop(message.id, None)
 
-    def _bury(self, actor: str, job_id: str, attempt: int, error: str) -> None:
+    def _bury(self, actor: str, job_id: str, attempt: int, error: str, job) -> None:
+        """Dead-letter the job; `job` (its message or delivery) is kept for a redrive."""
         self.dead_letters.append((job_id, attempt, error))
+        self._buried.append((job.payload, job.duration_ms, job.request, job.key))
         self._history.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error)
 
     def snapshot(self) -> dict[str, Any]:

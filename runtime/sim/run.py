@@ -11,7 +11,7 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.client import Caller, client
 from runtime.core.dispatcher import dispatcher, scheduler, trigger
-from runtime.core.faults import CLIENT, RELAY, WORKER_AFTER_RETRY, WORKER_CLOCK, FaultPlan
+from runtime.core.faults import CLIENT, OPERATOR, RELAY, WORKER_AFTER_RETRY, WORKER_CLOCK, FaultPlan, Redrive
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, gc_paused, run_header
@@ -56,7 +56,8 @@ class Simulation:
         self.dispatchers = [self._dispatcher(name) for name in scenario.dispatchers] if self.runs else []
         self.leaders = self._leaders() if self.runs else []
         self._dispatcher_processes: list = []
-        self._quiet_after_ms = self.injector.last_fault_ms()
+        self._redrives = sorted(f.at_ms for f in scenario.plan.of_kind(Redrive))
+        self._quiet_after_ms = max(self.injector.last_fault_ms(), *self._redrives, 0)
         self._max_skew_ms = max((actor.skew_ms for actor in self.workers), default=0)
         self.ended_quiet = False
         self._reaper_process = self._relay_process = None  # their scheduler processes, once started
@@ -224,6 +225,8 @@ class Simulation:
         if self.relay is not None:
             self._relay_process = driver.fast_relay(self.relay) if self.shortcuts else driver.process(self.relay)
             scheduler.spawn(self._relay_process)
+        for at_ms in self._redrives:
+            scheduler.spawn(self._operator(), at_ms)
         for actor in self.leaders:
             scheduler.spawn(driver.process(actor))
         for actor in self.dispatchers:
@@ -239,6 +242,12 @@ class Simulation:
             if self.is_quiet():
                 return
             yield interval
+
+    def _operator(self):
+        """A planned dead-letter redrive: the operator moves the dead letters back, as the policy says."""
+        self.queue.redrive(OPERATOR, self.policy.redrive_ids == "keep")
+        return
+        yield  # a process (the scheduler runs it once, at its time)
 
     def _outage(self, start_ms: int, end_ms: int):
         self.history.record(ev.OUTAGE_STARTED, STORE, None, None, None, end_ms)
