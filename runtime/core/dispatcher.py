@@ -114,7 +114,9 @@ def scheduler(policy, workflow, name: str, *, ticks: int, lease_ms: int, poll_ms
     once it is due. A fenced trigger carries the epoch; the store refuses a stale one."""
     schedule, every = workflow.name, workflow.schedule_every_ms
     if not policy.leader_lock:
-        yield from _every_instance_fires(policy, workflow, name, ticks=ticks, poll_ms=poll_ms, check_points=check_points)
+        yield from _every_instance_fires(
+            policy, workflow, name, ticks=ticks, poll_ms=poll_ms, check_points=check_points
+        )
         return
     renew_every = max(1, lease_ms // 3)
     while True:

@@ -169,7 +169,16 @@ FAULT_CLASSES = (
 )
 FAULT_TYPES: dict[str, type] = {cls.kind: cls for cls in FAULT_CLASSES}
 Fault = (
-    Crash | Pause | CrashJob | DuplicateDelivery | StoreOutage | ClockSkew | SubmitTimeout | SlowJob | PoisonJob | Redrive
+    Crash
+    | Pause
+    | CrashJob
+    | DuplicateDelivery
+    | StoreOutage
+    | ClockSkew
+    | SubmitTimeout
+    | SlowJob
+    | PoisonJob
+    | Redrive
 )
 OPERATOR = "operator"
 

@@ -57,7 +57,9 @@ def batches(name: str, policy, *, poll_ms: int, jitter_ms: int, check_points: bo
             if turn and checks_lease and (yield Renew(delivery)) is None:
                 yield Record(ev.LEASE_LOST, delivery.job_id, delivery.attempt, delivery.token)
                 continue
-            if (yield from attempt(name, policy, delivery, jitter_ms=jitter_ms, check_points=check_points, defer=whole)):
+            if (
+                yield from attempt(name, policy, delivery, jitter_ms=jitter_ms, check_points=check_points, defer=whole)
+            ):
                 done.append(delivery)
         if whole:
             yield AckBatch(tuple(done))

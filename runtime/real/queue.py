@@ -86,8 +86,8 @@ class SqlQueue:
                 message_id, job_id, attempt = row[0], row[1], row[6] + 1
                 limit = self._limit(row[2])
                 if limit is not None and attempt > limit:
+                    self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery", message_id)
                     tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
-                    self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery")
                     continue
                 token = tx.next("token")
                 expires = None if self._lease_ms is None else now + self._lease_ms
@@ -158,7 +158,7 @@ class SqlQueue:
             if delay_ms is None:
                 if row is not None:
                     tx.run("DELETE FROM messages WHERE id = ?", (delivery.message,))
-                self._bury(tx, actor, job_id, attempt, error)
+                self._bury(tx, actor, job_id, attempt, error, delivery)
                 return True
             visible_at = self._budgeted(tx, tx.now + delay_ms)
             message_id, new_seq = delivery.message, False
@@ -192,8 +192,8 @@ class SqlQueue:
             attempts = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))[0]
             limit = self._limit(payload)
             if limit is not None and attempts >= limit:
+                self._bury(tx, actor, job_id, attempt, "lease expired on the final attempt", message_id)
                 tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
-                self._bury(tx, actor, job_id, attempt, "lease expired on the final attempt")
             else:
                 self._requeue(tx, message_id, tx.now)
         return len(expired)
@@ -236,9 +236,40 @@ class SqlQueue:
             (READY, visible_at, message_id),
         )
 
-    def _bury(self, tx, actor: str, job_id: str, attempt: int, error: str) -> None:
-        tx.run("INSERT INTO dead_letters (job_id, attempt, error) VALUES (?, ?, ?)", (job_id, attempt, error))
+    def _bury(self, tx, actor: str, job_id: str, attempt: int, error: str, job) -> None:
+        """Dead-letter the job with what a redrive needs: `job` is its delivery, or its message's id
+        (read before the row goes)."""
+        if isinstance(job, int):
+            row = tx.one("SELECT payload, duration_ms, request, key FROM messages WHERE id = ?", (job,))
+        else:
+            row = (json.dumps(job.payload, sort_keys=True), job.duration_ms, job.request, job.key)
+        tx.run(
+            "INSERT INTO dead_letters (job_id, attempt, error, payload, duration_ms, request, key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (job_id, attempt, error, *row),
+        )
         tx.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error)
+
+    def redrive(self, actor: str, keep_ids: bool) -> int:
+        """Move every dead letter back to the queue (runtime/sim/queue.py's semantics): its own job id
+        and key with a fresh attempt budget, or a new job `<id>~rN` of the same request."""
+        with self.db.transaction() as tx:
+            return self.redrive_in(tx, actor, keep_ids)
+
+    def redrive_in(self, tx, actor: str, keep_ids: bool) -> int:
+        rows = tx.all("SELECT id, job_id, payload, duration_ms, request, key FROM dead_letters ORDER BY id")
+        if not rows:
+            return 0
+        round_ = tx.next("redrive")
+        tx.run("DELETE FROM dead_letters WHERE id <= ?", (rows[-1][0],))
+        for _, job_id, payload, duration, request, key in rows:
+            new_id = job_id if keep_ids else f"{job_id}~r{round_}"
+            if keep_ids:
+                tx.run("UPDATE job_attempts SET attempts = 0 WHERE job_id = ?", (job_id,))
+            tx.record(ev.REDRIVEN, actor, new_id, None, None, job_id, "keep" if keep_ids else "mint")
+            tx.run("DELETE FROM published WHERE job_id = ?", (new_id,))  # deliberate: no dedupe window
+            self.publish(tx, actor, new_id, json.loads(payload), duration, request, key)
+        return len(rows)
 
     def snapshot(self) -> dict[str, Any]:
         with self.db.transaction() as tx:

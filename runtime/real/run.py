@@ -31,12 +31,14 @@ from runtime.core.dispatcher import dispatcher, scheduler, trigger
 from runtime.core.errors import BadInputError
 from runtime.core.faults import (
     CLIENT,
+    OPERATOR,
     RELAY,
     Crash,
     CrashJob,
     DuplicateDelivery,
     FaultPlan,
     Pause,
+    Redrive,
     StoreOutage,
     SubmitTimeout,
     fault_to_dict,
@@ -79,6 +81,8 @@ class Supervisor:
         self.restarts: dict[str, float] = {}  # actor -> real time it restarts
         self.thaws: dict[int, float] = {}  # pid of a frozen process -> real time of its SIGCONT
         self.outages = sorted((o.start_ms, o.end_ms) for o in scenario.plan.outages())
+        self.redrives = sorted(f.at_ms for f in scenario.plan.of_kind(Redrive))
+        self.quiet_after_ms = max(self.quiet_after_ms, *self.redrives, 0)
         self._lock = None  # what holds the database away during an outage
         self._gate: tuple[int, int] | None = None  # first incarnations wait here until the run starts
         self.ended_quiet = False
@@ -311,6 +315,9 @@ class Supervisor:
                 self.reap_children()
                 self.restart_due()
                 try:
+                    while self.redrives and self.redrives[0] <= now_ms:  # the operator, at the planned time
+                        self.queue.redrive(OPERATOR, self.policy.redrive_ids == "keep")
+                        self.redrives.pop(0)
                     if reaping and time.monotonic() >= next_reap:
                         self.queue.reap(REAPER, None, self.policy.lease_margin_ms)
                         next_reap += interval_s
