@@ -98,3 +98,37 @@ def drill_command(name: str, db: str | None, policy_name: str, as_json: bool) ->
     else:
         drills.print_result(result)
     sys.exit(EXIT_VIOLATED if result.violations else EXIT_HOLDS)
+
+
+@cli.command("redrive")
+@click.option("--db", default=SERVICE_DB, show_default=True, metavar="PATH|URL", help=DB_HELP)
+@click.option(
+    "--ids",
+    type=click.Choice(["keep", "mint"]),
+    default="keep",
+    show_default=True,
+    help="keep: each job goes back under its own id and key (a committed effect is found, not redone); "
+    "mint: as a new job of the same request.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"redriven": N}.')
+def redrive_command(db: str, ids: str, as_json: bool) -> None:
+    """Move every dead-lettered job of the job service back to its queue (the operator's redrive)."""
+    from pathlib import Path
+
+    from faultline.realcheck import check_database
+    from runtime.core.errors import BadInputError
+    from runtime.core.faults import OPERATOR
+    from runtime.core.policy import Policy
+    from runtime.real.db import Database, dialect_of, sqlite_path
+    from runtime.real.queue import SqlQueue
+
+    check_database(db, "--db")
+    if dialect_of(db) == "sqlite" and not Path(sqlite_path(db)).is_file():
+        raise BadInputError(f"--db {db!r} is not a file; pass the job service's database (faultline serve --db)")
+    database = Database(db)
+    try:
+        database.open()
+        moved = SqlQueue(database, Policy.safe()).redrive(OPERATOR, ids == "keep")
+    finally:
+        database.close()
+    click.echo(json.dumps({"redriven": moved}) if as_json else f"redriven: {moved} job(s), ids {ids}")

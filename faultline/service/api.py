@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
 from fastapi import FastAPI, Request
@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from starlette.exceptions import HTTPException
 
 from faultline.workflows import parse as parse_workflow
+from runtime.core.faults import OPERATOR
 from runtime.core.policy import Policy
 from runtime.core.workflow import WorkflowError
 from runtime.real import jobs, workflows
@@ -82,6 +83,15 @@ class JobStatus(BaseModel):
 class Error(BaseModel):
     error: str
     field: str
+
+
+class RedriveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: Literal["keep", "mint"] = "keep"
+
+
+class Redriven(BaseModel):
+    redriven: int
 
 
 class WorkflowBody(BaseModel):
@@ -148,6 +158,7 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
     submissions = Counter("faultline_api_submissions", "Jobs submitted (new jobs)", registry=registry)
     dedupe_hits = Counter("faultline_api_dedupe_hits", "Submissions answered with an existing job", registry=registry)
     runs_started = Counter("faultline_api_workflow_runs", "Workflow runs triggered", registry=registry)
+    redriven = Counter("faultline_api_redriven", "Dead-lettered jobs moved back to the queue", registry=registry)
     latency = Histogram(
         "faultline_api_request_seconds", "Request latency", ["method", "route", "status"], registry=registry
     )
@@ -298,6 +309,17 @@ def create_app(db_url: str, policy: Policy | None = None) -> FastAPI:
         if found is None:
             return error(404, f"no run {run_id!r}", "run_id")
         return pick(found)
+
+    @app.post("/dead-letters/redrive", response_model=Redriven, responses=bad, operation_id="redrive")
+    async def redrive(body: RedriveRequest):
+        """Move every dead-lettered job back to the queue: under its own id and key (`keep`, the
+        default: a committed effect is found, not redone), or as new jobs of the same requests (`mint`)."""
+        try:
+            moved = queue.redrive(OPERATOR, body.ids == "keep")
+        except Unavailable:
+            return error(503, "the database is unavailable; retry", "database")
+        redriven.inc(moved)
+        return {"redriven": moved}
 
     @app.get("/metrics", response_class=Response)
     async def metrics():

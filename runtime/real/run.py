@@ -292,6 +292,8 @@ class Supervisor:
             for name in self.actors:
                 busy = 1 if self.roles.get(name) in ("trigger", "scheduler") else 0
                 tx.run("INSERT INTO actors (name, busy) VALUES (?, ?)", (name, busy))
+            if self.redrives:  # the operator has work to do: the run is not quiet before it is done
+                tx.run("INSERT INTO actors (name, busy) VALUES (?, 1)", (OPERATOR,))
         # As in the simulator, an outage due now starts before any call. SQLite is not fork-safe with a
         # connection open (the children would inherit its lock state), so the actors are forked first
         # and wait at a gate until the database is away.
@@ -316,7 +318,7 @@ class Supervisor:
                 self.restart_due()
                 try:
                     while self.redrives and self.redrives[0] <= now_ms:  # the operator, at the planned time
-                        self.queue.redrive(OPERATOR, self.policy.redrive_ids == "keep")
+                        self._redrive(last=len(self.redrives) == 1)
                         self.redrives.pop(0)
                     if reaping and time.monotonic() >= next_reap:
                         self.queue.reap(REAPER, None, self.policy.lease_margin_ms)
@@ -327,6 +329,13 @@ class Supervisor:
                 except Unavailable:
                     pass
             time.sleep(TICK_S)
+
+    def _redrive(self, last: bool) -> None:
+        """The planned redrive, and (the last one) the operator's work done, in one transaction."""
+        with self.db.transaction() as tx:
+            self.queue.redrive_in(tx, OPERATOR, self.policy.redrive_ids == "keep")
+            if last:
+                tx.run("UPDATE actors SET busy = 0 WHERE name = ?", (OPERATOR,))
 
     def finish(self) -> RunRecord:
         self.kill_all()

@@ -57,6 +57,7 @@ class Simulation:
         self.leaders = self._leaders() if self.runs else []
         self._dispatcher_processes: list = []
         self._redrives = sorted(f.at_ms for f in scenario.plan.of_kind(Redrive))
+        self._redrives_left = len(self._redrives)
         self._quiet_after_ms = max(self.injector.last_fault_ms(), *self._redrives, 0)
         self._max_skew_ms = max((actor.skew_ms for actor in self.workers), default=0)
         self.ended_quiet = False
@@ -161,6 +162,7 @@ class Simulation:
             and (self.relay is None or self.relay.holding is None)
             and all(actor.holding is None for actor in self.workers)
             and (self.runs is None or self._workflow_quiet())
+            and not self._redrives_left
         )
 
     def _workflow_quiet(self) -> bool:
@@ -246,6 +248,7 @@ class Simulation:
     def _operator(self):
         """A planned dead-letter redrive: the operator moves the dead letters back, as the policy says."""
         self.queue.redrive(OPERATOR, self.policy.redrive_ids == "keep")
+        self._redrives_left -= 1
         return
         yield  # a process (the scheduler runs it once, at its time)
 
