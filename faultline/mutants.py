@@ -52,6 +52,8 @@ class Mutant:
     """Why a mutant the explorer cannot see is still meaningful (the test that guards it)."""
     workload: str | None = None
     """A workflow spec the explorer runs instead of the standard workload (a workflow mechanism)."""
+    sets: tuple[str, ...] = ()
+    """`--set FIELD=VALUE` for the safe explorer: a mechanism the safe policy leaves off (batches)."""
 
 
 MUTANTS = (
@@ -235,6 +237,38 @@ MUTANTS = (
         note="the safe explorer never double-dispatches; the checker tests on hand-built histories catch it",
     ),
     Mutant(
+        name="batch-acked-whole",
+        mechanism="batch ack per job",
+        path="runtime/core/worker.py",
+        old='whole = policy.batch_ack == "batch"',
+        new="whole = True",
+        sets=("batch_size=5",),
+    ),
+    Mutant(
+        name="retry-republishes",
+        mechanism="retry by redelivery",
+        path="runtime/core/worker.py",
+        old='copy = delay is not None and policy.retry_strategy == "republish" and not on_receipt',
+        new="copy = delay is not None and not on_receipt",
+    ),
+    Mutant(
+        name="redrive-mints-ids",
+        mechanism="redrive keeps ids",
+        path="runtime/sim/queue.py",
+        old='new_id = job_id if keep_ids else f"{job_id}~r{self._redrives}"',
+        new='new_id = f"{job_id}~r{self._redrives}"',
+        note="a committed job is rarely dead-lettered under safe (8 attempts); FM_019's fix catches it",
+    ),
+    Mutant(
+        name="schedulers-without-the-lock",
+        mechanism="leader lock",
+        path="runtime/core/dispatcher.py",
+        old="    if not policy.leader_lock:",
+        new="    if True:",
+        workload="examples/periodic.yml",
+        note="the safe policy's unique tick key refuses the second instance; FM_020's fix has no fence",
+    ),
+    Mutant(
         name="control-idle-check-rewritten",
         mechanism="(control)",
         path="runtime/sim/queue.py",
@@ -286,6 +320,7 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
             *("-m", "faultline", "explore", "--policy", "safe", "--seeds", str(seeds)),
             *("--processes", str(processes), "--no-shortcuts", "--json"),
             *(("--workload", mutant.workload) if mutant.workload else ()),
+            *(arg for pair in mutant.sets for arg in ("--set", pair)),
         ]
         explored = subprocess.run(
             [sys.executable, *explore_with_protocol],
