@@ -64,6 +64,10 @@ EXAMPLES = {
         "faultline workflow run examples/hello.yml --real --db .faultline/wf.sqlite",
     ],
     "workflow show": ["faultline workflow show run-1 --db .faultline/wf.sqlite --json"],
+    "redrive": [
+        "faultline redrive --db .faultline/jobs.sqlite            # the dead letters back, same ids and keys",
+        "faultline redrive --db .faultline/jobs.sqlite --ids mint --json",
+    ],
     "serve": ["faultline serve --db .faultline/jobs.sqlite --port 8000"],
     "worker": ["faultline worker --db .faultline/jobs.sqlite --concurrency 2 --metrics-port 9100"],
     "drill": [

@@ -83,7 +83,7 @@ SCHEMA: dict[str, EventSpec] = {
         },
     ),
     SUBMITTED: EventSpec(
-        "client, relay",
+        "client, relay, dispatcher, operator, api",
         "the queue accepted a publish of a job (one message)",
         {
             "message": "the queue's message id (a job published twice has two)",
