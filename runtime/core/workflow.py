@@ -83,6 +83,34 @@ def _cycle(waiting: dict[str, set[str]]) -> list[str]:
         seen.add(parent)
 
 
+def spec_to_dict(spec: WorkflowSpec) -> dict[str, Any]:
+    """A spec as plain data (what the runs table keeps and `workflow validate --json` prints)."""
+    return {
+        "name": spec.name,
+        "schedule_every_ms": spec.schedule_every_ms,
+        "tasks": [
+            {
+                "name": t.name,
+                "handler": t.handler,
+                "payload": dict(t.payload),
+                "depends_on": list(t.depends_on),
+                "max_attempts": t.max_attempts,
+                "backoff_ms": t.backoff_ms,
+                "duration_ms": t.duration_ms,
+            }
+            for t in spec.tasks
+        ],
+    }
+
+
+def spec_from_dict(data: Mapping[str, Any]) -> WorkflowSpec:
+    return WorkflowSpec(
+        name=data["name"],
+        schedule_every_ms=data["schedule_every_ms"],
+        tasks=tuple(TaskSpec(**{**task, "depends_on": tuple(task["depends_on"])}) for task in data["tasks"]),
+    )
+
+
 def check_dag(spec: WorkflowSpec) -> WorkflowSpec:
     """Refuse a spec that can never run: no tasks, a name used twice, an unknown parent, a task
     that depends on itself, a cycle, an unknown handler."""

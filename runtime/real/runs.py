@@ -24,26 +24,8 @@ UNSYNCED = (
 
 
 def spec_json(spec) -> str:
-    """A WorkflowSpec as JSON (what the runs table keeps, and what the HTTP API serves)."""
-    return json.dumps(
-        {
-            "name": spec.name,
-            "schedule_every_ms": spec.schedule_every_ms,
-            "tasks": [
-                {
-                    "name": t.name,
-                    "handler": t.handler,
-                    "payload": dict(t.payload),
-                    "depends_on": list(t.depends_on),
-                    "max_attempts": t.max_attempts,
-                    "backoff_ms": t.backoff_ms,
-                    "duration_ms": t.duration_ms,
-                }
-                for t in spec.tasks
-            ],
-        },
-        sort_keys=True,
-    )
+    """A WorkflowSpec as JSON (what the runs and workflows tables keep)."""
+    return json.dumps(wf.spec_to_dict(spec), sort_keys=True)
 
 
 class SqlRuns:

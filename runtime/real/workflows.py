@@ -16,12 +16,7 @@ API = "api"
 
 
 def spec_from_json(text: str) -> wf.WorkflowSpec:
-    data = json.loads(text)
-    return wf.WorkflowSpec(
-        name=data["name"],
-        schedule_every_ms=data["schedule_every_ms"],
-        tasks=tuple(wf.TaskSpec(**{**task, "depends_on": tuple(task["depends_on"])}) for task in data["tasks"]),
-    )
+    return wf.spec_from_dict(json.loads(text))
 
 
 def create(db: Database, spec: wf.WorkflowSpec) -> str:
