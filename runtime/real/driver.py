@@ -28,18 +28,27 @@ from runtime.real.runs import UNSYNCED
 RANK_GAP_S = 0.012  # wide enough that a loaded machine keeps the order
 
 
-def is_quiet(db: Database, quiet_after_ms: int) -> bool:
+QUIET = (
+    "SELECT (SELECT state FROM caller WHERE id = 1), "
+    "(SELECT count(*) FROM messages), (SELECT count(*) FROM outbox), "
+    "(SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
+)
+QUIET_WITH_WORK = (
+    QUIET + ", (SELECT count(*) FROM actors WHERE busy = 1) + (SELECT count(*) FROM notes) + "
+    f"(SELECT count(*) FROM ({UNSYNCED}) AS unsynced)"
+)
+
+
+def is_quiet(db: Database, quiet_after_ms: int, more_work: bool = False) -> bool:
     """Nothing left to do: no time-bound fault still due, the caller finished, no message in the
-    queue, no outbox row, nobody holding anything (a frozen zombie still holds its job)."""
+    queue, no outbox row, nobody holding anything (a frozen zombie still holds its job). With
+    `more_work` (a workflow, or a planned redrive): no busy trigger, scheduler or operator, and no
+    completion note waiting or due. The supervisor asks every few ms: the plain question stays cheap."""
     if db.now_ms() < quiet_after_ms:  # the cheap condition first (a service is never quiet)
         return False
-    state, messages, outbox, holding, busy = db.read(
-        "SELECT (SELECT state FROM caller WHERE id = 1), "
-        "(SELECT count(*) FROM messages), (SELECT count(*) FROM outbox), "
-        "(SELECT count(*) FROM actors WHERE holding IS NOT NULL), "
-        "(SELECT count(*) FROM actors WHERE busy = 1) + (SELECT count(*) FROM notes) + "
-        f"(SELECT count(*) FROM ({UNSYNCED}) AS unsynced)"
-    )[0]
+    row = db.read(QUIET_WITH_WORK if more_work else QUIET)[0]
+    state, messages, outbox, holding = row[:4]
+    busy = row[4] if more_work else 0
     return (
         state is not None
         and json.loads(state)["finished"]
@@ -94,6 +103,7 @@ class RealDriver:
         self.rng = random.Random(seed)
         skew = injector.at(WORKER_CLOCK, name)
         self.skew_ms = skew.skew_ms if skew is not None else 0
+        self.more_work = False  # a workflow or a planned redrive: quiet asks about them too (is_quiet)
         self.caller = None  # the client's Caller, saved before every point where it may die
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
         self._holding = None  # what the actors table says this process holds (written when it matters)
@@ -207,7 +217,7 @@ class RealDriver:
             self.hold(effect.value)
             return None
         if kind is fx.Quiet:
-            return retry(db, lambda: is_quiet(db, self.quiet_after_ms))
+            return retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work))
         if kind is fx.Record:
             db.record_event(
                 effect.kind,
@@ -229,7 +239,7 @@ class RealDriver:
             while True:
                 delivery = retry(db, lambda: q.lease(name, self.now()))
                 self.lease_held(delivery)
-                if delivery is not None or retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                if delivery is not None or retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
                     return delivery
                 self.poll_wait(effect.poll_ms)
         if kind is fx.NextBatch:
@@ -244,7 +254,7 @@ class RealDriver:
                         break
                     batch.append(delivery)
                 self.lease_held(batch[0] if batch else None)
-                if batch or retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                if batch or retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
                     return tuple(batch) or None
                 self.poll_wait(effect.poll_ms)
         if kind is fx.AckBatch:
@@ -253,7 +263,7 @@ class RealDriver:
             while True:
                 if s.outbox_pending():
                     return True
-                if retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                if retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
                     return False
                 self.sleep(effect.poll_ms)
         if kind is fx.Renew:
@@ -305,7 +315,7 @@ class RealDriver:
             while True:
                 if runs.free_notes():
                     return True
-                if retry(db, lambda: is_quiet(db, self.quiet_after_ms)):
+                if retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
                     return False
                 self.poll_wait(effect.poll_ms)
         if kind is fx.TakeNote:

@@ -82,6 +82,7 @@ class Supervisor:
         self.thaws: dict[int, float] = {}  # pid of a frozen process -> real time of its SIGCONT
         self.outages = sorted((o.start_ms, o.end_ms) for o in scenario.plan.outages())
         self.redrives = sorted(f.at_ms for f in scenario.plan.of_kind(Redrive))
+        self.more_work = scenario.workflow is not None or bool(self.redrives)
         self.quiet_after_ms = max(self.quiet_after_ms, *self.redrives, 0)
         self._lock = None  # what holds the database away during an outage
         self._gate: tuple[int, int] | None = None  # first incarnations wait here until the run starts
@@ -126,6 +127,7 @@ class Supervisor:
             rank=self._rank(name),
             runs=self.runs,
         )
+        driver.more_work = self.more_work
         points = self.injector.has_point_faults(name)
         role = self.roles.get(name)
         if role == "dispatcher":
@@ -323,7 +325,7 @@ class Supervisor:
                     if reaping and time.monotonic() >= next_reap:
                         self.queue.reap(REAPER, None, self.policy.lease_margin_ms)
                         next_reap += interval_s
-                    if is_quiet(self.db, self.quiet_after_ms):
+                    if is_quiet(self.db, self.quiet_after_ms, self.more_work):
                         self.ended_quiet = True
                         return
                 except Unavailable:
