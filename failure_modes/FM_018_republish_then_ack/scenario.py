@@ -1,7 +1,7 @@
 """FM_018: a failed job is retried by publishing a copy and then acking the original; the worker
 dies between the two steps, so the original comes back beside its copy."""
 
-from runtime.core.faults import WORKER_AFTER_RETRY, Crash, FaultPlan
+from runtime.core.faults import WORKER_AFTER_RETRY, CrashJob, FaultPlan
 from runtime.core.policy import Policy
 from runtime.core.scenario import JobSpec, Scenario
 
@@ -12,7 +12,8 @@ SCENARIO = Scenario(
         JobSpec(job_id="j2", payload={"amount": 20}, submit_at_ms=50, idempotency_key="order-2"),
     ),
     workers=("w1", "w2"),
-    plan=FaultPlan(faults=(Crash(actor="w1", point=WORKER_AFTER_RETRY, hit=1),)),
+    # Whichever worker arranges j1's retry dies right after (the copy's attempt succeeds: no retry).
+    plan=FaultPlan(faults=(CrashJob(job="j1", point=WORKER_AFTER_RETRY),)),
 )
 
 NAIVE_POLICY = Policy.naive().evolve(lease_ms=1_000, max_attempts=5, backoff_base_ms=200, retry_strategy="republish")

@@ -13,7 +13,7 @@ def test_naive_policy_runs_the_copy_and_the_redelivered_original():
     assert first.job_id == second.job_id == "j1"
     scheduled = next(e for e in result.events if e.kind == "retry_scheduled" and e.job_id == "j1")
     crash = next(e for e in result.events if e.kind == "crashed")
-    assert (crash.actor, crash.detail["point"]) == ("w1", "worker.after_retry")
+    assert (crash.job_id, crash.detail["point"]) == ("j1", "worker.after_retry")
     expired = next(e for e in result.events if e.kind == "lease_expired" and e.job_id == "j1")
     assert scheduled.index < crash.index < expired.index < second.index
     leases = [e.get("message") for e in result.events if e.kind == "leased" and e.job_id == "j1"]
