@@ -214,7 +214,7 @@ class Pool:
         job_id, attempt, token = json.loads(holding) if holding else (leased or (None, None, None))
         tx.record(ev.CRASHED, name, job_id, attempt, token, how, incarnation)
         tx.run("UPDATE actors SET holding = NULL WHERE name = ?", (name,))
-        tx.run("UPDATE notes SET owner = NULL WHERE owner = ?", (name,))  # a dispatcher's notes come back
+        SqlRuns.release_in(tx, name)  # a dispatcher's notes come back (a worker holds none)
 
     @staticmethod
     def _restarted(tx, name: str) -> None:

@@ -225,8 +225,8 @@ class Supervisor:
         def write(tx):
             tx.record(ev.CRASHED, name, job_id, attempt, token, point, incarnation)
             tx.run("UPDATE actors SET holding = NULL, point = NULL WHERE name = ?", (name,))
-            if self.roles.get(name) == "dispatcher":  # the notes it held come back
-                tx.run("UPDATE notes SET owner = NULL WHERE owner = ?", (name,))
+            if self.roles.get(name) == "dispatcher":
+                SqlRuns.release_in(tx, name)
 
         retry(self.db, lambda: self._in_tx(write))
         self.restarts[name] = time.monotonic() + self.scenario.restart_delay_ms * self.db.scale / 1000

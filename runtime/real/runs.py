@@ -186,7 +186,14 @@ class SqlRuns:
         return self._call(actor, "settle", body)
 
     def release_notes(self, actor: str) -> None:
-        self.db.transaction_write("UPDATE notes SET owner = NULL WHERE owner = ?", (actor,))
+        with self.db.transaction() as tx:
+            self.release_in(tx, actor)
+
+    @staticmethod
+    def release_in(tx, actor: str) -> None:
+        """The notes a dead dispatcher held come back, in the caller's transaction (the one that
+        records the crash)."""
+        tx.run("UPDATE notes SET owner = NULL WHERE owner = ?", (actor,))
 
     def acquire_lock(self, actor: str, lock: str, lease_ms: int) -> tuple[str, int | None]:
         def body(tx):
