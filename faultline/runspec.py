@@ -37,6 +37,8 @@ class RunSpec:
     """Real milliseconds per virtual millisecond in the real world."""
     workload: str | None = None
     """A workflow spec (YAML) run instead of the standard workload."""
+    mechanisms: bool = False
+    """The explorer's seed also drew its mechanisms (`explore --mechanisms`)."""
 
     def __attrs_post_init__(self):
         if self.fm is None and self.fixed:
@@ -73,6 +75,8 @@ class RunSpec:
         jobs, workers = self._workload()
         policy = explore.policy_named(self.policy_name or "naive").with_overrides(self.overrides)
         sweep = explore.Sweep(jobs=jobs, workers=workers, workload=self.workload)
+        if self.mechanisms:
+            policy = explore.with_mechanisms(policy, self.seed, protective=self.policy_name == "safe")
         plan = self.plan
         if plan is None:
             plan = sweep.draw(self.seed, policy) if self.drawn else FaultPlan()
@@ -153,6 +157,8 @@ class RunSpec:
             parts += ["--plan", self.plan_path]
         for field, value in self.overrides.items():
             parts += ["--set", f"{field}={value}"]
+        if self.mechanisms:
+            parts.append("--mechanisms")
         if self.real:
             parts += ["--real"] + (["--db", self.db] if self.db else [])
             parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []

@@ -225,3 +225,23 @@ def test_a_plan_that_stretches_the_work_stretches_the_time_limit():
     assert violations == () and record.closing["reason"] == "quiet"
     poisoned = {f.job for f in plan.faults if f.kind == "poison_job"}
     assert {row[0] for row in record.final["dead_letters"]} >= poisoned
+
+
+def test_mechanisms_are_drawn_per_seed_and_the_safe_preset_keeps_its_own_choices():
+    naive = explore.Sweep(policy_name="naive", mechanisms=True)
+    drawn = {(p.batch_size, p.batch_ack, p.retry_strategy) for p in (naive.policy(seed) for seed in range(40))}
+    assert {size for size, _, _ in drawn} == {1, 3, 5}
+    assert {ack for _, ack, _ in drawn} == {"per_job", "batch"}
+    assert {retry for _, _, retry in drawn} == {"redeliver", "republish"}
+    safe = explore.Sweep(policy_name="safe", mechanisms=True)
+    assert {(safe.policy(s).batch_ack, safe.policy(s).retry_strategy) for s in range(40)} == {("per_job", "redeliver")}
+    assert naive.policy(7) == naive.policy(7) and naive.draw(7) == explore.Sweep(policy_name="naive").draw(7)
+
+
+def test_safe_with_mechanisms_finds_nothing_and_a_finding_replays_with_its_mechanisms(capsys):
+    assert explore.explore(policy_name="safe", seeds=300, mechanisms=True).findings == {}
+    sweep = explore.Sweep(policy_name="naive", mechanisms=True)
+    record, violations = sweep.run_seed(0)
+    assert violations and sweep.replay_command(0) == "faultline replay --seed 0 --policy naive --mechanisms"
+    code, out, _ = cli(capsys, "replay", "--seed", "0", "--policy", "naive", "--mechanisms", "--json")
+    assert code == 1 and json.loads(out)["digest"] == record.digest

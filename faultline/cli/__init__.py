@@ -34,6 +34,7 @@ EXAMPLES = {
         "faultline explore --policy naive --seeds 1000 --shrink",
         "faultline explore --policy safe --seeds 10000 --processes 2 --json",
         "faultline explore --workload examples/etl_fanout.yml --policy naive --seeds 2000",
+        "faultline explore --policy safe --mechanisms --seeds 2000   # batches, batch acks, retry strategies",
     ],
     "compare": [
         "faultline compare --policy naive --policy safe --seeds 500",

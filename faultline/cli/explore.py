@@ -43,6 +43,11 @@ JOBS = click.option("--jobs", type=click.IntRange(1, explore.MAX_JOBS), default=
 WORKERS = click.option(
     "--workers", type=click.IntRange(1, explore.MAX_WORKERS), default=explore.DEFAULT_WORKERS, show_default=True
 )
+MECHANISMS = click.option(
+    "--mechanisms",
+    is_flag=True,
+    help="Each seed also draws batches (and, off the safe preset, batch acks and retry strategies).",
+)
 WORKLOAD = click.option(
     "--workload",
     default=None,
@@ -59,6 +64,7 @@ WORKLOAD = click.option(
 @JOBS
 @WORKERS
 @WORKLOAD
+@MECHANISMS
 @click.option(
     "--processes",
     type=click.IntRange(1, None),
@@ -85,6 +91,7 @@ def explore_command(
     jobs,
     workers,
     workload,
+    mechanisms,
     processes,
     shard,
     dask_address,
@@ -95,7 +102,14 @@ def explore_command(
 ):
     """Throw a random fault plan per seed at the standard workload; report broken invariants."""
     overrides = parse_overrides(overrides)
-    sweep = explore.Sweep(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers, workload=workload)
+    sweep = explore.Sweep(
+        policy_name=policy_name,
+        overrides=overrides,
+        jobs=jobs,
+        workers=workers,
+        workload=workload,
+        mechanisms=mechanisms,
+    )
     sweep.policy()
     if workload is not None:
         explore.workflow_workload(workload, workers)
@@ -120,6 +134,7 @@ def explore_command(
         dask_address=dask_address,
         shortcuts=not protocol_only,
         workload=workload,
+        mechanisms=mechanisms,
     )
     if not as_json and sys.stdout.isatty():
         columns = (TextColumn("exploring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -157,7 +172,8 @@ def _print_report(report, sweep, shrunk) -> None:
     settings = "".join(f" --set {k}={v}" for k, v in report.overrides.items())
     out.print(
         f"explored {report.seeds} seeds from {report.start}{shard} under policy {report.policy}{settings} · "
-        f"{_workload_phrase(report)} · {report.seeds_per_second} seeds/s"
+        f"{_workload_phrase(report)}{' · mechanisms drawn per seed' if sweep.mechanisms else ''} · "
+        f"{report.seeds_per_second} seeds/s"
     )
     if not report.findings:
         out.print("[bold green]✓ no invariant violated on any seed.[/]")
@@ -181,7 +197,7 @@ def _workload_phrase(report) -> str:
 
 
 def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
-    policy = sweep.policy()
+    policy = sweep.policy(seed)
     found = shrink(
         invariant=invariant,
         case=Case(jobs=sweep.jobs, workers=sweep.workers, plan=sweep.draw(seed, policy)),
@@ -210,6 +226,7 @@ def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
         plan=minimal.plan,
         plan_path=str(path),
         workload=sweep.workload,
+        mechanisms=sweep.mechanisms,
     )
     return {
         "file": str(path),
@@ -231,6 +248,7 @@ def _shrink_to_file(sweep, seed, invariant, folder: Path) -> dict:
 @JOBS
 @WORKERS
 @WORKLOAD
+@MECHANISMS
 @record_outputs
 @click.option("--report", "report_path", default=None, metavar="PATH|-", help="Write the HTML report.")
 @click.option("--shrink", "do_shrink", is_flag=True, help="Shrink this seed's fault plan to a minimal one.")
@@ -244,6 +262,7 @@ def replay_command(
     jobs,
     workers,
     workload,
+    mechanisms,
     history_path,
     trace_path,
     metrics_path,
@@ -255,7 +274,14 @@ def replay_command(
 ):
     """Re-run one explored seed exactly: same plan, same digest, same verdicts."""
     overrides = parse_overrides(overrides)
-    sweep = explore.Sweep(policy_name=policy_name, overrides=overrides, jobs=jobs, workers=workers, workload=workload)
+    sweep = explore.Sweep(
+        policy_name=policy_name,
+        overrides=overrides,
+        jobs=jobs,
+        workers=workers,
+        workload=workload,
+        mechanisms=mechanisms,
+    )
     spec = RunSpec(
         policy_name=policy_name,
         overrides=overrides,
@@ -264,6 +290,7 @@ def replay_command(
         seed=seed,
         drawn=True,
         workload=workload,
+        mechanisms=mechanisms,
     )
     spec.check()
     folder = out_dir_checked(out_dir) if do_shrink else None

@@ -73,6 +73,27 @@ def policy_named(name: str) -> Policy:
     raise BadInputError(f"unknown explorer policy {name!r} (choose naive, safe, or a failure mode's id such as FM_009)")
 
 
+# The mechanisms a seed may switch on (`faultline explore --mechanisms`): batches under both presets,
+# and under a preset without every fix, the draft's ways of acking a batch and retrying a job. The
+# safe preset keeps its own choices (per-job acks, redelivery): it must hold with batches on.
+MECHANISM_DRAWS = {
+    "batch_size": (1, 1, 3, 5),
+    "batch_ack": ("per_job", "batch"),
+    "retry_strategy": ("redeliver", "republish"),
+}
+
+
+def with_mechanisms(policy: Policy, seed: int, protective: bool) -> Policy:
+    """`policy` with the mechanisms drawn for `seed` (its own RNG: the fault plan's draw is untouched);
+    `protective` (the safe preset) draws batch sizes only."""
+    rng = random.Random(f"faultline-mechanisms:{seed}")
+    batch_size = rng.choice(MECHANISM_DRAWS["batch_size"])
+    batch_ack, retry = rng.choice(MECHANISM_DRAWS["batch_ack"]), rng.choice(MECHANISM_DRAWS["retry_strategy"])
+    if protective:
+        return policy.evolve(batch_size=batch_size)
+    return policy.evolve(batch_size=batch_size, batch_ack=batch_ack, retry_strategy=retry)
+
+
 def check_workload(jobs: int, workers: int) -> None:
     if not 1 <= jobs <= MAX_JOBS:
         raise BadInputError(f"--jobs must be between 1 and {MAX_JOBS}, got {jobs}")
@@ -185,6 +206,7 @@ __all__ = [
     "draw_plan",
     "points_of",
     "policy_named",
+    "with_mechanisms",
     "scenario_for",
     "standard_workload",
 ]

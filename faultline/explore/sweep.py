@@ -21,6 +21,7 @@ from faultline.explore.plans import (
     draw_plan,
     policy_named,
     scenario_for,
+    with_mechanisms,
 )
 from faultline.explore.workloads import draw_workflow_plan, workflow_workload
 from invariants import check_all
@@ -44,9 +45,15 @@ class Sweep:
     uses it so that a bug planted in runtime/core meets the explorer)."""
     workload: str | None = None
     """A workflow spec (YAML) to run instead of the standard workload (`jobs` then unused)."""
+    mechanisms: bool = False
+    """Each seed also draws batches and, off the safe preset, how batches are acked and jobs retried."""
 
-    def policy(self) -> Policy:
-        return policy_named(self.policy_name).with_overrides(self.overrides)
+    def policy(self, seed: int | None = None) -> Policy:
+        """The sweep's policy; with `mechanisms`, as seed `seed` switches them on."""
+        policy = policy_named(self.policy_name).with_overrides(self.overrides)
+        if self.mechanisms and seed is not None:
+            policy = with_mechanisms(policy, seed, protective=self.policy_name == "safe")
+        return policy
 
     def draw(self, seed: int, policy: Policy | None = None) -> FaultPlan:
         """The plan the explorer draws for `seed`."""
@@ -64,7 +71,7 @@ class Sweep:
 
     def run_seed(self, seed: int, plan: FaultPlan | None = None):
         """Run one explored seed; returns (record, violations)."""
-        policy = self.policy()
+        policy = self.policy(seed)
         plan = plan if plan is not None else self.draw(seed, policy)
         record = run(self.scenario(plan), policy, seed, shortcuts=self.shortcuts)
         return record, check_all(record)
@@ -79,6 +86,8 @@ class Sweep:
             parts += ["--jobs", str(self.jobs), "--workers", str(self.workers)]
         for field, value in self.overrides.items():
             parts += ["--set", f"{field}={value}"]
+        if self.mechanisms:
+            parts.append("--mechanisms")
         return " ".join(parts)
 
 
@@ -194,6 +203,7 @@ def explore(
     shortcuts: bool = True,
     clock: Callable[[], float] = time.perf_counter,
     workload: str | None = None,
+    mechanisms: bool = False,
 ) -> Report:
     """Run every seed of this shard; `clock` only measures throughput, never affects results.
 
@@ -205,6 +215,7 @@ def explore(
         workers=workers,
         shortcuts=shortcuts,
         workload=workload,
+        mechanisms=mechanisms,
     )
     sweep.policy()  # bad policy names and overrides fail before any work
     check_workload(jobs, workers)
