@@ -102,17 +102,7 @@ def explore_command(
 ):
     """Throw a random fault plan per seed at the standard workload; report broken invariants."""
     overrides = parse_overrides(overrides)
-    sweep = explore.Sweep(
-        policy_name=policy_name,
-        overrides=overrides,
-        jobs=jobs,
-        workers=workers,
-        workload=workload,
-        mechanisms=mechanisms,
-    )
-    sweep.policy()
-    if workload is not None:
-        explore.workflow_workload(workload, workers)
+    sweep = _sweep(policy_name, overrides, jobs, workers, workload, mechanisms)
     shard_pair = explore.parse_shard(shard)
     if dask_address is not None:
         from faultline.explore.dask_backend import check_address
@@ -160,6 +150,22 @@ def explore_command(
         )
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_VIOLATED if report.findings else EXIT_HOLDS)
+
+
+def _sweep(policy_name, overrides, jobs, workers, workload, mechanisms) -> explore.Sweep:
+    """The sweep `explore` and `replay` run, its policy and workload checked before any work."""
+    sweep = explore.Sweep(
+        policy_name=policy_name,
+        overrides=overrides,
+        jobs=jobs,
+        workers=workers,
+        workload=workload,
+        mechanisms=mechanisms,
+    )
+    sweep.policy()
+    if workload is not None:
+        explore.workflow_workload(workload, workers)
+    return sweep
 
 
 def out_dir_checked(raw: str) -> Path:
@@ -274,14 +280,7 @@ def replay_command(
 ):
     """Re-run one explored seed exactly: same plan, same digest, same verdicts."""
     overrides = parse_overrides(overrides)
-    sweep = explore.Sweep(
-        policy_name=policy_name,
-        overrides=overrides,
-        jobs=jobs,
-        workers=workers,
-        workload=workload,
-        mechanisms=mechanisms,
-    )
+    sweep = _sweep(policy_name, overrides, jobs, workers, workload, mechanisms)
     spec = RunSpec(
         policy_name=policy_name,
         overrides=overrides,
