@@ -72,7 +72,7 @@ def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: in
         err=True,
     )
     try:
-        pool.run(metrics_port, host)
+        pool.run(metrics_port, host, say=lambda line: click.echo(line, err=True))
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the worker processes' metric files
 

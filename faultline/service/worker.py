@@ -49,6 +49,10 @@ class Metrics:
         self.failed = Counter("faultline_worker_jobs_failed", "Attempts that failed (handler or store error)")
         self.retried = Counter("faultline_worker_jobs_retried", "Failed attempts scheduled for a retry")
         self.dead = Counter("faultline_worker_jobs_dead_lettered", "Jobs dead-lettered by a worker")
+        self.refused = Counter(
+            "faultline_worker_payloads_refused",
+            "Stored jobs dead-lettered at lease because their payload cannot be interpreted (never run)",
+        )
         self.store_errors = Counter(
             "faultline_worker_store_errors", "Commits the store refused (unavailable, overloaded)"
         )
@@ -69,6 +73,10 @@ class Observed(RealDriver):
     def answer(self, effect):
         result = super().answer(effect)
         kind, m = effect.__class__, self.metrics
+        refused = getattr(self.queue, "refused", 0)
+        if refused:
+            m.refused.inc(refused)
+            self.queue.refused = 0
         if kind in (fx.NextJob, fx.Lease) and result is not None:
             m.leased.inc()
             self._leased_at = time.perf_counter()
@@ -95,9 +103,24 @@ class Pool:
         # The workers, and one dispatcher that moves workflow runs along (docs/12_workflows.md).
         self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)] + [DISPATCHER]
         self.db = Database(db_url)
-        self.db.open()
         self.pids: dict[int, str] = {}
         self.stopping = False
+
+    def open_database(self, say=None) -> bool:
+        """Migrate and set up the database, waiting out one that is locked or away (backoff from 50 ms
+        to 2 s); False when told to stop first. `say` hears one line per problem, not per retry."""
+        delay, last = 0.05, None
+        while not self.stopping:
+            try:
+                self.db.open()
+                return True
+            except Unavailable as away:
+                if say is not None and str(away) != last:
+                    say(f"faultline worker: the database is not ready ({away}); retrying")
+                last = str(away)
+            time.sleep(delay)
+            delay = min(2.0, delay * 2)
+        return False
 
     def spawn(self, name: str) -> None:
         self.db.close()
@@ -118,9 +141,12 @@ class Pool:
 
     def serve(self, name: str) -> None:
         db = self.db
-        with db.transaction() as tx:
+
+        def register(tx) -> None:
             tx.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
             tx.run("UPDATE actors SET pid = ?, holding = NULL WHERE name = ?", (os.getpid(), name))
+
+        retry(db, lambda: self._in_tx(register))
         queue = SqlQueue(db, self.policy)
         driver = Observed(
             db,
@@ -138,7 +164,7 @@ class Pool:
         else:
             driver.run(worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, check_points=False))
 
-    def run(self, metrics_port: int | None, host: str = "127.0.0.1", ready=None) -> None:
+    def run(self, metrics_port: int | None, host: str = "127.0.0.1", ready=None, say=None) -> None:
         expired = None
         server = None
         if metrics_port is not None:
@@ -152,6 +178,10 @@ class Pool:
             import threading
 
             threading.Thread(target=server.serve_forever, daemon=True).start()
+        if not self.open_database(say):
+            if server is not None:
+                server.shutdown()
+            return
         for name in self.names:
             self.spawn(name)
         if ready is not None:
@@ -195,10 +225,18 @@ class Pool:
             # A worker died (killed by a drill, or crashed): a killed process can't speak, so the pool
             # says what it held, forgets it, and starts a new incarnation.
             how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
-            retry(self.db, lambda n=name, h=how: self._in_tx(lambda tx: self._crashed(tx, n, h)))
+            self._note(name, lambda tx, n=name, h=how: self._crashed(tx, n, h))
             time.sleep(RESTART_S)
-            retry(self.db, lambda n=name: self._in_tx(lambda tx: self._restarted(tx, n)))
+            self._note(name, lambda tx, n=name: self._restarted(tx, n))
             self.spawn(name)
+
+    def _note(self, name: str, body) -> None:
+        """Write a crash or restart row, waiting out an outage. Recording never stops the supervisor:
+        any other error costs the row (one line on stderr), never the pool."""
+        try:
+            retry(self.db, lambda: self._in_tx(body))
+        except Exception as error:  # noqa: BLE001 - the supervisor outlives whatever its rows meet
+            print(f"faultline worker: could not record {name}'s crash or restart: {error!r}", file=sys.stderr)
 
     def _in_tx(self, body):
         with self.db.transaction() as tx:
@@ -206,6 +244,7 @@ class Pool:
 
     @staticmethod
     def _crashed(tx, name: str, how: str) -> None:
+        tx.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))  # died registering
         holding, incarnation = tx.one("SELECT holding, incarnation FROM actors WHERE name = ?", (name,))
         leased = tx.one(
             "SELECT job_id, attempt, token FROM messages WHERE owner = ? AND state = 'leased' ORDER BY token DESC",

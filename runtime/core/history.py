@@ -177,7 +177,13 @@ SCHEMA: dict[str, EventSpec] = {
         {"cancels": "index of the `acked` event it cancels"},
     ),
     DEAD_LETTERED: EventSpec(
-        "worker, reaper, queue", "the job moved to the dead-letter queue", {"last_error": "the last error"}
+        "worker, reaper, queue",
+        "the job moved to the dead-letter queue",
+        {
+            "last_error": "the last error",
+            "reason": "`payload` when the queue could not interpret the stored payload (it never ran); absent "
+            "otherwise",
+        },
     ),
     LEASE_EXPIRED: EventSpec(
         "reaper, worker",

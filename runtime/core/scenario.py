@@ -20,6 +20,7 @@ from runtime.core.faults import (
     SlowJob,
     check_plan,
 )
+from runtime.core.payload import payload_problem
 from runtime.core.workflow import WorkflowSpec, run_id, task_job_id
 
 RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger", "operator")
@@ -37,11 +38,8 @@ def _in_range(low: int, high: int):
 
 @attrs.frozen(kw_only=True)
 class JobSpec:
-    """One client request. Payload keys the handler understands:
-
-    amount: charge this much (the default effect); write: overwrite result KEY instead;
-    fail_n_times: the handler fails the first N attempts; poison: the handler always fails.
-    """
+    """One client request. The payload keys the system reads, their types and ranges, are
+    runtime.core.payload.PAYLOAD_FIELDS (amount, write, fail_n_times, poison, ...)."""
 
     job_id: str
     payload: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
@@ -54,6 +52,9 @@ class JobSpec:
     def __attrs_post_init__(self):
         if not self.job_id or "~" in self.job_id:
             raise ScenarioError(f"job id {self.job_id!r} must be non-empty and without '~' (resubmissions use it)")
+        problem = payload_problem(self.payload)
+        if problem is not None:
+            raise ScenarioError(f"job {self.job_id!r}: {problem}")
 
 
 @attrs.frozen(kw_only=True)

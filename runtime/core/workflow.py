@@ -14,6 +14,7 @@ import attrs
 
 from runtime.core.errors import BadInputError
 from runtime.core.faults import PoisonJob, SlowJob
+from runtime.core.payload import task_payload_problem
 
 HANDLERS = {
     "charge": "commit a charge of `amount` (the default effect)",
@@ -125,6 +126,9 @@ def check_dag(spec: WorkflowSpec) -> WorkflowSpec:
             raise WorkflowError(
                 f"task {task.name!r}: unknown handler {task.handler!r} (known: {', '.join(sorted(HANDLERS))})"
             )
+        problem = task_payload_problem(task.payload)
+        if problem is not None:
+            raise WorkflowError(f"task {task.name!r}: {problem}")
     for task in spec.tasks:
         for parent in task.depends_on:
             if parent == task.name:

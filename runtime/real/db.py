@@ -359,7 +359,17 @@ class Database:
 
     def open(self) -> list[str]:
         """Use the database as it is (the job service, its workers): migrate, and set the counters
-        and the epoch once. Returns the migrations applied now."""
+        and the epoch once. Returns the migrations applied now. Unavailable when the database is
+        locked or away (the caller may wait and try again: every step is idempotent)."""
+        try:
+            return self._open()
+        except self._errors() as error:
+            self._drop()
+            if isinstance(error, Unavailable):
+                raise
+            raise Unavailable(str(error).splitlines()[0]) from None
+
+    def _open(self) -> list[str]:
         applied = self.migrate()
         now = self.wall_ms(self.connection().cursor() if self.dialect == "postgres" else None)
         with self.transaction_free() as cursor:

@@ -13,6 +13,8 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.decisions import attempt_limit
 from runtime.core.faults import QUEUE_ACK
+from runtime.core.history import MISSING
+from runtime.core.payload import read_stored
 from runtime.core.ports import Delivery
 from runtime.real.db import Database
 
@@ -29,12 +31,15 @@ class SqlQueue:
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
         # Whether the plan can lose an ack (else an ack never asks): the plan is installed first.
         self._acks_lost = bool(db.read("SELECT 1 FROM faults_left WHERE point = ?", (QUEUE_ACK,)))
+        self.refused = 0
+        """Stored jobs this queue dead-lettered because it could not interpret them (a metric's source)."""
 
-    def _limit(self, payload: str) -> int | None:
-        """The job's attempt budget: the policy's, or a workflow task's own when smaller (its payload)."""
-        if '"max_attempts"' not in payload:
+    def _limit(self, payload: dict | None) -> int | None:
+        """The job's attempt budget: the policy's, or a workflow task's own when smaller (its payload);
+        the policy's for a payload the queue cannot interpret."""
+        if payload is None or "max_attempts" not in payload:
             return self._max_attempts
-        return attempt_limit(self._policy, json.loads(payload))
+        return attempt_limit(self._policy, payload)
 
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
@@ -83,15 +88,26 @@ class SqlQueue:
                 )
                 if row is None:
                     return None
-                message_id, job_id, attempt = row[0], row[1], row[6] + 1
-                limit = self._limit(row[2])
+                message_id, job_id = row[0], row[1]
+                attempt = (row[6] if isinstance(row[6], int) else 0) + 1
+                payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
+                if problem is not None:  # a row this version cannot run: it never reaches a worker
+                    self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
+                    tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+                    self.refused += 1
+                    continue
+                limit = self._limit(payload)
                 if limit is not None and attempt > limit:
                     self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery", message_id)
                     tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
                     continue
                 token = tx.next("token")
                 expires = None if self._lease_ms is None else now + self._lease_ms
-                tx.run("UPDATE job_attempts SET attempts = ? WHERE job_id = ?", (attempt, job_id))
+                tx.run(
+                    "INSERT INTO job_attempts (job_id, attempts) VALUES (?, ?) "
+                    "ON CONFLICT (job_id) DO UPDATE SET attempts = excluded.attempts",
+                    (job_id, attempt),
+                )
                 tx.run(
                     "UPDATE messages SET state = ?, owner = ?, attempt = ?, token = ?, lease_expires_at_ms = ? "
                     "WHERE id = ?",
@@ -103,7 +119,7 @@ class SqlQueue:
                     (job_id, token),
                 )
                 tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
-                return Delivery(job_id, message_id, json.loads(row[2]), row[3], attempt, token, expires, row[4], row[5])
+                return Delivery(job_id, message_id, payload, row[3], attempt, token, expires, row[4], row[5])
 
     def renew(self, actor: str, delivery: Delivery) -> int | None:
         with self.db.transaction() as tx:
@@ -183,14 +199,16 @@ class SqlQueue:
         """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`, oldest grant
         first; a lease that expires on the job's final attempt dead-letters the job."""
         expired = tx.all(
-            "SELECT id, job_id, attempt, token, owner, lease_expires_at_ms, payload FROM messages "
-            "WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? ORDER BY token",
+            "SELECT id, job_id, attempt, token, owner, lease_expires_at_ms, payload, duration_ms, request, key "
+            "FROM messages WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? "
+            "ORDER BY token",
             (LEASED, margin_ms, judged_now_ms),
         )
-        for message_id, job_id, attempt, token, owner, expires, payload in expired:
+        for message_id, job_id, attempt, token, owner, expires, *stored in expired:
             tx.record(ev.LEASE_EXPIRED, actor, job_id, attempt, token, owner, expires)
-            attempts = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))[0]
-            limit = self._limit(payload)
+            counted = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))
+            attempts = counted[0] if counted is not None and isinstance(counted[0], int) else 0
+            limit = self._limit(read_stored(job_id, *stored)[0])
             if limit is not None and attempts >= limit:
                 self._bury(tx, actor, job_id, attempt, "lease expired on the final attempt", message_id)
                 tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
@@ -236,9 +254,9 @@ class SqlQueue:
             (READY, visible_at, message_id),
         )
 
-    def _bury(self, tx, actor: str, job_id: str, attempt: int, error: str, job) -> None:
+    def _bury(self, tx, actor: str, job_id: str, attempt: int, error: str, job, reason=MISSING) -> None:
         """Dead-letter the job with what a redrive needs: `job` is its delivery, or its message's id
-        (read before the row goes)."""
+        (read before the row goes); `reason` is `payload` when the queue could not interpret it."""
         if isinstance(job, int):
             row = tx.one("SELECT payload, duration_ms, request, key FROM messages WHERE id = ?", (job,))
         else:
@@ -248,7 +266,7 @@ class SqlQueue:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (job_id, attempt, error, *row),
         )
-        tx.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error)
+        tx.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error, reason)
 
     def redrive(self, actor: str, keep_ids: bool) -> int:
         """Move every dead letter back to the queue (runtime/sim/queue.py's semantics): its own job id

@@ -14,7 +14,7 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.decisions import attempt_limit
 from runtime.core.faults import QUEUE_ACK
-from runtime.core.history import Event
+from runtime.core.history import MISSING, Event
 from runtime.core.ports import Delivery
 
 NEVER = 2**62
@@ -421,7 +421,7 @@ class Queue:
         """Dead-letter the job; `job` (its message or delivery) is kept for a redrive."""
         self.dead_letters.append((job_id, attempt, error))
         self._buried.append((job.payload, job.duration_ms, job.request, job.key))
-        self._history.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error)
+        self._history.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error, MISSING)
 
     def snapshot(self) -> dict[str, Any]:
         """The queue's part of the final state."""
