@@ -67,8 +67,8 @@ bench: $(STAMP)
 # The same FM in the real world: worker processes on a SQLite file (DB=postgresql://... for Postgres).
 DB ?= .faultline/real.sqlite
 drill-fm%: $(STAMP)
-	@$(BIN)/faultline run FM_$* --real --db $(DB) --expect-violation
-	@$(BIN)/faultline run FM_$* --real --db $(DB) --fix
+	@$(BIN)/faultline run FM_$* --real --db $(DB) --reset --create-db --expect-violation
+	@$(BIN)/faultline run FM_$* --real --db $(DB) --reset --create-db --fix
 
 # One pattern rule per direction serves every failure mode: test-fm7 means FM_007.
 # (GNU make prefers the rule with the shorter stem, so test-fm7-fix picks the -fix rule.)

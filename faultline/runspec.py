@@ -35,6 +35,10 @@ class RunSpec:
     """The real world's database: a SQLite file path or a postgresql:// URL (default: DEFAULT_DB)."""
     time_scale: float = 1.0
     """Real milliseconds per virtual millisecond in the real world."""
+    reset: bool = False
+    """The user agreed to wipe the Faultline database already at `db`."""
+    create_db: bool = False
+    """The user asked for the Postgres database `db` to be created if it does not exist."""
     workload: str | None = None
     """A workflow spec (YAML) run instead of the standard workload."""
     mechanisms: bool = False
@@ -92,9 +96,9 @@ class RunSpec:
         if self.db is not None and not self.real:
             raise BadInputError(f"--db {self.db!r} names a database for the real world; add --real, or drop --db")
         if self.real:
-            from faultline.realcheck import check_database
+            from faultline.realcheck import RESET, check_database
 
-            check_database(self.db_url, "--db")
+            check_database(self.db_url, mode=RESET, reset=self.reset, create=self.create_db, scratch=self.db is None)
 
     @property
     def db_url(self) -> str:
@@ -160,7 +164,7 @@ class RunSpec:
         if self.mechanisms:
             parts.append("--mechanisms")
         if self.real:
-            parts += ["--real"] + (["--db", self.db] if self.db else [])
+            parts += ["--real"] + (["--db", self.db, "--reset"] if self.db else [])
             parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []
         return shlex.join(parts)
 

@@ -216,19 +216,28 @@ def scaffold_from(name: str, source: Path, root: Path | None = None) -> Path:
     import json
 
     from faultline.explore import policy_named, scenario_for
+    from faultline.inputs import MAX_PLAN_CHARS, read_text_file
     from invariants import REGISTRY, check_all
     from runtime.core.faults import FaultPlan
+    from runtime.core.scenario import validate_plan
     from runtime.sim import run
 
+    text = read_text_file(source, max_chars=MAX_PLAN_CHARS, noun="--from", fix="give a shrunk-*.json")
     try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise BadInputError(f"--from {str(source)!r} cannot be read as JSON ({error}); give a shrunk-*.json") from None
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        why = str(error).splitlines()[0][:80] if isinstance(error, ValueError) else "nested too deeply"
+        raise BadInputError(f"--from {str(source)!r} cannot be read as JSON ({why}); give a shrunk-*.json") from None
     found = data.get("found") if isinstance(data, dict) else None
-    needed = {"invariant", "seed", "policy", "overrides", "jobs", "workers"}
-    if not isinstance(found, dict) or not needed <= set(found):
+    kinds = {"invariant": str, "seed": int, "policy": str, "overrides": dict, "jobs": int, "workers": int}
+    if (
+        not isinstance(found, dict)
+        or "faults" not in data
+        or any(not isinstance(found.get(key), kind) or isinstance(found.get(key), bool) for key, kind in kinds.items())
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in found["overrides"].items())
+    ):
         raise BadInputError(
-            f"--from {str(source)!r} is not a shrunk finding (no 'found' record); "
+            f"--from {str(source)!r} is not a shrunk finding (no complete 'found' record); "
             "make one with: faultline explore --policy naive --shrink"
         )
     plan = FaultPlan.from_dict({"faults": data["faults"]})
@@ -237,6 +246,7 @@ def scaffold_from(name: str, source: Path, root: Path | None = None) -> Path:
         raise BadInputError(f"--from {str(source)!r} names unknown invariant {invariant!r}")
     policy = policy_named(policy_name).with_overrides(found["overrides"])
     scenario = scenario_for(found["jobs"], found["workers"], plan)
+    validate_plan(scenario, policy)
     if invariant not in {v.invariant for v in check_all(run(scenario, policy, 0))}:
         raise BadInputError(
             f"--from {str(source)!r}: {invariant} does not break at seed 0 (the FM targets run seed 0); "

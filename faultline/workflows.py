@@ -20,9 +20,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
+from faultline.inputs import read_text_file
+from runtime.core.payload import text_problem
 from runtime.core.workflow import TaskSpec, WorkflowError, WorkflowSpec, check_dag
 
 MAX_TASKS = 500
+MAX_YAML_CHARS = 32 * 1024
+"""A spec's size in characters (Unicode code points, as JSON Schema's maxLength counts), over HTTP and
+from a file alike."""
+MAX_YAML_DEPTH = 16
+"""How deeply a spec's mappings and lists may nest (a workflow needs about 5)."""
 
 
 class _Strict(BaseModel):
@@ -54,8 +61,15 @@ class Workflow(_Strict):
 
 
 def parse(text: str, source: str = "workflow") -> WorkflowSpec:
-    """A WorkflowSpec from YAML text; WorkflowError (exit 2, HTTP 422) names what is wrong."""
+    """A WorkflowSpec from YAML text; WorkflowError (exit 2, HTTP 422) names what is wrong. The text's
+    size, nesting and aliases are checked on the parser's event stream before anything is built."""
+    if len(text) > MAX_YAML_CHARS:
+        raise WorkflowError(f"{source} is {len(text)} characters; a workflow spec has at most {MAX_YAML_CHARS}")
+    why = text_problem(text)
+    if why:
+        raise WorkflowError(f"{source} {why}")
     try:
+        _check_shape(text, source)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
@@ -89,12 +103,29 @@ def parse(text: str, source: str = "workflow") -> WorkflowSpec:
         raise WorkflowError(f"{source}: {error}") from None
 
 
+def _check_shape(text: str, source: str) -> None:
+    """Refuse nesting past MAX_YAML_DEPTH and aliases (an alias bomb expands a small text into
+    billions of nodes) from the parser's events, which use no recursion, before composing."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                line = event.start_mark.line + 1
+                raise WorkflowError(f"{source} nests deeper than {MAX_YAML_DEPTH} levels (line {line})")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1
+            raise WorkflowError(f"{source} uses a YAML anchor or alias (line {line}); write each value out")
+
+
 def load(path: str | Path) -> WorkflowSpec:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise WorkflowError(f"{path}: cannot be read ({error.__class__.__name__}); give a YAML workflow file") from None
+    """A spec from a file, read only up to its limit (a huge file or an endless device is refused
+    before it is read whole)."""
+    text = read_text_file(
+        path, max_chars=MAX_YAML_CHARS, noun="workflow file", fix="give a YAML workflow file", error=WorkflowError
+    )
     return parse(text, str(path))
 
 

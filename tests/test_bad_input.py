@@ -58,8 +58,9 @@ def test_bad_input_is_one_line_exit_2_no_traceback(capsys, argv, message):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"\xff\xfe not utf-8", "is not UTF-8 text (byte 0); save it as UTF-8 JSON"),
-        (b"[" * 100_000 + b"]" * 100_000, "is nested too deeply to be a fault plan"),
+        (b"\xff\xfe not utf-8", "is not UTF-8 text (byte 0); save it as UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "is 200000 characters; at most 65536 are allowed"),
+        (b"[" * 30_000 + b"]" * 30_000, "is nested too deeply to be a fault plan"),
         (b'{"faults":[{"kind":["crash"]}]}', "fault #1: unknown kind ['crash']"),
         (b'{"faults":[{"kind":"crash","actor":"w1","point":"worker.lunch"}]}', "unknown fault point 'worker.lunch'"),
         (
@@ -115,9 +116,9 @@ def test_a_300_character_file_name_is_bad_input(capsys, tmp_path):
     assert "the file name is too long" in err and list(tmp_path.iterdir()) == []
 
 
-def test_a_special_file_is_written_in_place_never_replaced(capsys):
-    code, _, _ = call_cli(capsys, "run", "FM_001", "--history", "/dev/null")
-    assert code == 1 and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+def test_a_special_file_is_refused_and_left_as_it_is(capsys):
+    err = one_line_exit_2(capsys, "run", "FM_001", "--history", "/dev/null")
+    assert "is a special file (a device, a pipe or a socket)" in err and stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
 def test_outputs_are_checked_before_any_work(capsys, tmp_path):

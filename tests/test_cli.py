@@ -63,14 +63,15 @@ def test_history_file_is_the_canonical_jsonl_and_judges_alone(capsys, tmp_path):
     assert record.events[0].kind == "run_started" and record.events[-1].kind == "run_ended"
 
 
-def test_output_files_get_the_umask_mode(capsys, tmp_path):
+def test_output_files_get_the_umask_mode_and_a_history_is_owner_only(capsys, tmp_path):
     old = os.umask(0o027)
     try:
-        target = tmp_path / "h.jsonl"
-        call(capsys, "run", "FM_001", "--history", str(target))
+        history, trace = tmp_path / "h.jsonl", tmp_path / "t.json"
+        call(capsys, "run", "FM_001", "--history", str(history), "--trace", str(trace))
     finally:
         os.umask(old)
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert stat.S_IMODE(trace.stat().st_mode) == 0o640
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
 
 
 def test_history_through_a_symlink_writes_the_target_and_keeps_the_link(capsys, tmp_path):

@@ -48,9 +48,10 @@ def test_every_field_the_system_reads_is_in_the_table():
         ({"note": "\ud800"}, "payload.note", "lone surrogate"),
         ({"note": float("nan")}, "payload.note", "NaN and Infinity are not JSON"),
         ({"note": [float("inf")]}, "payload.note.0", "NaN and Infinity"),
+        ({"a": {"b": [[1]]}}, "payload.a.b.0", "nests deeper than 3 levels"),
         ({"a\x00": 1}, "payload", "must not contain a NUL character"),
         ({"k" * 201: 1}, "payload", "longer than 200 characters"),
-        ({"note": "x" * MAX_PAYLOAD_BYTES}, "payload", "bytes as JSON; at most 16384 allowed"),
+        ({"note": "x" * MAX_PAYLOAD_BYTES}, "payload", "bytes as JSON; at most 65536 allowed"),
         ({"note": object()}, "payload.note", "must be JSON"),
         ([], "payload", "must be a JSON object, got []"),
     ],
@@ -66,7 +67,7 @@ def test_nesting_is_bounded():
         nested = [nested]
     assert payload_problem({"n": nested}) is None
     problem = payload_problem({"n": [nested]})
-    assert problem is not None and "nests deeper than 8 levels" in problem.message
+    assert problem is not None and "nests deeper than 3 levels" in problem.message
 
 
 def test_good_payloads_pass():

@@ -7,6 +7,7 @@ device, a FIFO) is written in place, and a symlink is written through, never rep
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from faultline.inputs import MAX_PLAN_CHARS, read_text_file
 from runtime.core.errors import BadInputError, FaultPlanError
 from runtime.core.faults import FaultPlan
 
@@ -39,6 +41,42 @@ class SeedType(click.ParamType):
 
 
 SEED = SeedType()
+
+
+class FiniteRange(click.FloatRange):
+    """A float range that refuses NaN and infinities (which every comparison lets through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number in the range {self._describe_range()}", param, ctx)
+        return number
+
+
+TIME_SCALE = FiniteRange(0.05, 100.0)
+
+
+def given(ctx: click.Context, *names: str) -> list[str]:
+    """The options among `names` (parameter names) the user typed, as they spell them (--db)."""
+    from click.core import ParameterSource
+
+    typed = []
+    for name in names:
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT):
+            param = next(p for p in ctx.command.params if p.name == name)
+            typed.append(param.opts[0])
+    return typed
+
+
+def refuse_unless(condition: bool, ctx: click.Context, names: tuple[str, ...], needs: str) -> None:
+    """Bad input when options that only apply with `needs` were given without it."""
+    stray = given(ctx, *names)
+    if stray and not condition:
+        them = "them" if len(stray) > 1 else "it"
+        raise BadInputError(
+            f"{', '.join(stray)} only {'apply' if len(stray) > 1 else 'applies'} with {needs}; "
+            f"add {needs}, or drop {them}"
+        )
 
 
 class _Trimmed:
@@ -82,13 +120,17 @@ def current_umask() -> int:
     return mask
 
 
-class Output:
-    """One output target, checked and prepared before any work."""
+STDOUT_NAMES = ("-", "/dev/stdout")
 
-    def __init__(self, option: str, raw: str) -> None:
-        self.option, self.raw = option, raw
-        self.stdout = raw == "-"
-        self.special = False
+
+class Output:
+    """One output target, checked and prepared before any work: `-` (or /dev/stdout) is stdout; a
+    folder, a device, a pipe or a socket is refused; a file is written whole and renamed into place
+    (a symlink's target is written, the link kept). `private`: owner-only (0600), else the umask's."""
+
+    def __init__(self, option: str, raw: str, *, private: bool = False) -> None:
+        self.option, self.raw, self.private = option, raw, private
+        self.stdout = raw in STDOUT_NAMES
         self.target: Path | None = None
         self._temp: str | None = None
         if not self.stdout:
@@ -101,6 +143,8 @@ class Output:
         raw = self.raw
         if raw == "":
             raise self._bad("needs a file path (or - for stdout)")
+        if "\x00" in raw:
+            raise self._bad("a path cannot contain a NUL character")
         if len(os.fsencode(raw)) > PATH_MAX or any(len(os.fsencode(part)) > NAME_MAX for part in Path(raw).parts):
             raise self._bad(f"the file name is too long (at most {NAME_MAX} bytes per name); choose a shorter one")
         real = Path(os.path.realpath(raw))  # through symlinks: the link stays, its target is written
@@ -113,10 +157,7 @@ class Output:
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise self._bad("is a folder; give a file path")
         if info is not None and not stat.S_ISREG(info.st_mode):
-            if not os.access(real, os.W_OK):
-                raise self._bad("is a special file that is not writable")
-            self.special, self.target = True, real
-            return
+            raise self._bad("is a special file (a device, a pipe or a socket); give a regular file, or - for stdout")
         folder = real.parent
         if not folder.is_dir():
             raise self._bad(f"folder {str(Path(raw).parent)!r} does not exist; create it first")
@@ -131,16 +172,12 @@ class Output:
         if self.stdout:
             click.echo(text, nl=False)
             return
-        if self.special:
-            with open(self.target, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            return
         try:
             with open(self._temp, "w", encoding="utf-8") as stream:
                 stream.write(text)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.chmod(self._temp, 0o666 & ~current_umask())
+            os.chmod(self._temp, 0o600 if self.private else 0o666 & ~current_umask())
             os.replace(self._temp, self.target)
             self._temp = None
         except OSError as error:
@@ -155,21 +192,33 @@ class Output:
             self._temp = None
 
 
-class Outputs:
-    """The outputs of one command, prepared before any work; on any error none is left behind."""
+PRIVATE_OUTPUTS = frozenset(("--history",))
+"""Outputs written owner-only: a history holds every payload (docs/08_real_world.md)."""
 
-    def __init__(self, targets: dict[str, str | None], *, stdout_taken_by: str | None = None) -> None:
+
+class Outputs:
+    """The outputs of one command, prepared before any work; on any error none is left behind. Two
+    outputs (or an output and `others`, e.g. the database) naming one file are refused."""
+
+    def __init__(
+        self,
+        targets: dict[str, str | None],
+        *,
+        stdout_taken_by: str | None = None,
+        others: dict[str, str | None] | None = None,
+    ) -> None:
         chosen = {option: raw for option, raw in targets.items() if raw is not None}
-        on_stdout = [option for option, raw in chosen.items() if raw == "-"]
+        on_stdout = [option for option, raw in chosen.items() if raw in STDOUT_NAMES]
         if stdout_taken_by is not None and on_stdout:
             raise BadInputError(f"{on_stdout[0]} - and {stdout_taken_by} both want stdout; write one of them to a file")
         if len(on_stdout) > 1:
             raise BadInputError(f"{on_stdout[0]} - and {on_stdout[1]} - both want stdout; write one of them to a file")
+        _one_file_each({**chosen, **{k: v for k, v in (others or {}).items() if v}}, on_stdout)
         self.stdout_option = on_stdout[0] if on_stdout else None
         self._outputs: dict[str, Output] = {}
         try:
             for option, raw in chosen.items():
-                self._outputs[option] = Output(option, raw)
+                self._outputs[option] = Output(option, raw, private=option in PRIVATE_OUTPUTS)
         except BaseException:
             self.discard()
             raise
@@ -191,6 +240,17 @@ class Outputs:
         self.discard()
 
 
+def _one_file_each(paths: dict[str, str], on_stdout: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for option, raw in paths.items():
+        if option in on_stdout or "://" in raw or "\x00" in raw or not raw:
+            continue
+        where = os.path.realpath(raw.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        if where in seen:
+            raise BadInputError(f"{seen[where]} and {option} both name {raw!r}; give each its own file")
+        seen[where] = option
+
+
 def out_dir(raw: str) -> Path:
     folder = Path(raw)
     if not folder.is_dir():
@@ -203,17 +263,9 @@ def out_dir(raw: str) -> Path:
 def load_plan(path: str | None) -> FaultPlan | None:
     if path is None:
         return None
-    try:
-        data = Path(path).read_bytes()
-    except (OSError, ValueError) as error:
-        why = getattr(error, "strerror", None) or str(error)
-        raise FaultPlanError(f"cannot read fault plan {path!r}: {why}; pass a JSON file path") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise FaultPlanError(
-            f"fault plan {path!r} is not UTF-8 text (byte {error.start}); save it as UTF-8 JSON"
-        ) from None
+    text = read_text_file(
+        path, max_chars=MAX_PLAN_CHARS, noun="fault plan", fix="pass a JSON file path", error=FaultPlanError
+    )
     return FaultPlan.from_json(text, source=f"fault plan {path!r}")
 
 

@@ -21,6 +21,7 @@ from faultline.cli.common import (
     console,
     out_dir,
     parse_overrides,
+    refuse_unless,
     write_atomically,
 )
 from faultline.cli.output import print_human, record_outputs, write_run_outputs
@@ -101,6 +102,10 @@ def explore_command(
     as_json,
 ):
     """Throw a random fault plan per seed at the standard workload; report broken invariants."""
+    ctx = click.get_current_context()
+    refuse_unless(do_shrink, ctx, ("out_dir",), "--shrink")
+    refuse_unless(workload is None, ctx, ("jobs",), "the standard workload (not --workload)")
+    refuse_unless(dask_address is None, ctx, ("processes",), "local processes (not --dask)")
     overrides = parse_overrides(overrides)
     sweep = _sweep(policy_name, overrides, jobs, workers, workload, mechanisms)
     shard_pair = explore.parse_shard(shard)
@@ -279,6 +284,9 @@ def replay_command(
     as_json,
 ):
     """Re-run one explored seed exactly: same plan, same digest, same verdicts."""
+    ctx = click.get_current_context()
+    refuse_unless(do_shrink, ctx, ("out_dir", "invariant"), "--shrink")
+    refuse_unless(workload is None, ctx, ("jobs",), "the standard workload (not --workload)")
     overrides = parse_overrides(overrides)
     sweep = _sweep(policy_name, overrides, jobs, workers, workload, mechanisms)
     spec = RunSpec(

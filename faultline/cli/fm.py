@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from faultline.cli.app import cli
+from runtime.core.errors import BadInputError
 
 
 @cli.group("fm")
@@ -36,6 +37,10 @@ def fm_new_command(name: str, folder: Path | None, source: Path | None) -> None:
     --from, an FM made of an explorer finding (its workload, plan, invariant and tests)."""
     from faultline import catalog, docs, scaffold
 
+    if folder is not None and not folder.is_dir():
+        raise BadInputError(
+            f"--dir {str(folder)!r} is not a folder; create it first (or drop --dir for the project's own)"
+        )
     root = folder.resolve() if folder is not None else catalog.failure_modes_dir()
     if root == catalog.FAILURE_MODES_DIR and not catalog.is_checkout():
         # An installed Faultline: never write into site-packages; the project's own folder instead.

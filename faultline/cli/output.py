@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from faultline.cli.common import SEED, Outputs, console, load_plan, parse_overrides
+from faultline.cli.common import SEED, TIME_SCALE, Outputs, console, load_plan, parse_overrides, refuse_unless
 from faultline.present import render
 from faultline.present.workflow import runs_of, task_table
 from faultline.runspec import RunSpec
@@ -32,24 +32,41 @@ def run_options(command):
         ),
         click.option("--jobs", type=click.IntRange(1, 10_000), default=None, help="Without FM: jobs in the workload."),
         click.option("--real", is_flag=True, help="Run in the real world: OS processes on SQLite or Postgres."),
-        click.option(
-            "--db",
-            default=None,
-            metavar="PATH|URL",
-            help="With --real: a SQLite file or a postgresql:// URL (reset first).",
-        ),
-        click.option(
-            "--time-scale",
-            type=click.FloatRange(0.05, 100.0),
-            default=1.0,
-            show_default=True,
-            help="With --real: real ms per virtual ms.",
-        ),
+        *real_options(),
         click.option(
             "--workers", type=click.IntRange(1, 64), default=None, help="Without FM: workers in the workload."
         ),
     ]
     for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def real_options():
+    """--db, --reset, --create-db and --time-scale: where and how fast a run happens for real."""
+    return [
+        click.option(
+            "--db",
+            default=None,
+            metavar="PATH|URL",
+            help="With --real: a SQLite file or a postgresql:// URL, wiped first (default: the lab's scratch "
+            ".faultline/real.sqlite).",
+        ),
+        click.option("--reset", is_flag=True, help="With --db: wipe the Faultline database already there."),
+        click.option("--create-db", is_flag=True, help="With a postgresql:// --db: create the database if missing."),
+        click.option(
+            "--time-scale",
+            type=TIME_SCALE,
+            default=1.0,
+            show_default=True,
+            help="With --real: real ms per virtual ms.",
+        ),
+    ]
+
+
+def real_flags(command):
+    """The real_options as a decorator (commands that list their own other options)."""
+    for option in reversed(real_options()):
         command = option(command)
     return command
 
@@ -78,12 +95,35 @@ def record_outputs(command):
     return command
 
 
+def check_real_options(real: bool, db: str | None) -> None:
+    """--db, --reset, --create-db and --time-scale only with --real; --reset and --create-db only
+    with --db (the default scratch file needs neither)."""
+    ctx = click.get_current_context()
+    refuse_unless(real, ctx, ("db", "reset", "create_db", "time_scale"), "--real")
+    refuse_unless(db is not None, ctx, ("reset", "create_db"), "--db")
+
+
 def build_spec(
-    fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real=False, db=None, time_scale=1.0
+    fm,
+    fix,
+    seed,
+    plan_path,
+    overrides,
+    policy_name,
+    jobs,
+    workers,
+    real=False,
+    db=None,
+    time_scale=1.0,
+    reset=False,
+    create_db=False,
 ) -> RunSpec:
+    check_real_options(real, db)
     spec = RunSpec(
         real=real,
         db=db,
+        reset=reset,
+        create_db=create_db,
         time_scale=time_scale,
         fm=fm,
         fixed=fix,
@@ -97,6 +137,11 @@ def build_spec(
     )
     spec.check()
     return spec
+
+
+def db_paths(spec: RunSpec) -> dict[str, str]:
+    """The run's database, which no output may name (it would overwrite the database, or the reverse)."""
+    return {"--db": spec.db_url} if spec.real else {}
 
 
 def metrics_text(record) -> str:

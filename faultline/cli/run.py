@@ -12,6 +12,7 @@ from faultline.cli.app import cli
 from faultline.cli.common import EXIT_HOLDS, EXIT_VIOLATED, Outputs
 from faultline.cli.output import (
     build_spec,
+    db_paths,
     metrics_snapshot,
     print_human,
     record_outputs,
@@ -40,6 +41,8 @@ def run_command(
     jobs,
     real,
     db,
+    reset,
+    create_db,
     time_scale,
     workers,
     as_json,
@@ -54,9 +57,11 @@ def run_command(
     """
     if expect_violation and fm is None:
         raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
-    spec = build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale)
+    spec = build_spec(
+        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db
+    )
     targets = {"--history": history_path, "--trace": trace_path, "--metrics": metrics_path}
-    with Outputs(targets, stdout_taken_by="--json" if as_json else None) as outputs:
+    with Outputs(targets, stdout_taken_by="--json" if as_json else None, others=db_paths(spec)) as outputs:
         record = spec.run()
         violations = check_all(record)
         write_run_outputs(outputs, spec, record, violations)
@@ -78,10 +83,14 @@ def run_command(
 @cli.command("report")
 @run_options
 @click.option("--out", "out_path", required=True, metavar="PATH|-", help="The HTML file to write (- for stdout).")
-def report_command(fm, fix, seed, plan_path, overrides, policy_name, jobs, real, db, time_scale, workers, out_path):
+def report_command(
+    fm, fix, seed, plan_path, overrides, policy_name, jobs, real, db, reset, create_db, time_scale, workers, out_path
+):
     """Write a self-contained HTML report: swimlane timeline, evidence, metrics, replay command."""
-    spec = build_spec(fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale)
-    with Outputs({"--out": out_path}) as outputs:
+    spec = build_spec(
+        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db
+    )
+    with Outputs({"--out": out_path}, others=db_paths(spec)) as outputs:
         record = spec.run()
         violations = check_all(record)
         write_run_outputs(outputs, spec, record, violations, report_option="--out")

@@ -4,6 +4,7 @@ worker pool, and drills that break them for real (docs/08_real_world.md)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sys
@@ -14,6 +15,11 @@ from faultline.cli.app import cli
 from faultline.cli.common import EXIT_HOLDS, EXIT_VIOLATED
 
 SERVICE_DB = ".faultline/jobs.sqlite"
+CREATE_DB = click.option(
+    "--create-db", is_flag=True, help="With a postgresql:// --db: create the database if it does not exist."
+)
+API_KEY_ENV = "FAULTLINE_API_KEY"
+KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
 DB_HELP = "A SQLite file or a postgresql:// URL."
 
 
@@ -29,20 +35,81 @@ DB_HELP = "A SQLite file or a postgresql:// URL."
     show_default=True,
     help="naive: the draft service that does not dedupe submissions by idempotency_key.",
 )
-def serve_command(db: str, host: str, port: int, policy_name: str) -> None:
-    """The job service: POST /jobs, GET /jobs/{id}, /metrics, /health, OpenAPI at /docs."""
-    from faultline.realcheck import check_database
-
-    check_database(db, "--db")
+@click.option(
+    "--workers", type=click.IntRange(1, 16), default=1, show_default=True, help="Service processes (uvicorn's)."
+)
+@click.option(
+    "--api-key-file",
+    default=None,
+    metavar="FILE",
+    help=f"A file holding the API key every mutating route then needs as `Authorization: Bearer <key>` "
+    f"(or set {API_KEY_ENV}).",
+)
+@CREATE_DB
+def serve_command(
+    db: str, host: str, port: int, policy_name: str, workers: int, api_key_file: str | None, create_db: bool
+) -> None:
+    """The job service: POST /jobs, GET /jobs/{id}, workflows, /metrics, /health, OpenAPI at /docs.
+    A new SQLite --db is created owner-only (0600)."""
     import uvicorn
 
-    from faultline.service.api import create_app
-
-    click.echo(f"faultline serve: http://{host}:{port} on {db} (Ctrl-C stops)", err=True)
+    from faultline.realcheck import OPEN, check_database, check_port
+    from faultline.service import api
     from runtime.core.policy import Policy
+    from runtime.real.db import Database
 
+    key = api_key(api_key_file)
+    check_port(host, port, "--port")
+    check_database(db, mode=OPEN, create=create_db)
+    if key is None and not is_loopback(host):
+        click.echo(
+            f"faultline serve: warning: --host {host} is reachable from other machines and no API key is set: "
+            f"anyone who reaches it can submit and redrive jobs (--api-key-file FILE or {API_KEY_ENV})",
+            err=True,
+        )
     policy = Policy.safe() if policy_name == "safe" else Policy.naive()
-    uvicorn.run(create_app(db, policy), host=host, port=port, log_level="warning")
+    click.echo(f"faultline serve: http://{host}:{port} on {db}, {workers} process(es) (Ctrl-C stops)", err=True)
+    if workers == 1:
+        uvicorn.run(api.create_app(db, policy, key), host=host, port=port, log_level="warning")
+        return
+    Database(db).open()  # migrate once, before the processes race to
+    os.environ.update({api.ENV_DB: db, api.ENV_POLICY: policy_name, api.ENV_KEY: key or ""})
+    uvicorn.run(
+        "faultline.service.api:app_from_env", factory=True, workers=workers, host=host, port=port, log_level="warning"
+    )
+
+
+def api_key(path: str | None) -> str | None:
+    """The service's API key: from --api-key-file, else $FAULTLINE_API_KEY, else none. 16 to 512
+    visible ASCII characters (what a Bearer token may carry)."""
+    from faultline.inputs import read_text_file
+    from runtime.core.errors import BadInputError
+
+    if path is not None:
+        key = read_text_file(path, max_chars=1024, noun="API key file", fix="give a file holding the key").strip()
+        where = f"--api-key-file {path!r}"
+    else:
+        key = os.environ.get(API_KEY_ENV)
+        if not key:
+            return None
+        where = API_KEY_ENV
+    if not 16 <= len(key) <= 512 or not set(key) <= KEY_CHARS:
+        raise BadInputError(
+            f"{where}: the key must be 16 to 512 visible ASCII characters "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return key
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @cli.command("worker")
@@ -51,11 +118,13 @@ def serve_command(db: str, host: str, port: int, policy_name: str) -> None:
 @click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes.")
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=9100, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where /metrics listens.")
-def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: int, host: str) -> None:
+@CREATE_DB
+def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: int, host: str, create_db: bool) -> None:
     """Worker processes serving the job service's queue, with /metrics for the worker side."""
-    from faultline.realcheck import check_database
+    from faultline.realcheck import OPEN, check_database, check_port
 
-    check_database(db, "--db")
+    check_port(host, metrics_port, "--metrics-port")
+    check_database(db, mode=OPEN, create=create_db)
     from faultline.service.worker import Pool, multiprocess_mode
     from runtime.core.policy import Policy
 
@@ -81,17 +150,21 @@ def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: in
 @click.argument("name", type=click.Choice(["worker-crash", "duplicate-submission", "db-outage"]))
 @click.option("--db", default=None, metavar="PATH|URL", help=DB_HELP + " Default: a temporary SQLite file.")
 @click.option("--policy", "policy_name", type=click.Choice(["safe", "naive"]), default="safe", show_default=True)
+@click.option("--reset", is_flag=True, help="With --db: wipe the Faultline database already there.")
+@CREATE_DB
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def drill_command(name: str, db: str | None, policy_name: str, as_json: bool) -> None:
+def drill_command(name: str, db: str | None, policy_name: str, reset: bool, create_db: bool, as_json: bool) -> None:
     """Start the service and workers, break them for real, judge the run, compare the metrics.
 
     Exit 0 when every invariant holds, 1 when one is violated."""
+    from faultline.cli.common import refuse_unless
     from faultline.service import drills
 
+    refuse_unless(db is not None, click.get_current_context(), ("reset", "create_db"), "--db")
     if db is not None:
-        from faultline.realcheck import check_database
+        from faultline.realcheck import RESET, check_database
 
-        check_database(db, "--db")
+        check_database(db, mode=RESET, reset=reset, create=create_db)
     result = drills.run_drill(name, db, policy_name)
     if as_json:
         click.echo(json.dumps(result.to_json(), sort_keys=True))
@@ -112,19 +185,15 @@ def drill_command(name: str, db: str | None, policy_name: str, as_json: bool) ->
 )
 @click.option("--json", "as_json", is_flag=True, help='Print {"redriven": N}.')
 def redrive_command(db: str, ids: str, as_json: bool) -> None:
-    """Move every dead-lettered job of the job service back to its queue (the operator's redrive)."""
-    from pathlib import Path
-
-    from faultline.realcheck import check_database
-    from runtime.core.errors import BadInputError
+    """Move every dead-lettered job of the job service back to its queue (the operator's redrive). The
+    database must exist: this command never creates one."""
+    from faultline.realcheck import READ, check_database
     from runtime.core.faults import OPERATOR
     from runtime.core.policy import Policy
-    from runtime.real.db import Database, dialect_of, sqlite_path
+    from runtime.real.db import Database
     from runtime.real.queue import SqlQueue
 
-    check_database(db, "--db")
-    if dialect_of(db) == "sqlite" and not Path(sqlite_path(db)).is_file():
-        raise BadInputError(f"--db {db!r} is not a file; pass the job service's database (faultline serve --db)")
+    check_database(db, mode=READ)
     database = Database(db)
     try:
         database.open()

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 from rich.table import Table
 
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_HOLDS, EXIT_VIOLATED, SEED, Outputs, console, load_plan, parse_overrides
-from faultline.cli.output import print_human, record_outputs, write_run_outputs
+from faultline.cli.output import (
+    check_real_options,
+    db_paths,
+    print_human,
+    real_flags,
+    record_outputs,
+    write_run_outputs,
+)
 from faultline.present import render
 from faultline.runspec import RunSpec
 from invariants import check_all
@@ -54,8 +60,7 @@ def validate_command(file: str, as_json: bool) -> None:
 @click.option("--set", "overrides", multiple=True, metavar="FIELD=VALUE", help="Override one policy field.")
 @click.option("--workers", type=click.IntRange(1, 64), default=3, show_default=True, help="Worker processes.")
 @click.option("--real", is_flag=True, help="Run in the real world: OS processes on SQLite or Postgres.")
-@click.option("--db", default=None, metavar="PATH|URL", help="With --real: a SQLite file or a postgresql:// URL.")
-@click.option("--time-scale", type=click.FloatRange(0.05, 100.0), default=1.0, show_default=True, help="With --real.")
+@real_flags
 @record_outputs
 @click.option("--report", "report_path", default=None, metavar="PATH|-", help="Write the HTML report (with the DAG).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
@@ -68,6 +73,8 @@ def run_command(
     workers,
     real,
     db,
+    reset,
+    create_db,
     time_scale,
     history_path,
     trace_path,
@@ -81,6 +88,7 @@ def run_command(
     from faultline.explore.workloads import workflow_workload
     from faultline.present.workflow import runs_of
 
+    check_real_options(real, db)
     workflow_workload(file, workers)  # a bad spec is one line and exit 2, before anything is written
     spec = RunSpec(
         workload=file,
@@ -92,11 +100,13 @@ def run_command(
         plan_path=plan_path,
         real=real,
         db=db,
+        reset=reset,
+        create_db=create_db,
         time_scale=time_scale,
     )
     spec.check()
     targets = {"--history": history_path, "--trace": trace_path, "--metrics": metrics_path, "--report": report_path}
-    with Outputs(targets, stdout_taken_by="--json" if as_json else None) as outputs:
+    with Outputs(targets, stdout_taken_by="--json" if as_json else None, others=db_paths(spec)) as outputs:
         record = spec.run()
         violations = check_all(record)
         write_run_outputs(outputs, spec, record, violations)
@@ -118,13 +128,11 @@ def run_command(
 def show_command(run_id: str, db: str, as_json: bool) -> None:
     """A run of the job service, read from its database: its state and each task's state, attempts
     and times. Exit 2 when the database has no such run."""
-    from faultline.realcheck import check_database
-    from runtime.real.db import Database, dialect_of, sqlite_path
+    from faultline.realcheck import READ, check_database
+    from runtime.real.db import Database
     from runtime.real.workflows import has_table, run_status
 
-    check_database(db, "--db")
-    if dialect_of(db) == "sqlite" and not Path(sqlite_path(db)).is_file():
-        raise BadInputError(f"--db {db!r} is not a file; pass the job service's database (faultline serve --db)")
+    check_database(db, mode=READ)
     database = Database(db)
     try:
         if not has_table(database, "runs"):

@@ -20,8 +20,27 @@ def windowed(tasks: Iterable, submit: Callable, size_of: Callable, limit: int) -
         yield size, future.result()
 
 
+def _ignore_interrupts() -> None:
+    """In a pool's process: Ctrl-C is the parent's to handle (it stops the pool)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def map_on_processes(fn: Callable, tasks: Iterable, size_of: Callable, processes: int) -> Iterator:
+    """`windowed` on a process pool. On Ctrl-C (or any error) the pool's processes are killed at once:
+    what the parent has gathered so far stands, nothing waits for batches in flight."""
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=processes) as pool:
+    pool = ProcessPoolExecutor(max_workers=processes, initializer=_ignore_interrupts)
+    finished = False
+    try:
         yield from windowed(tasks, lambda task: pool.submit(fn, task), size_of, processes * 4)
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -94,10 +94,11 @@ def process(*args: str, ready_url: str):
 
 
 @contextlib.contextmanager
-def service(db: str, policy: str = "safe"):
+def service(db: str, policy: str = "safe", *extra: str):
+    """`faultline serve` on a free port (`extra`: more options, e.g. --workers 2)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with process("serve", "--db", db, "--port", str(port), "--policy", policy, ready_url=f"{base}/health"):
+    with process("serve", "--db", db, "--port", str(port), "--policy", policy, *extra, ready_url=f"{base}/health"):
         yield base
 
 

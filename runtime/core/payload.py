@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 
 MAX_TEXT_CHARS = 200
 MAX_DURATION_MS = 3_600_000
-MAX_PAYLOAD_BYTES = 16 * 1024
-"""A payload's size as compact JSON (sorted keys, non-ASCII escaped), extras included."""
-MAX_PAYLOAD_DEPTH = 8
-"""How deeply lists and objects may nest inside a payload (the payload itself is depth 1)."""
+MAX_PAYLOAD_BYTES = 64 * 1024
+"""A payload's size as compact UTF-8 JSON, extras included: what the job service's body limit
+admits (a body holds its payload), so the queue never refuses what the door accepted."""
+MAX_PAYLOAD_DEPTH = 3
+"""Levels of objects and lists a payload may hold, itself included: `{"tags": ["a"], "meta": {"k": [1]}}`."""
 
 
 class PayloadField(NamedTuple):
@@ -81,7 +82,7 @@ def json_problem(value: Any, path: str) -> Problem | None:
         return Problem(".".join([path, *reversed(where)]), why)
     if bound <= MAX_PAYLOAD_BYTES:
         return None
-    size = len(json.dumps(value, sort_keys=True, separators=(",", ":")))  # the bound is loose: measure
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())  # the bound is loose
     if size > MAX_PAYLOAD_BYTES:
         return Problem(path, f"is {size} bytes as JSON; at most {MAX_PAYLOAD_BYTES} allowed")
     return None

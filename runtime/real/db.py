@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,20 +139,39 @@ class Tx:
 
 
 class Database:
-    """A connection per process (re-opened after a fork), transactions, migrations, read-back."""
+    """A connection per process and thread (re-opened after a fork; the job service's routes run on
+    a thread pool), transactions, migrations, read-back."""
 
     def __init__(self, url: str, *, clock: ManualClock | None = None, scale: float = 1.0, busy_ms: int = 60) -> None:
         self.url, self.dialect = url, dialect_of(url)
         self.clock, self.scale, self.busy_ms = clock, scale, busy_ms
         self.epoch_ms: float | None = None
         self.pending: list[tuple] = []  # ("call", time, actor, op, outcome) | ("event", time, kind, ...)
-        self._conn = None
-        self._pid = None
+        self._local = threading.local()
+
+    @property
+    def _conn(self):
+        return getattr(self._local, "conn", None)
+
+    @_conn.setter
+    def _conn(self, value) -> None:
+        self._local.conn = value
+
+    @property
+    def _pid(self):
+        return getattr(self._local, "pid", None)
+
+    @_pid.setter
+    def _pid(self, value) -> None:
+        self._local.pid = value
 
     # -- connections -----------------------------------------------------------------------
     def _connect(self):
         if self.dialect == "sqlite":
-            conn = sqlite3.connect(sqlite_path(self.url), isolation_level=None, timeout=self.busy_ms / 1000)
+            path = sqlite_path(self.url)
+            with contextlib.suppress(OSError):  # a new database is the owner's alone (its WAL too)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            conn = sqlite3.connect(path, isolation_level=None, timeout=self.busy_ms / 1000)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             return conn
@@ -341,11 +361,11 @@ class Database:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         else:
-            ensure_database(self.url)
             conn = self.connection()
             cursor = conn.cursor()
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            tables = [row[0] for row in cursor.fetchall()]
+            ours = faultline_tables("postgres")
+            tables = [row[0] for row in cursor.fetchall() if row[0].lower() in ours]  # never anyone else's
             if tables:
                 cursor.execute("DROP TABLE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE")
         self.migrate()
@@ -419,6 +439,87 @@ class Database:
                     values[key] = position.get(values[key], values[key])
             events.append(Event.of(index, time_ms, kind, actor, job_id, attempt, token, values))
         return events
+
+
+MISSING_DB, EMPTY_DB, FAULTLINE_DB, FOREIGN_DB, BUSY_DB = "missing", "empty", "faultline", "foreign", "busy"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def faultline_tables(dialect: str) -> frozenset[str]:
+    """Every table Faultline's migrations make (and the migrations' own table)."""
+    names = {"schema_migrations"}
+    for path in (MIGRATIONS / dialect).glob("*.sql"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            words = line.split()
+            if len(words) >= 3 and [w.upper() for w in words[:2]] == ["CREATE", "TABLE"]:
+                names.add(words[2].strip('"(').lower())
+    return frozenset(names)
+
+
+def inspect_database(url: str) -> tuple[str, str]:
+    """What `url` holds, without creating or changing anything: (MISSING_DB | EMPTY_DB | FAULTLINE_DB
+    | FOREIGN_DB | BUSY_DB, a phrase saying why). Unavailable when a Postgres server cannot be reached."""
+    if dialect_of(url) == "sqlite":
+        return _inspect_sqlite(Path(sqlite_path(url)))
+    import psycopg
+
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (info.get("dbname"),)).fetchone()
+        if exists is None:
+            return MISSING_DB, "does not exist"
+        with psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
+            rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()
+    except psycopg.Error as error:
+        raise Unavailable(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__) from None
+    return _classify({row[0] for row in rows}, "postgres")
+
+
+def _inspect_sqlite(path: Path) -> tuple[str, str]:
+    if not path.exists():
+        return MISSING_DB, "does not exist"
+    if not path.is_file():
+        return FOREIGN_DB, "is not a regular file"
+    try:
+        with open(path, "rb") as stream:
+            header = stream.read(len(SQLITE_HEADER))
+    except OSError as error:
+        return FOREIGN_DB, f"cannot be read ({error.strerror})"
+    if not header:
+        return EMPTY_DB, "is empty"
+    if header != SQLITE_HEADER:
+        return FOREIGN_DB, "is not a SQLite database"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+        try:
+            names = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if not row[0].startswith("sqlite_")  # SQLite's own (AUTOINCREMENT's sequence, statistics)
+            }
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return BUSY_DB, "is locked by another process"
+        return FOREIGN_DB, f"cannot be read as a database ({error})"
+    except sqlite3.DatabaseError as error:
+        return FOREIGN_DB, f"is not a usable SQLite database ({error})"
+    return _classify(names, "sqlite")
+
+
+def _classify(tables: set[str], dialect: str) -> tuple[str, str]:
+    if not tables:
+        return EMPTY_DB, "holds no tables"
+    foreign = sorted(name for name in tables if name.lower() not in faultline_tables(dialect))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        return FOREIGN_DB, f"holds tables Faultline did not make ({shown})"
+    if "schema_migrations" not in {name.lower() for name in tables}:
+        return FOREIGN_DB, "holds tables but no Faultline migrations"
+    return FAULTLINE_DB, "holds a Faultline database"
 
 
 def ensure_database(url: str) -> None:

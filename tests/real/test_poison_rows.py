@@ -26,7 +26,7 @@ PLANTED = [
     ("nul", '{"note": "a\\u0000b"}', 10),
     ("surrogate", '{"note": "\\ud800"}', 10),
     ("deep", "[" * 100_000 + "]" * 100_000, 10),
-    ("huge", json.dumps({"pad": "x" * 40_000}), 10),
+    ("huge", json.dumps({"pad": "x" * 70_000}), 10),
     ("negative-duration", '{"amount": 1}', -5),
 ]
 

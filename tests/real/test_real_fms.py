@@ -90,6 +90,8 @@ def test_the_cli_exits_like_the_simulated_run(fm_id, tmp_path, faultline_cli):
     assert broken.returncode == 1, broken.stderr
     data = json.loads(broken.stdout)
     assert set(find(fm_id).invariants) <= {v["invariant"] for v in data["violations"]}
-    assert f"--real --db {url}" in data["replay"]
-    fixed = faultline_cli("run", fm_id, "--fix", "--real", "--db", url, "--time-scale", str(SCALE))
+    assert f"--real --db {url} --reset" in data["replay"]
+    again = faultline_cli("run", fm_id, "--fix", "--real", "--db", url, "--time-scale", str(SCALE))
+    assert again.returncode == 2 and "add --reset to wipe it" in again.stderr  # the first run's database stays
+    fixed = faultline_cli("run", fm_id, "--fix", "--real", "--db", url, "--reset", "--time-scale", str(SCALE))
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr

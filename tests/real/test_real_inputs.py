@@ -11,10 +11,10 @@ from runtime.real.run import unfired
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--db", "x.sqlite"], "--db 'x.sqlite' names a database for the real world; add --real"),
+        (["--db", "x.sqlite"], "--db only applies with --real; add --real, or drop it"),
         (["--real", "--db", "/no/such/folder/x.sqlite"], "folder '/no/such/folder' does not exist"),
         (["--real", "--db", "postgresql://postgres@127.0.0.1:9/faultline_x"], "cannot reach the server"),
-        (["--real", "--db", "postgresql://postgres@127.0.0.1:5432/postgres"], "name a database Faultline may reset"),
+        (["--real", "--db", "postgresql://postgres@127.0.0.1:5432/postgres"], "name a database of Faultline's own"),
         (["--real", "--time-scale", "0"], "'--time-scale': 0.0 is not in the range"),
     ],
 )

@@ -51,4 +51,4 @@ def test_the_cli_redrive_can_mint_new_ids_and_refuses_a_missing_database(capsys,
     assert (code, json.loads(out)) == (0, {"redriven": 1})
     assert queue_rows(db) == ([("job-2~r1", "key-job-2")], [])
     code, _, err = call_cli(capsys, "redrive", "--db", str(tmp_path / "none.sqlite"))
-    assert code == 2 and "is not a file" in err and not (tmp_path / "none.sqlite").exists()
+    assert code == 2 and "this command never creates one" in err and not (tmp_path / "none.sqlite").exists()
