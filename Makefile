@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync docs test drills lint bench images mutants clean
+.PHONY: help sync docs test drills lint bench images mutants clean up
 
 help:
 	@echo "make test-fmN       reproduce failure mode N (e.g. make test-fm1)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test           run the whole suite"
 	@echo "make drill-fmN      run failure mode N for real (OS processes on SQLite): break, then fix"
 	@echo "make drills         the real-world drills (SQLite and Postgres, processes, HTTP)"
+	@echo "make up             the job service and a worker pool on SQLite (Ctrl-C stops both)"
 	@echo "make sync           create .venv, install pinned deps, regenerate docs"
 	@echo "make lint           ruff"
 	@echo "make bench          speed vs SimPy, explorer seeds/s, the real world vs procrastinate"
@@ -45,6 +46,10 @@ test: $(STAMP)
 # side by side on two cores break the timings the FMs' races depend on.
 drills: $(STAMP)
 	@$(PYTEST) -m drill
+
+# The job-system quickstart: the service (http://127.0.0.1:8000) and two workers on .faultline/jobs.sqlite.
+up: $(STAMP)
+	@$(BIN)/faultline up
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -174,7 +174,31 @@ def workflow_picture(fm: str | None = None) -> str:
     return dag_svg(runs_of(record)[0]) + "\n"
 
 
-REGIONS = {"events": event_table, "final_state": final_state_table, "real_world_limits": real_world_limits_table}
+def payload_fields_table() -> str:
+    from runtime.core.payload import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, PAYLOAD_FIELDS
+
+    lines = ["| field | type | range | what it does |", "|---|---|---|---|"]
+    for field in PAYLOAD_FIELDS:
+        if field.kind is bool:
+            kind, bounds = "true/false", "—"
+        elif field.kind is int:
+            kind, bounds = "integer", f"{field.low} to {field.high}"
+        else:
+            kind, bounds = "text", f"{field.low} to {field.high} characters"
+        lines.append(f"| `{field.name}` | {kind} | {bounds} | {field.meaning} |")
+    lines.append(
+        f"| any other key | JSON | at most {MAX_PAYLOAD_DEPTH} levels of objects and lists (the payload included), "
+        f"keys up to 200 characters, {MAX_PAYLOAD_BYTES // 1024} KiB in all | rides along |"
+    )
+    return "\n".join(lines) + "\n"
+
+
+REGIONS = {
+    "events": event_table,
+    "final_state": final_state_table,
+    "real_world_limits": real_world_limits_table,
+    "payload_fields": payload_fields_table,
+}
 WHOLE_FILES = {
     "01_invariants.md": invariants_doc,
     "failure_mode_index.md": failure_mode_index_doc,

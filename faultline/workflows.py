@@ -108,6 +108,9 @@ def _check_shape(text: str, source: str) -> None:
     billions of nodes) from the parser's events, which use no recursion, before composing."""
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1
+            raise WorkflowError(f"{source} uses a YAML anchor or alias (line {line}); write each value out")
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
@@ -115,9 +118,6 @@ def _check_shape(text: str, source: str) -> None:
                 raise WorkflowError(f"{source} nests deeper than {MAX_YAML_DEPTH} levels (line {line})")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-        elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            line = event.start_mark.line + 1
-            raise WorkflowError(f"{source} uses a YAML anchor or alias (line {line}); write each value out")
 
 
 def load(path: str | Path) -> WorkflowSpec:

@@ -69,7 +69,11 @@ EXAMPLES = {
         "faultline redrive --db .faultline/jobs.sqlite            # the dead letters back, same ids and keys",
         "faultline redrive --db .faultline/jobs.sqlite --ids mint --json",
     ],
-    "serve": ["faultline serve --db .faultline/jobs.sqlite --port 8000"],
+    "serve": [
+        "faultline serve --db .faultline/jobs.sqlite --port 8000",
+        "faultline serve --workers 2 --api-key-file key.txt --host 0.0.0.0",
+    ],
+    "up": ["faultline up                       # the service and two workers on .faultline/jobs.sqlite"],
     "worker": ["faultline worker --db .faultline/jobs.sqlite --concurrency 2 --metrics-port 9100"],
     "drill": [
         "faultline drill worker-crash --json",

@@ -146,6 +146,59 @@ def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: in
         shutil.rmtree(folder, ignore_errors=True)  # the worker processes' metric files
 
 
+@cli.command("up")
+@click.option("--db", default=SERVICE_DB, show_default=True, metavar="PATH|URL", help=DB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the service and /metrics listen.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="The service's port.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=9100, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes.")
+@click.option("--policy", "policy_name", type=click.Choice(["safe", "naive"]), default="safe", show_default=True)
+@CREATE_DB
+def up_command(
+    db: str, host: str, port: int, metrics_port: int, concurrency: int, policy_name: str, create_db: bool
+) -> None:
+    """The service and a worker pool on one database (the embedded SQLite by default), URLs printed;
+    Ctrl-C stops both and leaves no process behind."""
+    from faultline.realcheck import OPEN, check_database, check_port
+    from faultline.service import up
+    from runtime.core.errors import BadInputError
+
+    if port == metrics_port:
+        raise BadInputError(f"--port and --metrics-port are both {port}; give each its own")
+    check_port(host, port, "--port")
+    check_port(host, metrics_port, "--metrics-port")
+    check_database(db, mode=OPEN, create=create_db)
+    common = ["--db", db, "--policy", policy_name]
+    base = f"http://{host}:{port}"
+    click.echo(
+        f"faultline up: the job service at {base} (OpenAPI at {base}/docs), {concurrency} worker(s) with "
+        f"metrics at http://{host}:{metrics_port}/metrics, on {db}. Ctrl-C stops both.",
+        err=True,
+    )
+    click.echo(
+        f"try:  curl -s -X POST {base}/jobs -H 'content-type: application/json' "
+        """-d '{"payload": {"fail_n_times": 2}, "idempotency_key": "proof-1"}'""",
+        err=True,
+    )
+    code = up.run(
+        {
+            "serve": ["serve", *common, "--host", host, "--port", str(port)],
+            "worker": [
+                "worker",
+                *common,
+                "--host",
+                host,
+                "--metrics-port",
+                str(metrics_port),
+                "--concurrency",
+                str(concurrency),
+            ],
+        },
+        say=lambda line: click.echo(line, err=True),
+    )
+    sys.exit(code)
+
+
 @cli.command("drill")
 @click.argument("name", type=click.Choice(["worker-crash", "duplicate-submission", "db-outage"]))
 @click.option("--db", default=None, metavar="PATH|URL", help=DB_HELP + " Default: a temporary SQLite file.")

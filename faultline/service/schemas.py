@@ -184,6 +184,13 @@ WORKFLOW_BODY = {
         },
     },
 }
+
+
+def guarded_responses(guarded: list) -> dict:
+    """The refusals a mutating route documents: BAD, and 401 when it needs the API key."""
+    return {**BAD, 401: {"model": Error}} if guarded else BAD
+
+
 BAD = {
     400: {"model": Error},
     404: {"model": Error},

@@ -492,7 +492,8 @@ def _inspect_sqlite(path: Path) -> tuple[str, str]:
     if header != SQLITE_HEADER:
         return FOREIGN_DB, "is not a SQLite database"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+        # immutable: no lock, no -wal or -shm file left behind by a look at the schema
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=0.2)
         try:
             names = {
                 row[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faultline.service.schemas import BAD, Redriven, RedriveRequest
+from faultline.service.schemas import Redriven, RedriveRequest, guarded_responses
 from faultline.service.state import ServiceDep
 from runtime.core.faults import OPERATOR
 
@@ -13,7 +13,11 @@ def router(guarded: list) -> APIRouter:
     api = APIRouter(tags=["dead letters"])
 
     @api.post(
-        "/dead-letters/redrive", response_model=Redriven, responses=BAD, operation_id="redrive", dependencies=guarded
+        "/dead-letters/redrive",
+        response_model=Redriven,
+        responses=guarded_responses(guarded),
+        operation_id="redrive",
+        dependencies=guarded,
     )
     def redrive(body: RedriveRequest, state: ServiceDep):
         """Move every dead-lettered job back to the queue: under its own id and key (`keep`, the

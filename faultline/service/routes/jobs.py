@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from faultline.service.schemas import BAD, ID_MAX, TEXT_PATTERN, JobCreated, JobRequest, JobStatus
+from faultline.service.schemas import (
+    BAD,
+    ID_MAX,
+    TEXT_PATTERN,
+    JobCreated,
+    JobRequest,
+    JobStatus,
+    guarded_responses,
+)
 from faultline.service.state import ServiceDep
 from runtime.core.payload import payload_problem
 from runtime.real import jobs
@@ -28,7 +36,7 @@ def router(guarded: list) -> APIRouter:
         "/jobs",
         status_code=201,
         response_model=JobCreated,
-        responses={200: {"model": JobCreated}, **BAD},
+        responses={200: {"model": JobCreated}, **guarded_responses(guarded)},
         dependencies=guarded,
         operation_id="submit_job",
     )

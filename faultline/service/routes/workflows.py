@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from faultline.service.schemas import (
-    BAD,
     ID_MAX,
     TEXT_PATTERN,
     WORKFLOW_BODY,
@@ -19,6 +18,7 @@ from faultline.service.schemas import (
     RunCreated,
     WorkflowBody,
     WorkflowCreated,
+    guarded_responses,
 )
 from faultline.service.state import ServiceDep
 from faultline.workflows import parse as parse_workflow
@@ -70,7 +70,11 @@ def router(guarded: list) -> APIRouter:
         "/workflows",
         status_code=201,
         response_model=WorkflowCreated,
-        responses={**BAD, 415: {"model": Error}, 201: {"links": _links("trigger_workflow", "workflow_id")}},
+        responses={
+            **guarded_responses(guarded),
+            415: {"model": Error},
+            201: {"links": _links("trigger_workflow", "workflow_id")},
+        },
         openapi_extra={"requestBody": WORKFLOW_BODY},
         operation_id="create_workflow",
         dependencies=guarded,
@@ -98,7 +102,10 @@ def router(guarded: list) -> APIRouter:
         "/workflows/{workflow_id}/trigger",
         status_code=201,
         response_model=RunCreated,
-        responses={**BAD, 201: {"links": {**_links("get_run", "run_id"), **_links("get_run_tasks", "run_id")}}},
+        responses={
+            **guarded_responses(guarded),
+            201: {"links": {**_links("get_run", "run_id"), **_links("get_run_tasks", "run_id")}},
+        },
         operation_id="trigger_workflow",
         dependencies=guarded,
     )
