@@ -31,7 +31,7 @@ from runtime.real.db import (
 
 RESET, OPEN, READ = "reset", "open", "read"
 """How a command uses its database: a run wipes it first; the service and its workers use it as it
-is (created when new); a read-only command needs it to exist."""
+is (created when new, waited for when it does not answer yet); a read-only command needs it to exist."""
 
 
 def check_database(
@@ -47,6 +47,9 @@ def check_database(
     try:
         kind, why = inspect_database(url)
     except Unavailable as error:
+        if mode == OPEN:
+            return  # a service waits for its database to come up (it says so), never gives up at start
+
         raise BadInputError(
             f"{option} {url!r}: cannot reach the server ({error}); start Postgres or fix the URL"
         ) from None

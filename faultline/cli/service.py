@@ -55,6 +55,7 @@ def serve_command(
 
     from faultline.realcheck import OPEN, check_database, check_port
     from faultline.service import api
+    from faultline.service.worker import wait_for_database
     from runtime.core.policy import Policy
     from runtime.real.db import Database
 
@@ -69,10 +70,10 @@ def serve_command(
         )
     policy = Policy.safe() if policy_name == "safe" else Policy.naive()
     click.echo(f"faultline serve: http://{host}:{port} on {db}, {workers} process(es) (Ctrl-C stops)", err=True)
+    wait_for_database(Database(db), "faultline serve", lambda line: click.echo(line, err=True))  # migrated once
     if workers == 1:
         uvicorn.run(api.create_app(db, policy, key), host=host, port=port, log_level="warning")
         return
-    Database(db).open()  # migrate once, before the processes race to
     os.environ.update({api.ENV_DB: db, api.ENV_POLICY: policy_name, api.ENV_KEY: key or ""})
     uvicorn.run(
         "faultline.service.api:app_from_env", factory=True, workers=workers, host=host, port=port, log_level="warning"

@@ -67,6 +67,7 @@ def create_app(db_url: str, policy: Policy | None = None, api_key: str | None = 
         Guard,
         cap_for=lambda path: WORKFLOW_BODY_BYTES if path == "/workflows" else MAX_BODY_BYTES,
         observe=metrics.observe,
+        json_only=lambda path: path != "/workflows",  # a spec may come as YAML
     )
 
     @app.exception_handler(HTTPException)

@@ -73,8 +73,15 @@ def _first_problem(value, path: str, depth: int) -> tuple[str, str] | None:
 class Guard:
     """ASGI middleware: body limits by streaming count, strict JSON, bounded metric labels."""
 
-    def __init__(self, app, *, cap_for: Callable[[str], int], observe: Callable[[str, str, str, float], None]):
-        self.app, self.cap_for, self.observe = app, cap_for, observe
+    def __init__(
+        self,
+        app,
+        *,
+        cap_for: Callable[[str], int],
+        observe: Callable[[str, str, str, float], None],
+        json_only: Callable[[str], bool],
+    ):
+        self.app, self.cap_for, self.observe, self.json_only = app, cap_for, observe, json_only
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -92,6 +99,9 @@ class Guard:
             body = await self._body(scope, receive)
             if body and _is_json(scope):
                 check_json(body)
+            elif body and self.json_only(scope["path"]):
+                kind = _header(scope, b"content-type") or "no content type"
+                raise Refused(415, f"send the body as application/json, not {kind.split(';')[0]}", "content-type")
         except Refused as refused:
             await _answer(sending, refused)
         else:
@@ -130,7 +140,7 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def _is_json(scope) -> bool:
-    kind = (_header(scope, b"content-type") or "application/json").split(";")[0].strip().lower()
+    kind = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
     return kind == "application/json" or kind.endswith("+json")
 
 

@@ -195,6 +195,7 @@ BAD = {
     400: {"model": Error},
     404: {"model": Error},
     413: {"model": Error},
+    415: {"model": Error},
     422: {"model": Error},
     503: {"model": Error},
 }

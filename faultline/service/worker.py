@@ -107,20 +107,9 @@ class Pool:
         self.stopping = False
 
     def open_database(self, say=None) -> bool:
-        """Migrate and set up the database, waiting out one that is locked or away (backoff from 50 ms
-        to 2 s); False when told to stop first. `say` hears one line per problem, not per retry."""
-        delay, last = 0.05, None
-        while not self.stopping:
-            try:
-                self.db.open()
-                return True
-            except Unavailable as away:
-                if say is not None and str(away) != last:
-                    say(f"faultline worker: the database is not ready ({away}); retrying")
-                last = str(away)
-            time.sleep(delay)
-            delay = min(2.0, delay * 2)
-        return False
+        """Migrate and set up the database, waiting out one that is locked or away; False when told to
+        stop first."""
+        return wait_for_database(self.db, "faultline worker", say, lambda: self.stopping)
 
     def spawn(self, name: str) -> None:
         self.db.close()
@@ -261,6 +250,23 @@ class Pool:
             "UPDATE actors SET incarnation = incarnation + 1 WHERE name = ? RETURNING incarnation", (name,)
         )[0]
         tx.record(ev.RESTARTED, name, None, None, None, incarnation)
+
+
+def wait_for_database(db: Database, who: str, say=None, stopping=lambda: False) -> bool:
+    """Open `db` (migrate, set up the counters), waiting out a database that is locked or away with a
+    backoff from 50 ms to 2 s; False when `stopping()` first. `say` hears one line per new problem."""
+    delay, last = 0.05, None
+    while not stopping():
+        try:
+            db.open()
+            return True
+        except Unavailable as away:
+            if say is not None and str(away) != last:
+                say(f"{who}: the database is not ready ({away}); retrying")
+            last = str(away)
+        time.sleep(delay)
+        delay = min(2.0, delay * 2)
+    return False
 
 
 def multiprocess_mode() -> str:

@@ -35,6 +35,7 @@ ROWS = [
     ("POST", "/jobs", b"[]", JSON, 422, "body", "valid dictionary"),
     ("POST", "/jobs", b'"job"', JSON, 422, "body", "valid dictionary"),
     ("POST", "/jobs", b"", JSON, 422, "body", "Field required"),
+    ("POST", "/jobs", b"null", JSON, 422, "body", "valid dictionary"),
     ("POST", "/jobs", b'{"idempotency_key": "k"}', JSON, 422, "payload", "Field required"),
     ("POST", "/jobs", job(surprise=1), JSON, 422, "surprise", "Extra inputs are not permitted"),
     ("POST", "/jobs", job({}, pad="x" * (MAX_BODY_BYTES + 10)), JSON, 413, "body", f"over {MAX_BODY_BYTES} bytes"),
@@ -81,7 +82,9 @@ ROWS = [
     ("POST", "/jobs", job([]), JSON, 422, "payload", "valid dictionary"),
     ("POST", "/jobs", job("x"), JSON, 422, "payload", "valid dictionary"),
     ("POST", "/jobs", b"[" * 50 + b"]" * 50, JSON, 422, "body.0.0.0.0.0.0.0", "nests deeper than 7 levels"),
-    ("POST", "/jobs", job({"amount": 1}), "text/plain", 422, "body", "valid dictionary"),
+    ("POST", "/jobs", job({"amount": 1}), "text/plain", 415, "content-type", "as application/json, not text/plain"),
+    ("POST", "/jobs", job({"amount": 1}), None, 415, "content-type", "not no content type"),
+    ("POST", "/jobs", b"payload=1", "application/x-www-form-urlencoded", 415, "content-type", "not application/x-www"),
     # GET /jobs/{job_id}
     ("GET", "/jobs/no-such-job", None, None, 404, "job_id", "no job 'no-such-job'"),
     ("GET", "/jobs/" + "j" * 201, None, None, 422, "job_id", "at most 200 characters"),
@@ -176,3 +179,23 @@ def test_a_good_request_after_all_that_still_works(client):
     answer = client.post("/jobs", json={"payload": {"amount": 5, "note": {"tags": ["a", "é"]}}, "idempotency_key": "k"})
     assert answer.status_code in (200, 201) and answer.json()["job_id"].startswith("job-")
     assert client.get("/health").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["yaml-body", "json-body"])
+def test_a_spec_of_exactly_the_limit_is_kept_and_one_character_more_is_refused(client, as_json):
+    """The limit is counted in characters (code points), as the OpenAPI maxLength states it, whatever
+    the bytes: a spec padded with 'é' (2 bytes each) to exactly MAX_YAML_CHARS is kept."""
+    spec_text = "name: x\ntasks: [{name: a}]\n#"
+    at_limit = spec_text + "é" * (MAX_YAML_CHARS - len(spec_text))
+    stated = client.get("/openapi.json").json()["paths"]["/workflows"]["post"]["requestBody"]["content"]
+    assert stated["application/yaml"]["schema"]["maxLength"] == MAX_YAML_CHARS
+    assert stated["application/json"]["schema"]["properties"]["yaml"]["maxLength"] == MAX_YAML_CHARS
+
+    def post(text: str):
+        if as_json:
+            return client.post("/workflows", json={"yaml": text})
+        return client.post("/workflows", content=text.encode(), headers={"content-type": YAML})
+
+    assert len(at_limit) == MAX_YAML_CHARS and post(at_limit).status_code == 201
+    refused = post(at_limit + "é")
+    assert refused.status_code == 422 and refused.json()["field"] == "yaml"
