@@ -17,13 +17,12 @@ settings.load_profile("default")
 POSTGRES_SERVER = os.environ.get("FAULTLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh Postgres database for this test process, dropped afterwards. Off CI, with no server
-    reachable, the Postgres tests skip with the reason; with CI set they must run."""
+def fresh_postgres(prefix: str):
+    """A new Postgres database of the caller's own (a generator: yields its URL, drops it afterwards).
+    Off CI, with no server reachable, the test skips with the reason; with CI set it must run."""
     from runtime.real.db import drop_database, ensure_database
 
-    url = f"{POSTGRES_SERVER}/faultline_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = f"{POSTGRES_SERVER}/{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         ensure_database(url)
     except Exception as error:  # no server reachable
@@ -32,3 +31,9 @@ def postgres_url():
         pytest.skip(f"no Postgres at {POSTGRES_SERVER} ({str(error).splitlines()[0]}); set CI=1 to require one")
     yield url
     drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh Postgres database for this test process, dropped afterwards."""
+    yield from fresh_postgres("faultline_test")

@@ -1,13 +1,11 @@
 """The job service in-process (FastAPI's TestClient: no socket), on a fresh SQLite file and a fresh
 Postgres database; `table_counts` says whether a request wrote anything."""
 
-import os
-import uuid
 
 import pytest
 
-from runtime.real.db import Database, drop_database, ensure_database
-from tests.conftest import POSTGRES_SERVER
+from runtime.real.db import Database
+from tests.conftest import fresh_postgres
 
 TABLES = (
     "history",
@@ -29,15 +27,7 @@ def service_db(request, tmp_path_factory):
     if request.param == "sqlite":
         yield str(tmp_path_factory.mktemp("service") / "service.sqlite")
         return
-    url = f"{POSTGRES_SERVER}/faultline_service_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        ensure_database(url)
-    except Exception as error:  # no server reachable
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Postgres at {POSTGRES_SERVER} ({str(error).splitlines()[0]}); set CI=1 to require one")
-    yield url
-    drop_database(url)
+    yield from fresh_postgres("faultline_service")
 
 
 def table_counts(url: str) -> dict[str, int]:
