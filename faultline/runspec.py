@@ -110,9 +110,17 @@ class RunSpec:
             from runtime.real.run import run_real
 
             return run_real(scenario, policy, self.seed, db_url=self.db_url, scale=self.time_scale)
+        from runtime.core.bite import unbitten
         from runtime.sim import run
 
-        return run(scenario, policy, self.seed)
+        record = run(scenario, policy, self.seed)
+        missing = [] if self.drawn else unbitten(record.events, record.final, scenario.plan)
+        if missing:  # deterministic: the same seed never bites either, so the run proves nothing
+            raise BadInputError(
+                f"the plan's fault {missing[0]} did not bite in this run (seed {self.seed}), so it proves "
+                "nothing; change the plan (docs/03_fault_plans.md says when each fault bites) or the seed"
+            )
+        return record
 
     @property
     def title(self) -> str:

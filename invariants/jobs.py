@@ -18,15 +18,18 @@ from runtime.core import history as ev
 )
 def check_no_lost_job(views):
     first_submitted = views.first_submitted
-    if not views.pending_jobs and (views.ledger_jobs | views.dead_jobs).issuperset(first_submitted):
+    done = views.ledger_jobs | views.dead_jobs | views.minted_redrives.keys()
+    if not views.pending_jobs and done.issuperset(first_submitted):
         return  # the common case, decided at once: every job done, nothing left in the queue
     ended = views.closing_phrase
     for job_id, first in first_submitted.items():
         if views.job_finished(job_id):
             continue
         last = views.last_seen[job_id]
-        gone = not views.pending_jobs.get(job_id) and job_id not in views.ledger_jobs | views.dead_jobs
-        state = "acked without its effect" if gone else "never finished"
+        gone = not views.pending_jobs.get(job_id) and job_id not in done
+        state = "never finished"
+        if gone:
+            state = "acked without its effect" if views.acked(job_id) else "left the queue without its effect"
         yield (
             f"job {job_id} {state}: last seen {last.describe()}, {ended}",
             [first.index, last.index] if last.index != first.index else [first.index],
@@ -66,9 +69,10 @@ def check_attempts_bounded(views):
 def check_one_job_per_key(views):
     jobs_by_key: dict[str, list] = {}
     seen: set[tuple[str, str]] = set()
+    operators = set(views.minted_redrives.values())  # an operator's redrive, not the client's request
     for event in views.of(ev.SUBMITTED):
         key = event.get("key")
-        if key is not None and (key, event.job_id) not in seen:
+        if key is not None and (key, event.job_id) not in seen and event.job_id not in operators:
             seen.add((key, event.job_id))
             jobs_by_key.setdefault(key, []).append(event)
     if len(jobs_by_key) == len(seen):

@@ -213,6 +213,19 @@ class Views:
         spans += [(e.time_ms, self.end_ms, e) for e in open_pauses.values()]
         return spans
 
+    def acked(self, job_id: str) -> bool:
+        """Some ack of the job was accepted (the history says so)."""
+        return any(event.job_id == job_id for event in self.of(ev.ACKED))
+
+    @_cached
+    def minted_redrives(self) -> dict[str, str]:
+        """A dead-lettered job redriven as a new job (`ids: mint`) -> the new job's id. The old job's
+        story ends with its dead letter; the new one is judged as a job of its own."""
+        return {event.get("dead_letter"): event.job_id for event in self.of(ev.REDRIVEN) if event.get("ids") == "mint"}
+
     def job_finished(self, job_id: str) -> bool:
-        """Ground truth: no message of it left in the queue, and its effect in the ledger or it buried."""
-        return not self.pending_jobs.get(job_id) and (job_id in self.ledger_jobs or job_id in self.dead_jobs)
+        """Ground truth: no message of it left in the queue, and its effect in the ledger, or it buried
+        (and left buried, or redriven as a new job)."""
+        if self.pending_jobs.get(job_id):
+            return False
+        return job_id in self.ledger_jobs or job_id in self.dead_jobs or job_id in self.minted_redrives

@@ -15,9 +15,13 @@ def e(time_ms, kind, actor, job_id=None, attempt=None, token=None, **detail):
 
 def final_from(rows) -> dict:
     """The final state an honest store and queue would report after `rows`."""
-    ledger, dead, business, pending = [], [], [], {}
+    ledger, dead, business, pending, attempts = [], [], [], {}, {}
     for row in rows:
         kind, job, detail = row["kind"], row["job_id"], row["detail"]
+        if kind == "submitted":
+            attempts.setdefault(job, 0)
+        elif kind == "leased":
+            attempts[job] = attempts.get(job, 0) + 1
         if kind == "effect_committed":
             request = detail.get("request", job.split("~")[0])
             effect = {k: v for k, v in detail.items() if k != "request"}
@@ -36,7 +40,7 @@ def final_from(rows) -> dict:
         "ledger": ledger,
         "dead_letters": dead,
         "messages": messages,
-        "attempts": {},
+        "attempts": attempts,
         "outbox": [],
         "business_rows": business,
         "submissions": {},

@@ -1,10 +1,14 @@
 """Each checker on hand-built records: a clean one passes, a violating one is caught with the right
 evidence. Every hole the verdicts issue listed has its own violating record here."""
 
+import attrs
 import pytest
 
 from invariants import REGISTRY, all_invariants, check_all
+from runtime.core.errors import BadInputError
+from runtime.core.history import Event
 from runtime.core.policy import Policy
+from runtime.core.record import RunRecord
 from tests.builders import clean_job, e, final_from, history, submitted
 
 SAFE_LIKE = Policy.naive().evolve(max_attempts=3, backoff="exponential", backoff_base_ms=100, jitter="equal")
@@ -27,7 +31,7 @@ def test_registry_ids_are_unique_sorted_and_described():
 
 
 def test_clean_history_violates_nothing():
-    assert check_all(history(*clean_job("j1"), *clean_job("j2", "w2", 0, 2))) == ()
+    assert check_all(history(*clean_job("j1"), *clean_job("j2", "w2", 200, 2))) == ()
 
 
 def test_empty_history_violates_nothing():
@@ -425,14 +429,136 @@ def test_history_matches_state_catches_an_event_without_its_ledger_row():
 def test_history_matches_state_catches_a_dead_letter_nobody_recorded():
     rows = [submitted(0, "j1")]
     record = history(*rows, dead_letters=[["j1", 1, "boom"]], messages=[])
-    [violation] = only(record, "INV_012")
-    assert "disagree about j1" in violation.message
+    found = [v.message for v in only(record, "INV_012")]
+    assert any("the dead-letter queue and the dead_lettered events disagree about j1" in m for m in found)
+    assert any("the queue holds 0 message(s) of job j1 but the history leaves 1" in m for m in found)
 
 
 def test_history_matches_state_accepts_an_honest_record():
     rows = clean_job("j1") + [submitted(200, "j2"), e(300, "dead_lettered", "w2", "j2", 1, last_error="x")]
     assert final_from(rows)["dead_letters"] == [["j2", 1, "x"]]
     assert only(history(*rows), "INV_012") == []
+
+
+def test_history_matches_state_catches_attempts_edited_to_disagree_with_the_leases():
+    record = history(*clean_job("j1"), attempts={"j1": 3})
+    [violation] = only(record, "INV_012")
+    assert violation.message.endswith("the queue counts 3 attempt(s) of job j1 but the history grants 1 lease(s)")
+    assert violation.events == (2,)
+
+
+def test_history_matches_state_restarts_the_count_at_a_redrive_under_the_same_id():
+    rows = [submitted(0, "j1"), e(0, "leased", "w1", "j1", 1, 1, message=1, lease_expires_at_ms=None)]
+    rows += [e(50, "attempt_failed", "w1", "j1", 1, 1, error="x", reason="handler", accepted=True)]
+    rows += [e(50, "dead_lettered", "w1", "j1", 1, last_error="x")]
+    rows += [e(60, "redriven", "operator", "j1", dead_letter="j1", ids="keep"), submitted(60, "j1", message=2)]
+    rows += [e(70, "leased", "w1", "j1", 1, 2, message=2, lease_expires_at_ms=None)]
+    rows += [e(90, "effect_committed", "w1", "j1", 1, 2, effect="charge", amount=1, request="j1")]
+    rows += [e(90, "acked", "w1", "j1", 1, 2, on_receipt=False)]
+    honest = {"attempts": {"j1": 1}, "dead_letters": [], "messages": []}
+    assert only(history(*rows, **honest), "INV_012") == []
+    [violation] = only(history(*rows, **{**honest, "attempts": {"j1": 2}}), "INV_012")
+    assert "counts 2 attempt(s) of job j1 but the history grants 1" in violation.message
+
+
+def test_history_matches_state_catches_messages_the_history_removed():
+    record = history(*clean_job("j1"), messages=[[1, "j1", "ready"]])
+    [violation] = only(record, "INV_012")
+    assert "the queue holds 1 message(s) of job j1 but the history leaves 0" in violation.message
+
+
+def test_history_matches_state_catches_an_outbox_row_and_a_key_nobody_recorded():
+    record = history(*clean_job("j1"), outbox=["j1"], submissions={"order-9": "j1"})
+    found = " | ".join(v.message for v in only(record, "INV_012"))
+    assert "the outbox and the business_committed/outbox_relayed events disagree about j1" in found
+    assert "the store gives key 'order-9' to job j1, which the history never submitted under it" in found
+
+
+def test_history_matches_state_catches_a_run_the_table_has_in_another_state():
+    rows = [
+        triggered(0, tasks={"a": []}),
+        e(50, "run_finished", "d1", run="r1", state="succeeded", tasks={"a": "succeeded"}),
+    ]
+    honest = {"runs": {"r1": {"state": "succeeded", "tasks": {"a": "succeeded"}}}}
+    assert only(history(*rows, requests=(), **honest), "INV_012") == []
+    edited = {"runs": {"r1": {"state": "failed", "tasks": {"a": "failed"}}}}
+    [violation] = only(history(*rows, requests=(), **edited), "INV_012")
+    assert "says run r1 succeeded, but the runs table has it failed" in violation.message
+
+
+# INV_017 history-in-time -----------------------------------------------------------------------
+def test_history_in_time_catches_time_running_backwards():
+    rows = clean_job("j1")
+    rows[3] = {**rows[3], "time_ms": 50}
+    rows[2] = {**rows[2], "time_ms": 80}
+    [violation] = only(history(*rows), "INV_017")
+    assert "time runs backwards: #4 t=50ms w1 effect_committed j1 comes after #3 t=80ms w1 started j1" in (
+        violation.message
+    )
+
+
+def outage(start, end):
+    return [e(start, "outage_started", "store", until_ms=end), e(end, "outage_ended", "store")]
+
+
+def in_time(*rows):
+    return sorted(rows, key=lambda row: row["time_ms"])  # stable: ties keep their order
+
+
+def job_through_an_outage(commit_ms: int):
+    """j1 leased and started at 20 ms, inside an outage of [10, 200); its effect at `commit_ms`."""
+    charged = e(commit_ms, "effect_committed", "w1", "j1", 1, 1, effect="charge", amount=1)
+    leased = e(20, "leased", "w1", "j1", 1, 1, message=1)
+    acked = e(max(commit_ms, 250), "acked", "w1", "j1", 1, 1, on_receipt=False)
+    return in_time(submitted(0, "j1"), *outage(10, 200), leased, e(20, "started", "w1", "j1", 1, 1), charged, acked)
+
+
+def test_history_in_time_catches_a_store_commit_inside_an_outage_in_either_world():
+    [violation] = only(history(*job_through_an_outage(150)), "INV_017")
+    assert "1 change(s) committed while the store was recorded away in [10, 200)ms" in violation.message
+    assert violation.events == (2, 5)
+
+
+def test_history_in_time_lets_the_simulated_broker_work_through_an_outage_but_not_the_real_queue():
+    rows = job_through_an_outage(250)
+    assert only(history(*rows), "INV_017") == []  # the simulator's broker stays up
+    real = history(*rows)
+    header = {**real.events[0].detail, "world": "real"}
+    real = attrs.evolve(real, events=(Event.of(0, 0, "run_started", "lab", detail=header), *real.events[1:]))
+    [violation] = only(real, "INV_017")
+    assert "#3 t=20ms w1 leased j1" in violation.message  # the real queue lives in the database
+
+
+def test_the_record_reader_refuses_a_history_whose_time_runs_backwards():
+    rows = clean_job("j1")
+    rows[3] = {**rows[3], "time_ms": 50}
+    rows[2] = {**rows[2], "time_ms": 80}
+    with pytest.raises(BadInputError, match=r"time runs backwards at event #4 \(50 ms after #3 at 80 ms\)"):
+        RunRecord.from_jsonl(history(*rows).jsonl())
+
+
+# Redrives: a job redriven as a new one finished as the old one ---------------------------------
+def redriven_as_new():
+    rows = [submitted(0, "j1", key="order-1"), e(0, "leased", "w1", "j1", 1, 1, message=1)]
+    rows += [e(50, "attempt_failed", "w1", "j1", 1, 1, error="x", reason="handler", accepted=True)]
+    rows += [e(50, "dead_lettered", "w1", "j1", 1, last_error="x")]
+    rows += [e(60, "redriven", "operator", "j1~r1", dead_letter="j1", ids="mint")]
+    rows += [{**submitted(60, "j1~r1", key="order-1", message=2), "actor": "operator"}]
+    rows += [e(70, "leased", "w1", "j1~r1", 1, 2, message=2)]
+    rows += [e(90, "effect_committed", "w1", "j1~r1", 1, 2, effect="charge", amount=1, request="j1")]
+    rows += [e(90, "acked", "w1", "j1~r1", 1, 2, on_receipt=False)]
+    return rows
+
+
+def test_a_job_redriven_under_a_new_id_is_not_lost_and_its_key_made_one_client_job():
+    record = history(*redriven_as_new(), dead_letters=[], messages=[])
+    assert ids(record) == []
+
+
+def test_no_lost_job_says_left_the_queue_when_nothing_acked_it():
+    rows = [submitted(0, "j1")]
+    [violation] = only(history(*rows, messages=[]), "INV_002")
+    assert "job j1 left the queue without its effect" in violation.message
 
 
 @pytest.mark.parametrize("inv", all_invariants(), ids=lambda inv: inv.id)

@@ -27,7 +27,7 @@ from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.scenario import JobSpec, Scenario
 from runtime.real.db import Database, Unavailable
-from runtime.real.outage import give_database_back, take_database_away
+from runtime.real.outage import Outage
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
 
@@ -111,7 +111,7 @@ def run_drill(name: str, db: str | None, policy_name: str) -> DrillResult:
             # The run's clock started at the reset; the drill's times count from now, once both are up.
             drill = drill.shifted(database.now_ms())
             scenario = Scenario(name=f"drill {name}", jobs=drill.jobs, workers=names, plan=drill.plan)
-            header = run_header(scenario, policy, 0, drill.deadline_ms)
+            header = run_header(scenario, policy, 0, drill.deadline_ms, world="real")
             with database.transaction() as tx:
                 tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
             BREAKS[name](drill, database, api)
@@ -162,10 +162,9 @@ def _take_the_database_away(drill: Drill, database: Database, api: str) -> None:
     [outage] = drill.plan.outages()
     start, end = outage.start_ms, outage.end_ms
     time.sleep(max(0.0, (start - database.now_ms()) / 1000))
-    database.close()
-    handle = take_database_away(database.url)
+    away = Outage(database)
     time.sleep(max(0.0, (end - database.now_ms()) / 1000))
-    give_database_back(handle, database, start, end)
+    away.give_back()
     caller.join(timeout=max(1.0, (drill.deadline_ms - database.now_ms()) / 1000))
 
 

@@ -80,6 +80,7 @@ SCHEMA: dict[str, EventSpec] = {
             "time_limit_ms": "when the run stops at the latest, derived from the workload",
             "workers": "the worker names",
             "requests": "every request the scenario makes: `request` id, idempotency `key`, `business_row`",
+            "world": "`real` for a run on a real database (absent: the simulator)",
         },
     ),
     SUBMITTED: EventSpec(
@@ -267,6 +268,44 @@ SCHEMA: dict[str, EventSpec] = {
 }
 
 EVENT_KINDS = tuple(SCHEMA)
+
+STORE_WRITES = frozenset(
+    (
+        EFFECT_COMMITTED,
+        EFFECT_DEDUPLICATED,
+        WRITE_FENCED,
+        MISSING_DATA,
+        BUSINESS_COMMITTED,
+        OUTBOX_RELAYED,
+        WORKFLOW_TRIGGERED,
+        TASK_DISPATCHED,
+        RUN_FINISHED,
+        LEADER_ELECTED,
+        TRIGGER_REFUSED,
+    )
+)
+"""Events the store writes in the transaction of the change they record (the workflow runs are its
+tables too): none can happen while the store is away."""
+QUEUE_WRITES = frozenset(
+    (
+        SUBMITTED,
+        PUBLISH_DEDUPLICATED,
+        LEASED,
+        LEASE_RENEWED,
+        ATTEMPT_FAILED,
+        RETRY_SCHEDULED,
+        ACKED,
+        ACK_REJECTED,
+        ACK_LOST,
+        DEAD_LETTERED,
+        LEASE_EXPIRED,
+        REDRIVEN,
+    )
+)
+"""Events the queue writes with its change. The simulator's broker stays up through a store outage;
+the real world's queue lives in the database, so there none can happen while it is away either.
+Every other event is an observation (an actor's, the supervisor's, the lab's), kept with the time it
+was made even when the database was away."""
 
 FINAL_STATE_KEYS = {
     "ledger": "committed effects in commit order: `job_id`, `token`, `request`, `idempotency_key`, `effect` and "

@@ -71,12 +71,21 @@ class RunRecord:
             raise BadInputError(f"{source} is not a Faultline history ({error}); see docs/02_history.md") from None
         if not events or events[0].kind != ev.RUN_STARTED or events[-1].kind != ev.RUN_ENDED:
             raise BadInputError(f"{source} must open with run_started and close with run_ended (docs/02_history.md)")
+        previous = events[0]
         for position, event in enumerate(events):
             if event.index != position:
                 raise BadInputError(
                     f"{source}: event on line {position + 1} has index {event.index!r}; an event's index is its "
                     "position in the history, from 0 (docs/02_history.md)"
                 )
+            if not isinstance(event.time_ms, int) or isinstance(event.time_ms, bool):
+                raise BadInputError(f"{source}: event #{position} has time {event.time_ms!r}; times are integer ms")
+            if event.time_ms < previous.time_ms:
+                raise BadInputError(
+                    f"{source}: time runs backwards at event #{position} ({event.time_ms} ms after "
+                    f"#{previous.index} at {previous.time_ms} ms); a history is in time order (docs/02_history.md)"
+                )
+            previous = event
         return cls(events=events)
 
 
@@ -97,9 +106,10 @@ def gc_paused():
             gc.enable()
 
 
-def run_header(scenario, policy, seed: int, time_limit_ms: int) -> dict[str, Any]:
-    """What `run_started` records: everything a judge needs besides the events (both worlds)."""
-    return {
+def run_header(scenario, policy, seed: int, time_limit_ms: int, world: str | None = None) -> dict[str, Any]:
+    """What `run_started` records: everything a judge needs besides the events (both worlds; `world`
+    is "real" for the real world, left out for the simulator)."""
+    header = {
         "seed": seed,
         "scenario": scenario.name,
         "policy": policy.to_dict(),
@@ -110,6 +120,9 @@ def run_header(scenario, policy, seed: int, time_limit_ms: int) -> dict[str, Any
         "workers": list(scenario.workers),
         "requests": request_entries(scenario.jobs),
     }
+    if world is not None:
+        header["world"] = world
+    return header
 
 
 def final_state(queue, store, runs=None) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 store, the history and what the supervisor needs to outlive a killed process.
 
 Every port call is one transaction (`Database.transaction`): the state change and its history rows
-commit together, ordered by the history's sequence, so a process killed after its commit cannot lose
-its event. Writers take turns (SQLite: BEGIN IMMEDIATE; Postgres: a transaction-level advisory
-lock), so the sequence order is the commit order and every event's time is read under the lock.
+commit together, so a process killed after its commit cannot lose its event. Writers take turns
+(SQLite: BEGIN IMMEDIATE; Postgres: a transaction-level advisory lock), and each transaction reads
+the clock once it holds the turn, so the commit order is the order of the transactions' times.
 
-Times are the run's milliseconds: (wall clock - the run's epoch) / scale. On Postgres the database's
-clock (clock_timestamp()) is read inside the transaction, so the database judges leases.
+One clock for every process (`clock_ms`: this machine's clock, read the same way everywhere), in the
+run's milliseconds: (clock - the run's epoch) / scale. An event keeps the time it happened: a
+transaction's rows the transaction's time, an observation made while the database was away the time
+it was made (it waits in `pending`). The history is read back in time order (ties in commit order),
+so it never runs backwards.
 
 When the database is away (an outage, a lock held too long, connections refused) a call raises
 `Unavailable`; what the process saw meanwhile (refused store calls, the errors it recorded) waits in
@@ -42,6 +45,12 @@ class Unavailable(Exception):
 RETRY_S = 0.005
 
 
+def clock_ms() -> float:
+    """The one clock of the real world, in ms: every process (the supervisor, the actors, the service)
+    reads it the same way, and a transaction reads it after taking the writers' turn."""
+    return time.time() * 1000
+
+
 def retry(db: Database, call):
     """A call that must happen (a queue operation, the lab's own rows, a fault decision): wait out an
     outage and try again."""
@@ -60,6 +69,12 @@ class ManualClock:
 
     def advance(self, ms: int) -> None:
         self.now_ms += ms
+
+
+def outage_marker(url: str) -> str:
+    """The file that says a SQLite database is away: an outage holds its lock, and a transaction that
+    sees the file is refused at once, as a Postgres connection is, instead of waiting out the lock."""
+    return sqlite_path(url) + "-outage"
 
 
 def dialect_of(url: str) -> str:
@@ -147,6 +162,7 @@ class Database:
         self.clock, self.scale, self.busy_ms = clock, scale, busy_ms
         self.epoch_ms: float | None = None
         self.pending: list[tuple] = []  # ("call", time, actor, op, outcome) | ("event", time, kind, ...)
+        self.outage_marker = outage_marker(url) if self.dialect == "sqlite" else ""
         self._local = threading.local()
 
     @property
@@ -200,12 +216,6 @@ class Database:
         self._conn = None
 
     # -- time ------------------------------------------------------------------------------
-    def wall_ms(self, cursor=None) -> float:
-        if self.dialect == "postgres" and cursor is not None:
-            cursor.execute("SELECT extract(epoch from clock_timestamp()) * 1000")
-            return float(cursor.fetchone()[0])
-        return time.time() * 1000
-
     def run_ms(self, wall_ms: float) -> int:
         if self.clock is not None:
             return self.clock.now_ms
@@ -214,8 +224,8 @@ class Database:
         return int((wall_ms - self.epoch_ms) / self.scale)
 
     def now_ms(self) -> int:
-        """The run's time by this process's clock (its Now; the SQL judges by the transaction's)."""
-        return self.run_ms(time.time() * 1000)
+        """The run's time now (a process's Now; the SQL judges by the transaction's)."""
+        return self.run_ms(clock_ms())
 
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -257,17 +267,18 @@ class Database:
             kept = self._conn is not None and self._pid == os.getpid()
             stack = contextlib.ExitStack()
             try:
+                if self.dialect == "sqlite" and os.path.exists(self.outage_marker):
+                    raise Unavailable("the database is away (an outage holds its lock)")
                 conn = self.connection()
                 batch = stack.enter_context(conn.pipeline()) if self.dialect == "postgres" else None
                 cursor = conn.cursor()
                 if self.dialect == "sqlite":
                     cursor.execute("BEGIN IMMEDIATE")
-                    return stack, cursor, batch, time.time() * 1000
-                cursor.execute("BEGIN")  # the writer's turn and the database's clock, in one round trip
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s), extract(epoch from clock_timestamp()) * 1000", (ADVISORY_LOCK,)
-                )
-                return stack, cursor, batch, float(cursor.fetchone()[1])
+                    return stack, cursor, batch, clock_ms()
+                cursor.execute("BEGIN")  # the writer's turn, in one round trip
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+                cursor.fetchone()
+                return stack, cursor, batch, clock_ms()  # read once the turn is ours
             except errors as error:
                 self._close_quietly(stack)
                 self._drop()
@@ -316,18 +327,20 @@ class Database:
                 tx.record_at(*row[1:])
         return len(pending)
 
-    def refused(self, actor: str, operation: str, outcome: str) -> None:
-        """A store call the database refused: logged when it is back."""
-        self.pending.append(("call", self.now_ms(), actor, operation, outcome))
+    def refused(self, actor: str, operation: str, outcome: str, at_ms: int) -> None:
+        """A store call the database refused (made at `at_ms`): logged when it is back."""
+        self.pending.append(("call", at_ms, actor, operation, outcome))
 
     def record_event(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
-        """An event the actor observed itself (its own transaction; kept for later if the database is away)."""
+        """An event the actor observed itself (its own transaction; kept, with the time it was
+        observed, for later if the database is away)."""
         detail = detail_json(kind, values)
+        observed = self.now_ms()
         try:
             with self.transaction() as tx:
                 tx.record_at(tx.now, kind, actor, job_id, attempt, token, detail)
         except Unavailable:
-            self.pending.append(("event", self.now_ms(), kind, actor, job_id, attempt, token, detail))
+            self.pending.append(("event", observed, kind, actor, job_id, attempt, token, detail))
 
     # -- schema ----------------------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -369,13 +382,18 @@ class Database:
             if tables:
                 cursor.execute("DROP TABLE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE")
         self.migrate()
-        conn = self.connection()
-        cursor = conn.cursor()
-        epoch = self.epoch_ms = self.wall_ms(cursor if self.dialect == "postgres" else None)
+        epoch = self.epoch_ms = clock_ms()
         with self.transaction() as tx:
             for name in ("message", "token", "seq"):
                 tx.run("INSERT INTO counters (name, value) VALUES (?, 0)", (name,))
             tx.run("INSERT INTO meta (key, value) VALUES ('epoch_ms', ?)", (repr(epoch),))
+
+    def restart_clock(self) -> None:
+        """The run's time 0 is now (the supervisor, once every actor is ready; they read the epoch on
+        their first look at the clock, after the gate)."""
+        epoch = self.epoch_ms = clock_ms()
+        with self.transaction_free() as cursor:
+            cursor.execute(self._q("UPDATE meta SET value = ? WHERE key = 'epoch_ms'"), (repr(epoch),))
 
     def open(self) -> list[str]:
         """Use the database as it is (the job service, its workers): migrate, and set the counters
@@ -391,7 +409,7 @@ class Database:
 
     def _open(self) -> list[str]:
         applied = self.migrate()
-        now = self.wall_ms(self.connection().cursor() if self.dialect == "postgres" else None)
+        now = clock_ms()
         with self.transaction_free() as cursor:
             for name in ("message", "token", "seq"):
                 cursor.execute(
@@ -428,8 +446,11 @@ class Database:
 
     # -- read-back -------------------------------------------------------------------------
     def events(self) -> list[Event]:
-        """The history in sequence order, indexed by position (references between events mapped)."""
-        rows = self.read("SELECT seq, time_ms, kind, actor, job_id, attempt, token, detail FROM history ORDER BY seq")
+        """The history in time order (ties in commit order), indexed by position (references between
+        events mapped): an observation that waited out an outage sits where it happened."""
+        rows = self.read(
+            "SELECT seq, time_ms, kind, actor, job_id, attempt, token, detail FROM history ORDER BY time_ms, seq"
+        )
         position = {row[0]: index for index, row in enumerate(rows)}
         events = []
         for index, (_, time_ms, kind, actor, job_id, attempt, token, detail) in enumerate(rows):

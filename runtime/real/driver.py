@@ -105,6 +105,7 @@ class RealDriver:
         self.skew_ms = skew.skew_ms if skew is not None else 0
         self.more_work = False  # a workflow or a planned redrive: quiet asks about them too (is_quiet)
         self.caller = None  # the client's Caller, saved before every point where it may die
+        self.pauses = "."  # the folder where a pausing process leaves its pause's duration (the supervisor's)
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
         self._holding = None  # what the actors table says this process holds (written when it matters)
         self._delivery = None  # the worker's current lease
@@ -150,30 +151,33 @@ class RealDriver:
             self.hold(delivery)
 
     def die(self, point: str) -> None:
-        """SIGKILL this process at `point`, with the point and what it held written down for the supervisor."""
+        """SIGKILL this process at `point`, with the point, the moment and what it held written down for
+        the supervisor (which records the crash at that moment: a killed process can't speak)."""
         if self.caller is not None:
             save_caller(self.db, self.caller)
         if self._delivery is not None:
             self.hold(self._delivery)
-        retry(
-            self.db, lambda: self.db.transaction_write("UPDATE actors SET point = ? WHERE name = ?", (point, self.name))
-        )
+
+        def write_down() -> None:
+            with self.db.transaction() as tx:
+                tx.run("UPDATE actors SET point = ?, died_ms = ? WHERE name = ?", (point, tx.now, self.name))
+
+        retry(self.db, write_down)
         os.kill(os.getpid(), signal.SIGKILL)
 
     def pause(self, point: str, job_id, fault: Pause):
+        """Freeze here for the planned time: say so (kept for later if the database is away), leave the
+        duration where the supervisor reads it without the database (a file named by this pid), and
+        SIGSTOP; the supervisor sends SIGCONT when the pause is over."""
         from runtime.core import history as ev
 
         self.db.record_event(ev.PAUSED, self.name, job_id, None, None, point, fault.duration_ms)
-        if self._delivery is not None:
+        if self._delivery is not None:  # a frozen zombie keeps the run from being quiet
             self.hold(self._delivery)
-        retry(
-            self.db,
-            lambda: self.db.transaction_write(
-                "UPDATE actors SET pause_ms = ? WHERE name = ?", (fault.duration_ms, self.name)
-            ),
-        )
+        with open(os.path.join(self.pauses, str(os.getpid())), "w", encoding="ascii") as note:
+            note.write(str(fault.duration_ms))
         self.db.close()  # a frozen process keeps no transaction or connection open
-        os.kill(os.getpid(), signal.SIGSTOP)  # the supervisor sends SIGCONT when the pause is over
+        os.kill(os.getpid(), signal.SIGSTOP)
         self.db.record_event(ev.RESUMED, self.name, job_id)
         return fx.PAUSED
 

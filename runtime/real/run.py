@@ -20,12 +20,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 
 from runtime.core import history as ev
+from runtime.core.bite import unbitten
 from runtime.core.client import Caller, client
 from runtime.core.dispatcher import dispatcher, scheduler, trigger
 from runtime.core.errors import BadInputError
@@ -33,16 +36,8 @@ from runtime.core.faults import (
     CLIENT,
     OPERATOR,
     RELAY,
-    Crash,
-    CrashJob,
-    DuplicateDelivery,
     FaultPlan,
-    Pause,
     Redrive,
-    StoreOutage,
-    SubmitTimeout,
-    fault_to_dict,
-    request_of,
 )
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
@@ -50,10 +45,10 @@ from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.relay import relay
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.core.worker import worker
-from runtime.real.db import Database, Unavailable, retry
+from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
-from runtime.real.outage import STORE, give_database_back, take_database_away
+from runtime.real.outage import Outage
 from runtime.real.queue import SqlQueue
 from runtime.real.runs import SqlRuns
 from runtime.real.store import SqlStore
@@ -61,6 +56,8 @@ from runtime.real.store import SqlStore
 REAPER = "reaper"
 TRIGGER = "trigger"
 TICK_S = 0.002
+READY_S = 30.0  # how long the supervisor waits for its actors to connect before the run starts
+EPOCH_BYTES = 32  # the run's epoch as each actor reads it from the gate (one small, atomic pipe write each)
 
 
 class Supervisor:
@@ -77,6 +74,8 @@ class Supervisor:
                 self.roles[TRIGGER] = "trigger"
             self.actors += list(self.roles)
         self.pids: dict[int, str] = {}
+        self.dead: list[str] = []  # actors SIGKILLed at a point, their crash not yet recorded
+        self.pauses = tempfile.mkdtemp(prefix="faultline-pauses-")  # where a pausing actor leaves its duration
         self.started: set[str] = set()  # actors with a first incarnation already forked
         self.restarts: dict[str, float] = {}  # actor -> real time it restarts
         self.thaws: dict[int, float] = {}  # pid of a frozen process -> real time of its SIGCONT
@@ -86,6 +85,7 @@ class Supervisor:
         self.quiet_after_ms = max(self.quiet_after_ms, *self.redrives, 0)
         self._lock = None  # what holds the database away during an outage
         self._gate: tuple[int, int] | None = None  # first incarnations wait here until the run starts
+        self._ready: tuple[int, int] | None = None  # ... after saying here that they are connected
         self.ended_quiet = False
 
     # -- processes -------------------------------------------------------------------------
@@ -101,12 +101,17 @@ class Supervisor:
         code = 0
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
-            if self._gate is not None:
-                os.close(self._gate[1])
-                os.read(self._gate[0], 1)  # end of file once the supervisor opens the gate
-                os.close(self._gate[0])
             self.db.forget_connection()
             self.db.pending.clear()
+            if self._gate is not None:  # connect first, say so, then wait: the run's clock starts at the gate
+                os.close(self._gate[1])
+                os.close(self._ready[0])
+                retry(self.db, lambda: self.db.read("SELECT 1 FROM actors WHERE name = ?", (name,)))
+                os.write(self._ready[1], b"+")
+                os.close(self._ready[1])
+                epoch = os.read(self._gate[0], EPOCH_BYTES)  # the run's time 0, through the gate (no db needed)
+                os.close(self._gate[0])
+                self.db.epoch_ms = float(epoch)
             self.protocol(name)
         except BaseException:  # noqa: BLE001 - a child reports and exits, never returns into the parent
             traceback.print_exc(file=sys.stderr)
@@ -128,6 +133,7 @@ class Supervisor:
             runs=self.runs,
         )
         driver.more_work = self.more_work
+        driver.pauses = self.pauses
         points = self.injector.has_point_faults(name)
         role = self.roles.get(name)
         if role == "dispatcher":
@@ -194,24 +200,30 @@ class Supervisor:
             name = self.pids.get(pid)
             if name is None:
                 continue
-            if os.WIFSTOPPED(status):
-                pause_ms = retry(
-                    self.db, lambda name=name: self.db.read("SELECT pause_ms FROM actors WHERE name = ?", (name,))
-                )
-                self.thaws[pid] = time.monotonic() + (pause_ms[0][0] or 0) * self.db.scale / 1000
+            if os.WIFSTOPPED(status):  # froze itself for a planned pause: its duration is in a file, not the db
+                note = os.path.join(self.pauses, str(pid))
+                with open(note, encoding="ascii") as stream:
+                    pause_ms = int(stream.read())
+                os.unlink(note)
+                self.thaws[pid] = time.monotonic() + pause_ms * self.db.scale / 1000
                 continue
             del self.pids[pid]
             if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
-                self.crashed(name)
+                self.dead.append(name)  # recorded once the database answers (at the moment it died)
             elif os.WEXITSTATUS(status) != 0:
                 raise RuntimeError(f"{name} (pid {pid}) failed with exit code {os.WEXITSTATUS(status)}; see stderr")
+
+    def record_deaths(self) -> None:
+        while self.dead:
+            self.crashed(self.dead.pop(0))
 
     def crashed(self, name: str) -> None:
         """A killed process can't speak: say what it held and where it died, forget its memory."""
         row = retry(
-            self.db, lambda: self.db.read("SELECT holding, point, incarnation FROM actors WHERE name = ?", (name,))
+            self.db,
+            lambda: self.db.read("SELECT holding, point, incarnation, died_ms FROM actors WHERE name = ?", (name,)),
         )
-        holding, point, incarnation = row[0]
+        holding, point, incarnation, died_ms = row[0]
         if name == CLIENT:
             caller = Caller(shaped_jobs(self.scenario))
             load_caller(self.db, caller)
@@ -222,9 +234,10 @@ class Supervisor:
             held = json.loads(holding) if holding else None
         job_id, attempt, token = held if held is not None else (None, None, None)
 
-        def write(tx):
-            tx.record(ev.CRASHED, name, job_id, attempt, token, point, incarnation)
-            tx.run("UPDATE actors SET holding = NULL, point = NULL WHERE name = ?", (name,))
+        def write(tx):  # at the moment it died (what it wrote down), before anything its death caused
+            at = tx.now if died_ms is None else died_ms
+            tx.record_at(at, ev.CRASHED, name, job_id, attempt, token, detail_json(ev.CRASHED, (point, incarnation)))
+            tx.run("UPDATE actors SET holding = NULL, point = NULL, died_ms = NULL WHERE name = ?", (name,))
             if self.roles.get(name) == "dispatcher":
                 SqlRuns.release_in(tx, name)
 
@@ -249,6 +262,10 @@ class Supervisor:
 
                 retry(self.db, lambda write=write: self._in_tx(write))
                 self.spawn(name)
+
+    def thaw_due(self) -> None:
+        """SIGCONT each frozen process whose pause is over (no database needed: it runs in outages too)."""
+        now = time.monotonic()
         for pid, due in sorted(self.thaws.items()):
             if due <= now:
                 del self.thaws[pid]
@@ -269,43 +286,52 @@ class Supervisor:
     def outage_step(self, now_ms: int) -> bool:
         """Start or end a planned outage; True while the database is away."""
         if self._lock is None and self.outages and self.outages[0][0] <= now_ms:
-            self._lock = self._take_database_away()
+            self._lock = Outage(self.db)
         if self._lock is not None:
             start, end = self.outages[0]
             if now_ms < end:
                 return True
-            self._give_database_back(start, end)
+            self._lock.give_back()
             self.outages.pop(0)
             self._lock = None
         return False
 
-    def _take_database_away(self):
-        self.db.close()
-        return take_database_away(self.db.url)
-
-    def _give_database_back(self, start: int, end: int) -> None:
-        give_database_back(self._lock, self.db, start, end)
-
     # -- the run ---------------------------------------------------------------------------
     def start(self) -> None:
-        header = run_header(self.scenario, self.policy, self.seed, self.time_limit)
+        """Fork every actor; each connects to the database and waits at a gate. The run's clock
+        starts when all of them are ready (time 0 is the same instant for every actor, however long
+        a process took to start), with `run_started`; an outage due at 0 begins before the gate opens."""
         with self.db.transaction() as tx:
-            tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
             for name in self.actors:
                 busy = 1 if self.roles.get(name) in ("trigger", "scheduler") else 0
                 tx.run("INSERT INTO actors (name, busy) VALUES (?, ?)", (name, busy))
             if self.redrives:  # the operator has work to do: the run is not quiet before it is done
                 tx.run("INSERT INTO actors (name, busy) VALUES (?, 1)", (OPERATOR,))
-        # As in the simulator, an outage due now starts before any call. SQLite is not fork-safe with a
-        # connection open (the children would inherit its lock state), so the actors are forked first
-        # and wait at a gate until the database is away.
-        self._gate = os.pipe()
+        # SQLite is not fork-safe with a connection open (the children would inherit its lock state):
+        # the supervisor's is closed before each fork, and the children open their own.
+        self._gate, self._ready = os.pipe(), os.pipe()
         for name in self.actors:
             self.spawn(name)
         os.close(self._gate[0])
-        self.outage_step(self.db.now_ms())
-        os.close(self._gate[1])  # every first incarnation starts now
-        self._gate = None
+        os.close(self._ready[1])
+        deadline = time.monotonic() + READY_S
+        ready = 0
+        while ready < len(self.actors) and time.monotonic() < deadline:
+            got = os.read(self._ready[0], len(self.actors))
+            if not got:
+                break  # every child closed its end (one failed before it got ready: reap_children says)
+            ready += len(got)
+        os.close(self._ready[0])
+        header = run_header(self.scenario, self.policy, self.seed, self.time_limit, world="real")
+        with self.db.transaction() as tx:  # the header opens the run at its time 0, which starts just after
+            detail = detail_json(ev.RUN_STARTED, ev.values_of(ev.RUN_STARTED, header))
+            tx.record_at(0, ev.RUN_STARTED, ev.LAB, None, None, None, detail)
+        self.db.restart_clock()
+        self.outage_step(0)
+        stamp = repr(self.db.epoch_ms).encode().ljust(EPOCH_BYTES)
+        os.write(self._gate[1], stamp * len(self.actors))  # every first incarnation starts now
+        os.close(self._gate[1])
+        self._gate = self._ready = None
 
     def loop(self) -> None:
         reaping = self.policy.lease_ms is not None and self.policy.lease_clock == "store"
@@ -315,8 +341,11 @@ class Supervisor:
             now_ms = self.db.now_ms()
             if now_ms >= self.time_limit:
                 return
-            if not self.outage_step(now_ms):  # while the database is away, the supervisor's own rows wait too
-                self.reap_children()
+            away = self.outage_step(now_ms)
+            self.reap_children()  # signals, in outages too: a pause ends on time whatever the database does
+            self.thaw_due()
+            if not away:  # while the database is away, the supervisor's own rows wait
+                self.record_deaths()
                 self.restart_due()
                 try:
                     while self.redrives and self.redrives[0] <= now_ms:  # the operator, at the planned time
@@ -341,8 +370,10 @@ class Supervisor:
 
     def finish(self) -> RunRecord:
         self.kill_all()
+        shutil.rmtree(self.pauses, ignore_errors=True)
         if self._lock is not None:  # the run ended inside an outage: give the database back
-            self._give_database_back(*self.outages[0])
+            self._lock.give_back()
+        self.record_deaths()
         final = final_state(self.queue, self.store, self.runs)
         reason = "quiet" if self.ended_quiet else "time_limit"
         with self.db.transaction() as tx:
@@ -353,40 +384,9 @@ class Supervisor:
 
 
 def unfired(record: RunRecord, plan: FaultPlan) -> list[str]:
-    """The plan's faults the run shows no sign of (a real run is a race: a worker the plan names may
-    never reach its point). Slow and poison jobs shape the workload; a skew is always on."""
-    events = record.events
-    seen = {(e.kind, e.actor, e.get("point")) for e in events}
-    missing = []
-    for fault in plan.faults:
-        if isinstance(fault, Crash | Pause):
-            kind = ev.CRASHED if isinstance(fault, Crash) else ev.PAUSED
-            hits = sum(1 for e in events if e.kind == kind and e.actor == fault.actor and e.get("point") == fault.point)
-            fired = hits >= sum(
-                1 for f in plan.faults if type(f) is type(fault) and (f.actor, f.point) == (fault.actor, fault.point)
-            )
-        elif isinstance(fault, CrashJob):
-            fired = any(
-                e.kind == ev.CRASHED
-                and e.get("point") == fault.point
-                and e.job_id
-                and request_of(e.job_id) == fault.job
-                for e in events
-            )
-        elif isinstance(fault, DuplicateDelivery):
-            fired = any(e.kind == ev.ACK_LOST and e.job_id == fault.job for e in events)
-        elif isinstance(fault, SubmitTimeout):
-            fired = any(
-                e.kind == ev.SUBMIT_RETRIED and e.get("reason") == "reply lost" and request_of(e.job_id) == fault.job
-                for e in events
-            )
-        elif isinstance(fault, StoreOutage):
-            fired = (ev.OUTAGE_STARTED, STORE, None) in seen
-        else:
-            fired = True
-        if not fired:
-            missing.append(json.dumps(fault_to_dict(fault)))
-    return missing
+    """The plan's faults that did not bite (runtime/core/bite.py): a real run is a race, and a worker
+    the plan names may never reach its point, an outage may meet no store call."""
+    return unbitten(record.events, record.final, plan)
 
 
 def run_real(
@@ -401,7 +401,7 @@ def run_real(
 ) -> RunRecord:
     """Run `scenario` under `policy` in the real world on the database at `db_url` (reset first).
 
-    A run in which a planned fault never fired proves nothing: it is run again, up to `tries` times,
+    A run in which a planned fault did not bite proves nothing: it is run again, up to `tries` times,
     and then refused (BadInputError) rather than passed."""
     check_seed(seed)
     if plan is not None:
@@ -421,6 +421,6 @@ def run_real(
         if not missing:
             return record
     raise BadInputError(
-        f"the plan's fault {missing[0]} never fired in {tries} real runs (which worker leases a job is a race here); "
-        "run it in the simulator, or retry with a larger --time-scale"
+        f"the plan's fault {missing[0]} did not bite in {tries} real runs (which worker leases a job is a race "
+        "here): they prove nothing; run it in the simulator, or retry with a larger --time-scale"
     )

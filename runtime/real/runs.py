@@ -34,11 +34,12 @@ class SqlRuns:
         self._shape = wf.job_shaper(plan)
 
     def _call(self, actor: str, operation: str, body, refused_value=None, pair: bool = False):
+        made = self.db.now_ms()
         try:
             with self.db.transaction() as tx:
                 return body(tx)
         except Unavailable:
-            self.db.refused(actor, operation, UNAVAILABLE)
+            self.db.refused(actor, operation, UNAVAILABLE, made)
             return (UNAVAILABLE, refused_value) if pair else UNAVAILABLE
 
     # -- the ground truth ------------------------------------------------------------------

@@ -24,6 +24,7 @@ class SqlStore:
     def _call(self, actor: str, operation: str, body, pair: bool = False, refused_value=None):
         """Run `body(tx)` as one store call: admission (capacity), the body, the call-log row. A refused
         call answers its outcome (with `pair`: the outcome and `refused_value`)."""
+        made = self.db.now_ms()
         try:
             with self.db.transaction() as tx:
                 if self.capacity is not None:
@@ -34,7 +35,7 @@ class SqlStore:
                         return (OVERLOADED, refused_value) if pair else OVERLOADED
                 return body(tx)
         except Unavailable:
-            self.db.refused(actor, operation, UNAVAILABLE)
+            self.db.refused(actor, operation, UNAVAILABLE, made)
             return (UNAVAILABLE, refused_value) if pair else UNAVAILABLE
 
     def commit_effect(

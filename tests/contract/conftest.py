@@ -10,7 +10,7 @@ from runtime.core.faults import FaultPlan
 from runtime.core.policy import Policy
 from runtime.real.db import Database, ManualClock
 from runtime.real.injector import install_plan
-from runtime.real.outage import give_database_back, take_database_away
+from runtime.real.outage import Outage
 from runtime.real.queue import SqlQueue
 from runtime.real.runs import SqlRuns
 from runtime.real.store import SqlStore
@@ -67,10 +67,9 @@ def sql_world(url: str):
             for window in outages:
                 outage, handle = window
                 if handle is None and outage.start_ms <= clock.now_ms < outage.end_ms:
-                    db.close()
-                    window[1] = take_database_away(url)
+                    window[1] = Outage(db)
                 elif handle is not None and clock.now_ms >= outage.end_ms:
-                    give_database_back(handle, db, outage.start_ms, outage.end_ms)
+                    handle.give_back()
                     window[1] = None
 
         advance(0)

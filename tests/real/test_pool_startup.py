@@ -9,7 +9,7 @@ from faultline.service.harness import free_port, request, wait_until
 from runtime.core.policy import Policy
 from runtime.real import jobs
 from runtime.real.db import Database
-from runtime.real.outage import give_database_back, take_database_away
+from runtime.real.outage import Outage
 from runtime.real.queue import SqlQueue
 
 
@@ -17,8 +17,7 @@ def test_a_pool_started_while_the_database_is_away_waits_and_then_serves(db_url,
     database = Database(db_url)
     database.reset()
     job_id, _ = jobs.submit(database, SqlQueue(database, Policy.safe()), {"amount": 2, "duration_ms": 10}, "k1")
-    database.close()
-    handle = take_database_away(db_url)
+    away = Outage(database)
     port = free_port()
     errors = open(tmp_path / "stderr.txt", "w+")  # noqa: SIM115 - read back after the pool stops
     pool = subprocess.Popen(
@@ -28,7 +27,7 @@ def test_a_pool_started_while_the_database_is_away_waits_and_then_serves(db_url,
     try:
         wait_until(lambda: "the database is not ready" in (tmp_path / "stderr.txt").read_text(), timeout=30)
         assert pool.poll() is None  # still waiting, not dead
-        give_database_back(handle, database, 0, 1)
+        away.give_back()
         done = wait_until(lambda: database.read("SELECT count(*) FROM history WHERE kind = 'acked'")[0][0], 30)
         assert done == 1
         assert request(f"http://127.0.0.1:{port}/metrics")[0] == 200

@@ -3,9 +3,8 @@
 import pytest
 
 from runtime.core.faults import WORKER_BEFORE_COMMIT, Crash, FaultPlan
-from runtime.core.history import Event
-from runtime.core.record import RunRecord
 from runtime.real.run import unfired
+from tests.builders import clean_job, e, history
 
 
 @pytest.mark.parametrize(
@@ -26,7 +25,7 @@ def test_bad_real_world_input_is_one_line_and_exit_2(args, says, faultline_cli, 
 
 def test_a_run_where_a_planned_crash_never_fired_is_not_a_pass():
     plan = FaultPlan(faults=(Crash(actor="w1", point=WORKER_BEFORE_COMMIT),))
-    quiet = RunRecord(events=(Event.of(0, 0, "acked", "w2", "j1", 1, 1, {"on_receipt": False}),))
+    quiet = history(*clean_job("j1", "w2"))
     assert unfired(quiet, plan) == ['{"kind": "crash", "actor": "w1", "point": "worker.before_commit", "hit": 1}']
-    crashed = Event.of(1, 5, "crashed", "w1", "j1", 1, 1, {"point": WORKER_BEFORE_COMMIT, "incarnation": 1})
-    assert unfired(RunRecord(events=(*quiet.events, crashed)), plan) == []
+    crashed = e(5, "crashed", "w1", "j1", 1, 1, point=WORKER_BEFORE_COMMIT, incarnation=1)
+    assert unfired(history(crashed, *clean_job("j1", "w2", 10)), plan) == []

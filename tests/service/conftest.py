@@ -1,7 +1,6 @@
 """The job service in-process (FastAPI's TestClient: no socket), on a fresh SQLite file and a fresh
 Postgres database; `table_counts` says whether a request wrote anything."""
 
-
 import pytest
 
 from runtime.real.db import Database
