@@ -35,6 +35,7 @@ EXAMPLES = {
         "faultline explore --policy safe --seeds 10000 --processes 2 --json",
         "faultline explore --workload examples/etl_fanout.yml --policy naive --seeds 2000",
         "faultline explore --policy safe --mechanisms --seeds 2000   # batches, batch acks, retry strategies",
+        "faultline explore --policy safe --mechanisms --coverage --seeds 500   # what the sweep exercised",
     ],
     "compare": [
         "faultline compare --policy naive --policy safe --seeds 500",

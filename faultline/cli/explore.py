@@ -78,6 +78,12 @@ WORKLOAD = click.option(
 @click.option("--shrink", "do_shrink", is_flag=True, help="Shrink the first seed of each violated invariant.")
 @click.option("--out-dir", default=".", show_default=True, help="Where --shrink writes its plans.")
 @click.option(
+    "--coverage",
+    "show_coverage",
+    is_flag=True,
+    help="Also count, per fault kind and mechanism, the seeds in which it bit or its events occurred.",
+)
+@click.option(
     "--no-shortcuts",
     "protocol_only",
     is_flag=True,
@@ -98,6 +104,7 @@ def explore_command(
     dask_address,
     do_shrink,
     out_dir,
+    show_coverage,
     protocol_only,
     as_json,
 ):
@@ -130,6 +137,7 @@ def explore_command(
         shortcuts=not protocol_only,
         workload=workload,
         mechanisms=mechanisms,
+        coverage=show_coverage,
     )
     if not as_json and sys.stdout.isatty():
         columns = (TextColumn("exploring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -186,6 +194,8 @@ def _print_report(report, sweep, shrunk) -> None:
         f"{_workload_phrase(report)}{' · mechanisms drawn per seed' if sweep.mechanisms else ''} · "
         f"{report.seeds_per_second} seeds/s"
     )
+    if report.coverage is not None:
+        _print_coverage(out, report)
     if not report.findings:
         out.print("[bold green]✓ no invariant violated on any seed.[/]")
         return
@@ -199,6 +209,20 @@ def _print_report(report, sweep, shrunk) -> None:
         click.echo(f"replay {inv}: {sweep.replay_command(data['first_seed'])}")
     for inv, info in shrunk.items():
         click.echo(f"{inv}: shrunk to {info['faults']} fault(s) → {info['file']}; run: {info['command']}")
+
+
+def _print_coverage(out, report) -> None:
+    """Per fault kind and mechanism: the seeds it was on, the seeds it was reached (bit, or its events
+    occurred), and that share of every seed swept."""
+    table = Table(title="coverage (share of all seeds swept)", title_justify="left")
+    for column in ("fault kind or mechanism", "seeds on", "seeds reached", "reached"):
+        table.add_column(column)
+    for name, (on, hit) in report.coverage.items():
+        share = f"{100 * hit / report.seeds:.0f}%" if report.seeds else "—"
+        table.add_row(
+            name.removeprefix("fault:") + (" (fault)" if name.startswith("fault:") else ""), str(on), str(hit), share
+        )
+    out.print(table)
 
 
 def _workload_phrase(report) -> str:

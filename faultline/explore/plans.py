@@ -50,7 +50,7 @@ FAULT_DRAWS: dict[str, dict[str, object]] = {
     "submit_timeout": {"job": "job"},
     "slow_job": {"job": "job", "duration_ms": (1_200, 4_000)},
     "poison_job": {"job": "job"},
-    "redrive": {"at_ms": "window"},
+    "redrive": {"at_ms": "after_dead_letters"},
 }
 FAULT_KINDS = tuple(FAULT_DRAWS)
 KIND_PROBABILITY = 0.4
@@ -136,7 +136,7 @@ def scenario_for(jobs: int, workers: int, plan: FaultPlan) -> Scenario:
     return standard_workload(jobs, workers, plan)
 
 
-def _draw_value(spec, rng: random.Random, actor, actors, workers, jobs, window_ms):
+def _draw_value(spec, rng: random.Random, actor, actors, workers, jobs, window_ms, dead_letters_ms=0):
     if spec == "actor":
         return rng.choice(actors)
     if spec == "worker":
@@ -149,15 +149,46 @@ def _draw_value(spec, rng: random.Random, actor, actors, workers, jobs, window_m
         return rng.choice(WORKER_POINTS)
     if spec == "window":
         return rng.randint(0, window_ms)
+    if spec == "after_dead_letters":  # the same draw, moved to where dead letters can exist
+        return dead_letters_ms + rng.randint(0, window_ms)
     low, high = spec
     return rng.randint(low, high)
 
 
-def draw_fault(kind: str, rng: random.Random, *, jobs: list[str], workers: list[str], window_ms: int, actors=None):
+DRAWN_JITTER_MS = 20  # the standard workload's duration jitter
+
+
+def dead_letter_horizon_ms(policy: Policy, jobs, jitter_ms: int = DRAWN_JITTER_MS) -> int:
+    """By when a job that fails every attempt has been dead-lettered, at the latest: every attempt
+    (its duration and jitter) and every backoff at its cap. `jobs` are (duration, own attempt budget,
+    own backoff base) triples (None: the policy's); 0 when nothing is ever dead-lettered."""
+    horizon = 0
+    for duration, own, base in jobs:
+        limits = [limit for limit in (policy.max_attempts, own) if limit is not None]
+        if not limits:
+            continue
+        attempts = min(limits)
+        backoffs = sum(policy.backoff_cap_ms(n, base) for n in range(1, attempts))
+        horizon = max(horizon, attempts * (duration + jitter_ms) + backoffs)
+    return horizon
+
+
+def draw_fault(
+    kind: str,
+    rng: random.Random,
+    *,
+    jobs: list[str],
+    workers: list[str],
+    window_ms: int,
+    actors=None,
+    dead_letters_ms: int = 0,
+):
+    """One fault of `kind`; a redrive falls `dead_letters_ms` or later (when a job that fails every
+    attempt is dead-lettered: a redrive before that has nothing to move)."""
     values: dict[str, object] = {}
     actors = actors if actors is not None else [*workers, CLIENT, RELAY]
     for field, spec in FAULT_DRAWS[kind].items():
-        values[field] = _draw_value(spec, rng, values.get("actor"), actors, workers, jobs, window_ms)
+        values[field] = _draw_value(spec, rng, values.get("actor"), actors, workers, jobs, window_ms, dead_letters_ms)
     if kind == "store_outage":
         values["end_ms"] = values["start_ms"] + values.pop("length_ms")
     return FAULT_TYPES[kind](**values)
@@ -179,12 +210,24 @@ def draw_plan(seed: int, jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKER
     rng = random.Random(f"faultline-explore:{seed}")
     job_ids, worker_names, actors = _names(jobs, workers)
     window_ms = SUBMIT_SPACING_MS * jobs
+    policy = policy or POLICIES["naive"]
+    dead_letters_ms = dead_letter_horizon_ms(policy, [(JOB_DURATION_MS, None, None)])
     enabled = [kind for kind in FAULT_KINDS if rng.random() < KIND_PROBABILITY]
     faults: list = []
     for kind in enabled:
         for _ in range(rng.randint(*FAULTS_PER_KIND)):
-            faults.append(draw_fault(kind, rng, jobs=job_ids, workers=worker_names, window_ms=window_ms, actors=actors))
-    reachable = reachable_points(standard_workload(jobs, workers), policy or POLICIES["naive"])
+            faults.append(
+                draw_fault(
+                    kind,
+                    rng,
+                    jobs=job_ids,
+                    workers=worker_names,
+                    window_ms=window_ms,
+                    actors=actors,
+                    dead_letters_ms=dead_letters_ms,
+                )
+            )
+    reachable = reachable_points(standard_workload(jobs, workers), policy)
     kept = [f for f in dict.fromkeys(faults) if getattr(f, "point", None) in (None, *reachable)]
     return FaultPlan(faults=tuple(kept))
 
@@ -202,6 +245,7 @@ __all__ = [
     "STORE_CAPACITY_PER_S",
     "SUBMIT_SPACING_MS",
     "check_workload",
+    "dead_letter_horizon_ms",
     "draw_fault",
     "draw_plan",
     "points_of",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
+from faultline.explore import coverage
 from faultline.explore.parallel import map_on_processes
 from faultline.explore.plans import (
     DEFAULT_JOBS,
@@ -47,6 +48,8 @@ class Sweep:
     """A workflow spec (YAML) to run instead of the standard workload (`jobs` then unused)."""
     mechanisms: bool = False
     """Each seed also draws batches and, off the safe preset, how batches are acked and jobs retried."""
+    coverage: bool = False
+    """Count, per fault kind and mechanism, the seeds that had it on and the seeds where it was reached."""
 
     def policy(self, seed: int | None = None) -> Policy:
         """The sweep's policy; with `mechanisms`, as seed `seed` switches them on."""
@@ -108,15 +111,24 @@ def outcome(seed: int, policy_name: str, jobs: int, workers: int, overrides=None
     return SeedOutcome(seed=seed, digest=record.digest, violated=tuple(sorted({v.invariant for v in violations})))
 
 
-def _batch(args) -> list[tuple[int, tuple[str, ...]]]:
+def _batch(args) -> tuple[list[tuple[int, tuple[str, ...]]], dict[str, list[int]] | None]:
+    """(the seeds that violate something, with what; per fault kind and mechanism [seeds on, seeds
+    reached] when the sweep counts coverage)."""
     sweep, first, stop, step = args
     found = []
+    counts: dict[str, list[int]] | None = {} if sweep.coverage else None
     with gc_paused():  # a seed frees everything it allocates (runs break their own cycles): no GC work
         for seed in range(first, stop, step):
-            _, violations = sweep.run_seed(seed)
+            record, violations = sweep.run_seed(seed)
             if violations:
                 found.append((seed, tuple(sorted({v.invariant for v in violations}))))
-    return found
+            if counts is not None:
+                on, hit = coverage.reached(record, sweep.policy(seed), record.scenario)
+                for name in on:
+                    counts.setdefault(name, [0, 0])[0] += 1
+                for name in hit:
+                    counts[name][1] += 1
+    return found, counts
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -149,6 +161,8 @@ class Report:
     seconds: float
     interrupted: bool = False
     workload: str | None = None
+    coverage: dict[str, tuple[int, int]] | None = None
+    """Fault kind (`fault:KIND`) or mechanism -> (seeds it was on, seeds it was reached), when counted."""
 
     @property
     def seeds_per_second(self) -> float:
@@ -167,6 +181,11 @@ class Report:
             "seeds_per_second": self.seeds_per_second,
             "interrupted": self.interrupted,
             "workload": self.workload,
+            **(
+                {"coverage": {k: {"on": on, "reached": hit} for k, (on, hit) in self.coverage.items()}}
+                if self.coverage is not None
+                else {}
+            ),
         }
 
 
@@ -204,6 +223,7 @@ def explore(
     clock: Callable[[], float] = time.perf_counter,
     workload: str | None = None,
     mechanisms: bool = False,
+    coverage: bool = False,
 ) -> Report:
     """Run every seed of this shard; `clock` only measures throughput, never affects results.
 
@@ -216,6 +236,7 @@ def explore(
         shortcuts=shortcuts,
         workload=workload,
         mechanisms=mechanisms,
+        coverage=coverage,
     )
     sweep.policy()  # bad policy names and overrides fail before any work
     check_workload(jobs, workers)
@@ -231,11 +252,16 @@ def explore(
         )
     began = clock()
     found: list[tuple[int, tuple[str, ...]]] = []
+    counted: dict[str, list[int]] = {}
     done = 0
     interrupted = False
     try:
-        for size, batch_found in _map(sweep, mine, batch_size, processes, dask_address):
+        for size, (batch_found, batch_counts) in _map(sweep, mine, batch_size, processes, dask_address):
             found.extend(batch_found)
+            for name, (on, hit) in (batch_counts or {}).items():
+                total = counted.setdefault(name, [0, 0])
+                total[0] += on
+                total[1] += hit
             done += size
             if progress:
                 progress(size)
@@ -253,6 +279,7 @@ def explore(
         seconds=clock() - began,
         interrupted=interrupted,
         workload=workload,
+        coverage={name: (on, hit) for name, (on, hit) in sorted(counted.items())} if coverage else None,
     )
 
 

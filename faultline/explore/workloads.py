@@ -14,7 +14,13 @@ from pathlib import Path
 
 import attrs
 
-from faultline.explore.plans import FAULT_KINDS, FAULTS_PER_KIND, KIND_PROBABILITY, draw_fault
+from faultline.explore.plans import (
+    FAULT_KINDS,
+    FAULTS_PER_KIND,
+    KIND_PROBABILITY,
+    dead_letter_horizon_ms,
+    draw_fault,
+)
 from runtime.core.errors import BadInputError
 from runtime.core.faults import DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER, WORKER_POINTS, FaultPlan
 from runtime.core.policy import Policy
@@ -66,12 +72,22 @@ def draw_workflow_plan(seed: int, path: str, workers: int, policy: Policy) -> Fa
     jobs = list(scenario.task_jobs)
     durations = sum(task.duration_ms for task in scenario.workflow.tasks)
     window_ms = durations + (scenario.ticks * (scenario.workflow.schedule_every_ms or 0))
+    tasks = scenario.workflow.tasks
+    dead_letters_ms = dead_letter_horizon_ms(policy, [(t.duration_ms, t.max_attempts, t.backoff_ms) for t in tasks])
     kinds = [k for k in FAULT_KINDS if k not in NOT_FOR_TASKS and (jobs or "job" not in _fields(k))]
     enabled = [kind for kind in kinds if rng.random() < KIND_PROBABILITY]
     faults: list = []
     for kind in enabled:
         for _ in range(rng.randint(*FAULTS_PER_KIND)):
-            fault = draw_fault(kind, rng, jobs=jobs, workers=list(scenario.workers), window_ms=window_ms, actors=actors)
+            fault = draw_fault(
+                kind,
+                rng,
+                jobs=jobs,
+                workers=list(scenario.workers),
+                window_ms=window_ms,
+                actors=actors,
+                dead_letters_ms=dead_letters_ms,
+            )
             role = roles.get(getattr(fault, "actor", None))
             if kind in ("crash", "pause") and role != "worker":
                 # The plan table draws a worker's point; aim it at one of this actor's own points (a
