@@ -1,4 +1,6 @@
-"""Invariants about retries: every retry keeps to the policy's backoff schedule and retry budget."""
+"""Invariants about retries and progress: every retry keeps to the backoff schedule and retry budget
+the policy promises (computed here from its fields, apart from the code that draws the delays), and
+no job is refused by the system itself."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ from collections import Counter
 
 from invariants.registry import SAFETY, invariant
 from runtime.core import history as ev
-from runtime.core.decisions import backoff_range_ms
 
 
 @invariant(
@@ -21,7 +22,7 @@ from runtime.core.decisions import backoff_range_ms
 def check_backoff_respected(views):
     if not views.of(ev.RETRY_SCHEDULED):
         return  # no retry, nothing to judge
-    policy = views.policy
+    policy, fields = views.policy, views.header["policy"]
     due: dict[int, object] = {}  # message -> its pending retry_scheduled event
     per_second: Counter = Counter()
     first_in_second: dict[int, int] = {}
@@ -29,7 +30,7 @@ def check_backoff_respected(views):
         if event.kind == ev.RETRY_SCHEDULED:
             first = views.first_submitted.get(event.job_id)
             payload = first.get("payload") if first is not None else None
-            low, high = backoff_range_ms(policy, event.attempt, payload)
+            low, high = promised_delays_ms(fields, event.attempt, (payload or {}).get("backoff_ms"))
             base = f", grown from the task's {payload['backoff_ms']}ms" if payload and "backoff_ms" in payload else ""
             delay, visible_at = event.get("delay_ms"), event.get("visible_at_ms")
             if not low <= delay <= high:
@@ -65,4 +66,88 @@ def check_backoff_respected(views):
                 f"{per_second[second]} retries fell due in [{second * 1000}, {second * 1000 + 1000})ms, over the "
                 f"retry budget of {budget}/s ({len(over)} second(s) over budget)",
                 [first_in_second[second]],
+            )
+
+
+def promised_delays_ms(fields, attempt: int, task_base_ms=None) -> tuple[int, int]:
+    """The retry delays a policy promises after failed attempt `attempt`, computed here from its fields
+    as docs/10_policy_reference.md defines them, apart from the code that draws them: `fixed` waits
+    the base; `exponential` doubles it per attempt up to backoff_max_ms; `full` jitter draws from
+    [0, that], `equal` from [half, that], none waits exactly that. A workflow task's own base replaces
+    backoff_base_ms."""
+    base = fields["backoff_base_ms"] if task_base_ms is None else task_base_ms
+    if fields["backoff"] == "exponential":
+        cap = min(fields["backoff_max_ms"], base * 2 ** min(attempt - 1, 40))
+    else:
+        cap = base
+    jitter = fields["jitter"]
+    if jitter == "full":
+        return 0, cap
+    if jitter == "equal":
+        return cap // 2, cap
+    return cap, cap
+
+
+def attempt_budget(fields, payload) -> int | None:
+    """The attempts a job may use, from the policy's fields and a workflow task's own `max_attempts`
+    (the smaller counts); None: no budget (retry forever)."""
+    limits = [limit for limit in (fields["max_attempts"], (payload or {}).get("max_attempts")) if limit is not None]
+    return min(limits) if limits else None
+
+
+@invariant(
+    id="INV_018",
+    name="work-progresses",
+    statement=(
+        "The system never refuses its own work: a job is dead-lettered only once its attempt budget is spent "
+        "since it last started afresh (its submission, or a redrive under its own id) or when its stored "
+        "payload cannot be interpreted; the store fences only a write whose lease a newer lease replaced, and "
+        "a worker loses only a lease that expired or was replaced."
+    ),
+    kind=SAFETY,
+)
+def check_work_progresses(views):
+    fields = views.header["policy"]
+    leases_since: dict[str, int] = {}
+    newest: dict[str, int] = {}  # job -> newest token granted so far
+    expired: set[int] = set()  # tokens whose lease expired
+    for event in views.events_of(
+        ev.SUBMITTED, ev.REDRIVEN, ev.LEASED, ev.LEASE_EXPIRED, ev.DEAD_LETTERED, ev.WRITE_FENCED, ev.LEASE_LOST
+    ):
+        kind, job_id = event.kind, event.job_id
+        if kind == ev.SUBMITTED:
+            leases_since.setdefault(job_id, 0)
+        elif kind == ev.REDRIVEN:
+            if event.get("ids") == "keep":
+                leases_since[job_id] = 0
+        elif kind == ev.LEASED:
+            leases_since[job_id] = leases_since.get(job_id, 0) + 1
+            newest[job_id] = max(newest.get(job_id, 0), event.token)
+        elif kind == ev.LEASE_EXPIRED:
+            expired.add(event.token)
+        elif kind == ev.DEAD_LETTERED:
+            if event.get("reason") == "payload":
+                continue
+            first = views.first_submitted.get(job_id)
+            budget = attempt_budget(fields, first.get("payload") if first is not None else None)
+            used = leases_since.get(job_id, 0)
+            if budget is None or used < budget:
+                allowed = "no attempt budget, so it retries forever" if budget is None else f"a budget of {budget}"
+                yield (
+                    f"job {job_id} was dead-lettered after {used} attempt(s) since it last started afresh, with "
+                    f"{allowed} ({event.get('last_error')!r})",
+                    [event.index],
+                )
+        elif kind == ev.WRITE_FENCED:
+            if newest.get(job_id, 0) <= event.token:
+                yield (
+                    f"the store fenced {event.actor}'s write of job {job_id} (token {event.token}) although no "
+                    "newer lease of the job had been granted",
+                    [event.index],
+                )
+        elif event.token not in expired and newest.get(job_id, 0) <= event.token:  # a lost lease
+            yield (
+                f"{event.actor} lost its lease of job {job_id} (token {event.token}) though it had neither expired "
+                "nor been replaced",
+                [event.index],
             )

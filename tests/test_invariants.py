@@ -550,9 +550,65 @@ def redriven_as_new():
     return rows
 
 
+ONE_ATTEMPT = Policy.naive().evolve(max_attempts=1)
+
+
 def test_a_job_redriven_under_a_new_id_is_not_lost_and_its_key_made_one_client_job():
-    record = history(*redriven_as_new(), dead_letters=[], messages=[])
+    record = history(*redriven_as_new(), dead_letters=[], messages=[], policy=ONE_ATTEMPT)
     assert ids(record) == []
+
+
+# INV_018 work-progresses ---------------------------------------------------------------------
+def failed_attempt(time_ms, attempt, token, job="j1", worker="w1"):
+    return [
+        e(time_ms, "leased", worker, job, attempt, token, message=1, lease_expires_at_ms=None),
+        e(time_ms + 10, "attempt_failed", worker, job, attempt, token, error="x", reason="handler", accepted=True),
+    ]
+
+
+def test_work_progresses_catches_a_dead_letter_before_the_budget_is_spent():
+    rows = [submitted(0, "j1"), *failed_attempt(0, 1, 1), e(10, "dead_lettered", "w1", "j1", 1, last_error="x")]
+    [violation] = only(history(*rows, policy=SAFE_LIKE, messages=[]), "INV_018")
+    assert "job j1 was dead-lettered after 1 attempt(s) since it last started afresh, with a budget of 3" in (
+        violation.message
+    )
+    spent = [submitted(0, "j1"), *failed_attempt(0, 1, 1), *failed_attempt(100, 2, 2), *failed_attempt(300, 3, 3)]
+    spent.append(e(310, "dead_lettered", "w1", "j1", 3, last_error="x"))
+    assert only(history(*spent, policy=SAFE_LIKE, messages=[]), "INV_018") == []
+
+
+def test_work_progresses_catches_a_redrive_that_gave_no_fresh_budget():
+    rows = [submitted(0, "j1"), *failed_attempt(0, 1, 1), e(10, "dead_lettered", "w1", "j1", 1, last_error="x")]
+    rows += [e(20, "redriven", "operator", "j1", dead_letter="j1", ids="keep"), submitted(20, "j1", message=2)]
+    rows += [e(20, "dead_lettered", "queue", "j1", 1, last_error="attempts exhausted before another delivery")]
+    [violation] = only(history(*rows, policy=ONE_ATTEMPT, messages=[], attempts={"j1": 0}), "INV_018")
+    assert "job j1 was dead-lettered after 0 attempt(s) since it last started afresh, with a budget of 1" in (
+        violation.message
+    )
+    assert violation.events == (7,)
+
+
+def test_work_progresses_catches_the_store_fencing_the_newest_lease_and_a_lease_lost_for_nothing():
+    rows = [submitted(0, "j1"), e(0, "leased", "w1", "j1", 1, 1, message=1, lease_expires_at_ms=1000)]
+    rows += [e(0, "started", "w1", "j1", 1, 1), e(100, "write_fenced", "w1", "j1", 1, 1, newest_token=1)]
+    rows += [e(200, "lease_lost", "w1", "j1", 1, 1)]
+    found = [v.message for v in only(history(*rows, policy=SAFE_LIKE), "INV_018")]
+    assert any("fenced w1's write of job j1 (token 1) although no newer lease" in m for m in found)
+    assert any(
+        "w1 lost its lease of job j1 (token 1) though it had neither expired nor been replaced" in m for m in found
+    )
+
+
+def test_work_progresses_accepts_a_fence_after_a_newer_lease_and_a_refused_payload():
+    rows = [submitted(0, "j1"), e(0, "leased", "w1", "j1", 1, 1, message=1, lease_expires_at_ms=1000)]
+    rows += [e(1000, "lease_expired", "reaper", "j1", 1, 1, owner="w1", lease_expires_at_ms=1000)]
+    rows += [e(1000, "leased", "w2", "j1", 2, 2, message=1, lease_expires_at_ms=2000)]
+    rows += [e(1100, "write_fenced", "w1", "j1", 1, 1, newest_token=2), e(1100, "lease_lost", "w1", "j1", 1, 1)]
+    rows += [
+        submitted(1200, "j2"),
+        e(1200, "dead_lettered", "queue", "j2", 0, last_error="payload refused", reason="payload"),
+    ]
+    assert only(history(*rows, policy=SAFE_LIKE), "INV_018") == []
 
 
 def test_no_lost_job_says_left_the_queue_when_nothing_acked_it():
