@@ -1,10 +1,15 @@
 """`make mutants`: plant one bug at a time in a temporary copy of the tree and prove the lab catches it.
 
-Each mutant is a real code edit that disables one protective mechanism the safe policy relies on.
-It is judged first by `faultline explore --policy safe --no-shortcuts` (every actor runs the protocol
-itself; caught: an invariant and its first seed),
-then, if the explorer stays silent, by the test suite (caught: the first failing test). Controls are
-edits that change nothing; they must raise nothing. Exit 1 if any mutant survives or a control fires.
+Each mutant is a real code edit that disables one protective mechanism. It is judged, in order, by:
+- the safe explorer (`faultline explore --policy safe --no-shortcuts`, every actor running the
+  protocol itself), or a real run of a plan (`faultline run --real`), or a real drill: an invariant
+  broken in a sweep or a real record;
+- then, if those stay silent, the test suite without its pins: a failing checker test, FM test or
+  contract test. Tests that flag *any* change in behaviour (the pinned digests, the fast lanes'
+  identity, the exact metrics, the generated docs) are left out: a bug caught only by them would be
+  baked in the day the digests are rewritten, so such a mutant counts as escaped.
+The report names the judge that caught each mutant. Controls are edits that change nothing; they
+must raise nothing. Exit 1 if any mutant escapes or a control fires.
 
     python -m faultline.mutants [--seeds N] [--only NAME ...] [--list]
 """
@@ -54,6 +59,35 @@ class Mutant:
     """A workflow spec the explorer runs instead of the standard workload (a workflow mechanism)."""
     sets: tuple[str, ...] = ()
     """`--set FIELD=VALUE` for the safe explorer: a mechanism the safe policy leaves off (batches)."""
+    real: tuple[str, ...] = ()
+    """Instead of the explorer: `faultline run ARGS --real` on a fresh SQLite file (a bug in the SQL
+    ports, which only the real world runs). `{plan}` in ARGS is `plan` written to a file."""
+    plan: str = ""
+    drill: str | None = None
+    """Instead of the explorer: `faultline drill NAME` (a bug in the job service)."""
+
+
+PINS = (
+    "--ignore=tests/test_golden.py",  # pinned digests
+    "--ignore=tests/test_shortcuts.py",  # the fast lanes' identity with the protocol
+    "--ignore=tests/test_docs_sync.py",  # generated docs
+    "--ignore=tests/test_determinism.py",  # digests across processes
+    "--ignore=tests/test_check_determinism.py",
+    "--deselect=tests/test_observability.py::test_fm_metrics_are_exact",  # exact metric values
+    "--deselect=tests/test_observability.py::test_happy_path_metrics_are_exact",
+)
+"""Tests that flag any change in behaviour: not judges (see the module's docstring)."""
+
+
+def kind_of_test(nodeid: str) -> str:
+    """What a failing test is, as a judge."""
+    if nodeid.startswith("tests/test_invariants.py"):
+        return "checker test"
+    if nodeid.startswith("failure_modes/"):
+        return "FM test (invariants on the scenario and a seed sweep)"
+    if nodeid.startswith("tests/contract/"):
+        return "contract test"
+    return "test"
 
 
 MUTANTS = (
@@ -269,6 +303,77 @@ MUTANTS = (
         note="the safe policy's unique tick key refuses the second instance; FM_020's fix has no fence",
     ),
     Mutant(
+        name="lease-expiry-buries-early",
+        mechanism="lease expiring on the final attempt",
+        path="runtime/sim/queue.py",
+        old="if limit is not None and self.attempts[message.job_id] >= limit:",
+        new="if limit is not None and self.attempts[message.job_id] >= 1:",
+    ),
+    Mutant(
+        name="ack-ignores-its-token",
+        mechanism="ack checked against its lease",
+        path="runtime/sim/queue.py",
+        old="        if message is None or message.token != token:\n            reason =",
+        new="        if message is None:\n            reason =",
+        note="under safe a zombie's attempt is abandoned before its ack; the queue contract pins the check",
+    ),
+    Mutant(
+        name="redrive-keeps-the-spent-budget",
+        mechanism="a redrive's attempt budget",
+        path="runtime/sim/queue.py",
+        old="            if keep_ids:\n                self.attempts[job_id] = 0\n",
+        new="",
+    ),
+    Mutant(
+        name="sql-redrive-never-publishes",
+        mechanism="a redriven job runs (SQL)",
+        path="runtime/real/queue.py",
+        old="            self.publish(tx, actor, new_id, _as_stored(payload), duration, request, key)",
+        new="            pass",
+        real=("--policy", "safe", "--jobs", "1", "--workers", "2", "--set", "max_attempts=1", "--plan", "{plan}"),
+        plan='{"faults": [{"kind": "crash", "actor": "w1", "point": "worker.before_commit"}, '
+        '{"kind": "redrive", "at_ms": 3000}]}',
+    ),
+    Mutant(
+        name="sql-retry-budget-doubled",
+        mechanism="retry budget (SQL)",
+        path="runtime/real/queue.py",
+        old="if row is None or row[0] < self._budget:",
+        new="if row is None or row[0] < 2 * self._budget:",
+        note="the real world's FM_009 fix is a documented limit; the queue contract judges the SQL budget",
+    ),
+    Mutant(
+        name="sql-key-committed-apart-from-its-effect",
+        mechanism="idempotency key with its effect (SQL)",
+        path="runtime/real/store.py",
+        old="            if self.mid_call is not None:  # the ledger row written, the key not yet: dies, nothing lands",
+        new=(
+            '            tx.run("COMMIT")\n            tx.run("BEGIN IMMEDIATE")\n'
+            "            if self.mid_call is not None:  # the ledger row written, the key not yet: dies, nothing lands"
+        ),
+        real=("--policy", "safe", "--jobs", "1", "--workers", "2", "--plan", "{plan}"),
+        plan='{"faults": [{"kind": "crash", "actor": "w1", "point": "worker.mid_commit"}]}',
+    ),
+    Mutant(
+        name="service-claims-the-key-apart-from-the-job",
+        mechanism="key claim and publish together (service)",
+        path="runtime/real/jobs.py",
+        old="        if os.environ.get(CRASH_AT) == API_BEFORE_PUBLISH:",
+        new=(
+            '        tx.run("COMMIT")\n        tx.run("BEGIN IMMEDIATE")\n'
+            "        if os.environ.get(CRASH_AT) == API_BEFORE_PUBLISH:"
+        ),
+        drill="api-crash",
+    ),
+    Mutant(
+        name="backoff-promise-widened",
+        mechanism="backoff (the policy's own range)",
+        path="runtime/core/policy.py",
+        old='        if self.jitter == "equal":\n            return cap // 2, cap',
+        new='        if self.jitter == "equal":\n            return 0, cap',
+        note="the worker and the policy agree on the wider range; the judge computes the promise itself",
+    ),
+    Mutant(
         name="control-idle-check-rewritten",
         mechanism="(control)",
         path="runtime/sim/queue.py",
@@ -305,8 +410,47 @@ def _env(root: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
 
 
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=root, env=_env(root), capture_output=True, text=True, check=False
+    )
+
+
+def _first_judge(mutant: Mutant, root: Path, seeds: int, processes: int) -> tuple[str | None, str]:
+    """(what caught it, how) from the sweep, the real run or the drill; (None, why not) when silent."""
+    if mutant.drill:
+        done = _run(root, "-m", "faultline", "drill", mutant.drill, "--json")
+        if done.returncode == 1:
+            violated = sorted({v["invariant"] for v in json.loads(done.stdout)["violations"]})
+            return f"{', '.join(violated)} (drill {mutant.drill})", "drill"
+        return None, f"drill {mutant.drill} exit {done.returncode}"
+    if mutant.real:
+        (root / "mutant-plan.json").write_text(mutant.plan, encoding="utf-8")
+        args = [arg.replace("{plan}", str(root / "mutant-plan.json")) for arg in mutant.real]
+        done = _run(root, "-m", "faultline", "run", *args, "--real", "--db", str(root / "mutant.sqlite"), "--json")
+        if done.returncode == 1:
+            violated = sorted({v["invariant"] for v in json.loads(done.stdout)["violations"]})
+            return f"{', '.join(violated)} (real run)", "real run"
+        return None, f"real run exit {done.returncode}: {done.stderr.strip()[:160]}"
+    explored = _run(
+        root,
+        *("-m", "faultline", "explore", "--policy", "safe", "--seeds", str(seeds)),
+        *("--processes", str(processes), "--no-shortcuts", "--json"),
+        *(("--workload", mutant.workload) if mutant.workload else ()),
+        *(arg for pair in mutant.sets for arg in ("--set", pair)),
+    )
+    if explored.returncode == 1:
+        found = json.loads(explored.stdout)["violations"]
+        first = min(found.items(), key=lambda item: (item[1]["first_seed"], item[0]))
+        return f"{first[0]} (explore, first seed {first[1]['first_seed']}; {len(found)} invariant(s))", "explore"
+    if explored.returncode not in (0, 1):
+        return None, f"explore crashed (exit {explored.returncode}): {explored.stderr.strip()[:160]}"
+    return None, "explore silent"
+
+
 def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
-    """Apply the mutant to a fresh copy; run the safe explorer, then (if silent) the test suite."""
+    """Apply the mutant to a fresh copy; its judge (sweep, real run or drill), then (if silent) the
+    test suite without its pins."""
     with tempfile.TemporaryDirectory(prefix="faultline-mutant-") as temp:
         root = Path(temp)
         copy_tree(root)
@@ -316,54 +460,29 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
             return {"caught_by": f"BROKEN: the edit matches {text.count(mutant.old)} times in {mutant.path}"}
         target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
         began = time.perf_counter()
-        explore_with_protocol = [
-            *("-m", "faultline", "explore", "--policy", "safe", "--seeds", str(seeds)),
-            *("--processes", str(processes), "--no-shortcuts", "--json"),
-            *(("--workload", mutant.workload) if mutant.workload else ()),
-            *(arg for pair in mutant.sets for arg in ("--set", pair)),
-        ]
-        explored = subprocess.run(
-            [sys.executable, *explore_with_protocol],
-            cwd=root,
-            env=_env(root),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if explored.returncode == 1:
-            found = json.loads(explored.stdout)["violations"]
-            first = min(found.items(), key=lambda item: (item[1]["first_seed"], item[0]))
-            return {
-                "caught_by": f"{first[0]} (explore, first seed {first[1]['first_seed']}; {len(found)} invariant(s))",
-                "seconds": round(time.perf_counter() - began, 1),
-            }
-        if explored.returncode not in (0, 1):
-            return {"caught_by": f"explore crashed (exit {explored.returncode}): {explored.stderr.strip()[:160]}"}
-        tested = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-x",
-                "-q",
-                "-n",
-                str(processes),
-                "-p",
-                "no:cacheprovider",
-                "--ignore=tests/test_mutants.py",  # it checks the mutants' own text: never a judge of them
-                *("-m", "not drill"),  # the suite `make test` runs
-            ],
-            cwd=root,
-            env=_env(root),
-            capture_output=True,
-            text=True,
-            check=False,
+        caught, how = _first_judge(mutant, root, seeds, processes)
+        if caught is not None:
+            return {"caught_by": caught, "judge": how, "seconds": round(time.perf_counter() - began, 1)}
+        if how.startswith(("explore crashed",)):
+            return {"caught_by": how}
+        tested = _run(
+            root,
+            *("-m", "pytest", "-q", "-n", str(processes), "-p", "no:cacheprovider"),
+            "--ignore=tests/test_mutants.py",  # it checks the mutants' own text: never a judge of them
+            *PINS,
+            *("-m", "not drill"),  # the suite `make test` runs
         )
         seconds = round(time.perf_counter() - began, 1)
         if tested.returncode == 0:
-            return {"caught_by": None, "seconds": seconds}
+            return {"caught_by": None, "judge": None, "seconds": seconds}
         failed = [line.split(" ")[1] for line in tested.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-        return {"caught_by": f"test {failed[0] if failed else '(suite failed)'}", "seconds": seconds}
+        kinds = sorted({kind_of_test(node) for node in failed})
+        first = failed[0] if failed else "(suite failed)"
+        return {
+            "caught_by": f"{first} ({len(failed)} test(s))",
+            "judge": ", ".join(kinds) or "test",
+            "seconds": seconds,
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                 "mechanism": mutant.mechanism,
                 "control": mutant.control,
                 "caught_by": caught,
+                "judge": verdict.get("judge"),
                 "ok": ok,
                 "note": mutant.note,
                 "seconds": verdict.get("seconds"),
@@ -402,18 +522,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not args.json:
             status = "ok  " if ok else "FAIL"
-            shown = caught or ("silent (as a control must be)" if mutant.control else "NOT CAUGHT")
-            print(f"{status} {mutant.name:45} {mutant.mechanism:22} {shown}", flush=True)
+            shown = caught or ("silent (as a control must be)" if mutant.control else "ESCAPED (no judge caught it)")
+            judge_kind = f"[{verdict.get('judge')}] " if verdict.get("judge") else ""
+            print(f"{status} {mutant.name:45} {mutant.mechanism:22} {judge_kind}{shown}", flush=True)
             if mutant.note:
                 print(f"     {'':45} {'':22} why the explorer alone may miss it: {mutant.note}")
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         mutants = sum(1 for m in chosen if not m.control)
-        print(
-            f"\n{mutants - sum(1 for r in rows if not r['control'] and not r['ok'])}/{mutants} mutants caught, "
-            f"{sum(1 for r in rows if r['control'] and r['ok'])}/{len(chosen) - mutants} controls silent"
-        )
+        caught = mutants - sum(1 for r in rows if not r["control"] and not r["ok"])
+        silent = sum(1 for r in rows if r["control"] and r["ok"])
+        print(f"\n{caught}/{mutants} mutants caught by a judge, {silent}/{len(chosen) - mutants} controls silent")
     return 1 if bad else 0
 
 

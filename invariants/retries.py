@@ -22,7 +22,7 @@ from runtime.core import history as ev
 def check_backoff_respected(views):
     if not views.of(ev.RETRY_SCHEDULED):
         return  # no retry, nothing to judge
-    policy, fields = views.policy, views.header["policy"]
+    fields = views.header["policy"]
     due: dict[int, object] = {}  # message -> its pending retry_scheduled event
     per_second: Counter = Counter()
     first_in_second: dict[int, int] = {}
@@ -30,13 +30,14 @@ def check_backoff_respected(views):
         if event.kind == ev.RETRY_SCHEDULED:
             first = views.first_submitted.get(event.job_id)
             payload = first.get("payload") if first is not None else None
-            low, high = promised_delays_ms(fields, event.attempt, (payload or {}).get("backoff_ms"))
-            base = f", grown from the task's {payload['backoff_ms']}ms" if payload and "backoff_ms" in payload else ""
+            own = payload.get("backoff_ms") if isinstance(payload, dict) else None
+            low, high = promised_delays_ms(fields, event.attempt, own)
+            base = f", grown from the task's {own}ms" if own is not None else ""
             delay, visible_at = event.get("delay_ms"), event.get("visible_at_ms")
             if not low <= delay <= high:
                 yield (
                     f"job {event.job_id}'s retry after attempt {event.attempt} waits {delay}ms; the policy's "
-                    f"{policy.backoff} backoff with {policy.jitter} jitter{base} allows [{low}, {high}]ms",
+                    f"{fields['backoff']} backoff with {fields['jitter']} jitter{base} allows [{low}, {high}]ms",
                     [event.index],
                 )
             elif visible_at < event.time_ms + delay:
@@ -57,7 +58,7 @@ def check_backoff_respected(views):
                     f"{retry.get('visible_at_ms')}ms",
                     [retry.index, event.index],
                 )
-    budget = policy.retry_budget_per_s
+    budget = fields["retry_budget_per_s"]
     if budget is not None:
         over = sorted(second for second, count in per_second.items() if count > budget)
         if over:
@@ -91,7 +92,8 @@ def promised_delays_ms(fields, attempt: int, task_base_ms=None) -> tuple[int, in
 def attempt_budget(fields, payload) -> int | None:
     """The attempts a job may use, from the policy's fields and a workflow task's own `max_attempts`
     (the smaller counts); None: no budget (retry forever)."""
-    limits = [limit for limit in (fields["max_attempts"], (payload or {}).get("max_attempts")) if limit is not None]
+    own = payload.get("max_attempts") if isinstance(payload, dict) else None
+    limits = [limit for limit in (fields["max_attempts"], own) if limit is not None]
     return min(limits) if limits else None
 
 

@@ -17,8 +17,8 @@ def _field(spec, *, jobs, workers, window_ms, actor_strategy):
         return st.sampled_from(jobs)
     if spec == "worker_point":
         return st.sampled_from(WORKER_POINTS)
-    if spec == "window":
-        return st.integers(0, window_ms)
+    if spec in ("window", "after_dead_letters"):  # a redrive anywhere, early or after dead letters
+        return st.integers(0, 4 * window_ms)
     low, high = spec
     return st.integers(low, high)
 

@@ -201,7 +201,7 @@ def up_command(
 
 
 @cli.command("drill")
-@click.argument("name", type=click.Choice(["worker-crash", "duplicate-submission", "db-outage"]))
+@click.argument("name", type=click.Choice(["worker-crash", "duplicate-submission", "db-outage", "api-crash"]))
 @click.option("--db", default=None, metavar="PATH|URL", help=DB_HELP + " Default: a temporary SQLite file.")
 @click.option("--policy", "policy_name", type=click.Choice(["safe", "naive"]), default="safe", show_default=True)
 @click.option("--reset", is_flag=True, help="With --db: wipe the Faultline database already there.")

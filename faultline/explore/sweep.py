@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
-from faultline.explore import coverage
+from faultline.explore.coverage import reached as reached_in
 from faultline.explore.parallel import map_on_processes
 from faultline.explore.plans import (
     DEFAULT_JOBS,
@@ -123,7 +123,7 @@ def _batch(args) -> tuple[list[tuple[int, tuple[str, ...]]], dict[str, list[int]
             if violations:
                 found.append((seed, tuple(sorted({v.invariant for v in violations}))))
             if counts is not None:
-                on, hit = coverage.reached(record, sweep.policy(seed), record.scenario)
+                on, hit = reached_in(record, sweep.policy(seed), record.scenario)
                 for name in on:
                     counts.setdefault(name, [0, 0])[0] += 1
                 for name in hit:

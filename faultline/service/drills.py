@@ -9,8 +9,10 @@ compare the metrics scraped from the real /metrics endpoints with what the drill
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -19,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from faultline.service.harness import post_job, scrape, service, wait_until, workers
+from faultline.service.harness import post_job, scrape, service_process, wait_until, workers
 from invariants import check_all
 from runtime.core import history as ev
 from runtime.core.faults import FaultPlan, StoreOutage
@@ -27,6 +29,7 @@ from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.scenario import JobSpec, Scenario
 from runtime.real.db import Database, Unavailable
+from runtime.real.jobs import API_BEFORE_PUBLISH, CRASH_AT
 from runtime.real.outage import Outage
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
@@ -42,6 +45,8 @@ class Drill:
     jobs: tuple[JobSpec, ...]
     deadline_ms: int
     plan: FaultPlan = FaultPlan()
+    service_fault: str | None = None
+    """The fault point the first service process dies at (runtime/real/jobs.py), if any."""
 
     def shifted(self, now_ms: int) -> Drill:
         """The drill with its deadline and outage windows counted from run time `now_ms`."""
@@ -78,6 +83,7 @@ DRILLS = {
         12_000,
         FaultPlan(faults=(StoreOutage(start_ms=OUTAGE[0], end_ms=OUTAGE[1]),)),
     ),
+    "api-crash": Drill("api-crash", _jobs("order", 100), 9_000, service_fault=API_BEFORE_PUBLISH),
 }
 
 
@@ -100,6 +106,19 @@ class DrillResult:
         return data
 
 
+class Services:
+    """The drill's service processes: the one it starts with, and any it starts after one died."""
+
+    def __init__(self, stack: contextlib.ExitStack, url: str, policy_name: str) -> None:
+        self.stack, self.url, self.policy_name, self.process = stack, url, policy_name, None
+
+    def start(self, fault: str | None = None) -> str:
+        """A service (dying at the fault point `fault`, if any); its URL."""
+        env = {CRASH_AT: fault} if fault else None
+        base, self.process = self.stack.enter_context(service_process(self.url, self.policy_name, env=env))
+        return base
+
+
 def run_drill(name: str, db: str | None, policy_name: str) -> DrillResult:
     drill, policy = DRILLS[name], Policy.safe() if policy_name == "safe" else Policy.naive()
     with tempfile.TemporaryDirectory(prefix="faultline-drill-") as scratch:
@@ -107,14 +126,17 @@ def run_drill(name: str, db: str | None, policy_name: str) -> DrillResult:
         database = Database(url)
         database.reset()
         names = tuple(f"w{n}" for n in range(1, CONCURRENCY + 1))
-        with service(url, policy_name) as api, workers(url, policy_name, CONCURRENCY) as pool:
+        with contextlib.ExitStack() as stack:
+            pool = stack.enter_context(workers(url, policy_name, CONCURRENCY))
+            services = Services(stack, url, policy_name)
+            api = services.start(drill.service_fault)
             # The run's clock started at the reset; the drill's times count from now, once both are up.
             drill = drill.shifted(database.now_ms())
             scenario = Scenario(name=f"drill {name}", jobs=drill.jobs, workers=names, plan=drill.plan)
             header = run_header(scenario, policy, 0, drill.deadline_ms, world="real")
             with database.transaction() as tx:
                 tx.record(ev.RUN_STARTED, ev.LAB, None, None, None, *ev.values_of(ev.RUN_STARTED, header))
-            BREAKS[name](drill, database, api)
+            api = BREAKS[name](drill, database, api, services) or api
             quiet = _wait_for_quiet(database, drill)
             observed = {**scrape(api), **scrape(pool)}
         queue, store = SqlQueue(database, policy), SqlStore(database)
@@ -135,7 +157,26 @@ def _submit_all(drill: Drill, api: str) -> None:
             time.sleep(0.05)  # the database is away: the caller retries with the same key
 
 
-def _kill_a_worker_mid_job(drill: Drill, database: Database, api: str) -> None:
+def _kill_the_service_between_claim_and_publish(drill: Drill, database: Database, api: str, services) -> str:
+    """The first submission kills the service inside its transaction (the key claimed, the job not yet
+    published); the caller gets no answer, a new service comes up, and the caller sends every job,
+    the first again under its key. Refused, never passed, if the service did not die there."""
+    first = drill.jobs[0]
+    dying = services.process
+    with contextlib.suppress(OSError):
+        post_job(api, dict(first.payload), first.idempotency_key)
+    try:
+        dying.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("the service did not die at its fault point: the drill proves nothing") from None
+    if dying.returncode != -signal.SIGKILL:
+        raise RuntimeError(f"the service exited {dying.returncode}, not at its fault point: the drill proves nothing")
+    again = services.start()
+    _submit_all(drill, again)
+    return again
+
+
+def _kill_a_worker_mid_job(drill: Drill, database: Database, api: str, services=None) -> None:
     _submit_all(drill, api)
 
     def holder():
@@ -148,13 +189,13 @@ def _kill_a_worker_mid_job(drill: Drill, database: Database, api: str) -> None:
     os.kill(wait_until(holder, timeout=10), signal.SIGKILL)
 
 
-def _fifty_posts_of_one_key(drill: Drill, database: Database, api: str) -> None:
+def _fifty_posts_of_one_key(drill: Drill, database: Database, api: str, services=None) -> None:
     [job] = drill.jobs
     with ThreadPoolExecutor(max_workers=50) as pool:
         list(pool.map(lambda _: post_job(api, dict(job.payload), job.idempotency_key), range(50)))
 
 
-def _take_the_database_away(drill: Drill, database: Database, api: str) -> None:
+def _take_the_database_away(drill: Drill, database: Database, api: str, services=None) -> None:
     """The outage keeps its planned window whatever the submissions' pace: the caller submits from
     its own thread (and retries a 503 with the same key) while the window opens and closes here."""
     caller = threading.Thread(target=_submit_all, args=(drill, api), daemon=True)
@@ -172,6 +213,7 @@ BREAKS = {
     "worker-crash": _kill_a_worker_mid_job,
     "duplicate-submission": _fifty_posts_of_one_key,
     "db-outage": _take_the_database_away,
+    "api-crash": _kill_the_service_between_claim_and_publish,
 }
 
 
@@ -246,6 +288,10 @@ EXPECTED = {
         "faultline_api_submissions_total": jobs,
         "faultline_worker_jobs_succeeded_total": jobs,
         "faultline_worker_store_errors_total": ">= 1",
+    },
+    "api-crash": lambda jobs: {  # the new service's count: the dead one's submission never landed
+        "faultline_api_submissions_total": jobs,
+        "faultline_worker_jobs_succeeded_total": jobs,
     },
 }
 

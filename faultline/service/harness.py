@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -67,10 +68,15 @@ def wait_until(check, timeout: float = 20, every: float = 0.05):
 
 
 @contextlib.contextmanager
-def process(*args: str, ready_url: str):
+def process(*args: str, ready_url: str, env: dict[str, str] | None = None):
     """`faultline ARGS` in its own process until the block ends; ready once `ready_url` answers."""
     with tempfile.TemporaryFile(mode="w+") as errors:
-        proc = subprocess.Popen([sys.executable, "-m", "faultline", *args], stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "faultline", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            env={**os.environ, **(env or {})},
+        )
 
         def answers():
             if proc.poll() is not None:
@@ -96,10 +102,18 @@ def process(*args: str, ready_url: str):
 @contextlib.contextmanager
 def service(db: str, policy: str = "safe", *extra: str):
     """`faultline serve` on a free port (`extra`: more options, e.g. --workers 2)."""
+    with service_process(db, policy, *extra) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def service_process(db: str, policy: str = "safe", *extra: str, env: dict[str, str] | None = None):
+    """`service`, yielding (its URL, its process); `env`: more environment (a drill's fault point)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with process("serve", "--db", db, "--port", str(port), "--policy", policy, *extra, ready_url=f"{base}/health"):
-        yield base
+    args = ("serve", "--db", db, "--port", str(port), "--policy", policy, *extra)
+    with process(*args, ready_url=f"{base}/health", env=env) as proc:
+        yield base, proc
 
 
 @contextlib.contextmanager

@@ -25,11 +25,16 @@ RELAY_AFTER_READ = "relay.after_read"
 RELAY_AFTER_PUBLISH = "relay.after_publish"
 DISPATCHER_AFTER_FIRST_WRITE = "dispatcher.after_first_write"  # naive: enqueued, not yet marked
 SCHEDULER_BEFORE_TRIGGER = "scheduler.before_trigger"
+WORKER_MID_COMMIT = "worker.mid_commit"
+"""Inside the store call that commits the effect, between its statements (the ledger row written, the
+idempotency key not yet): the real world dies there with the transaction open, so nothing of it
+lands. In the simulator the store call is one step, and a crash there lands nothing either."""
 WORKER_POINTS = (WORKER_AFTER_LEASE, WORKER_BEFORE_COMMIT, WORKER_AFTER_COMMIT, WORKER_AFTER_RETRY)
+"""The worker points the explorer draws from (worker.mid_commit lands what worker.before_commit does)."""
 CLIENT_POINTS = (CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT)
 RELAY_POINTS = (RELAY_AFTER_READ, RELAY_AFTER_PUBLISH)
 WORKFLOW_POINTS = (DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER)
-FAULT_POINTS = WORKER_POINTS + CLIENT_POINTS + RELAY_POINTS + WORKFLOW_POINTS
+FAULT_POINTS = WORKER_POINTS + (WORKER_MID_COMMIT,) + CLIENT_POINTS + RELAY_POINTS + WORKFLOW_POINTS
 # Decision points a plan cannot name directly: the injector answers them from the plan's other kinds.
 CLIENT_REPLY = "client.reply"  # submit_timeout: the submit worked, the reply is lost
 QUEUE_ACK = "queue.ack"  # duplicate_delivery: the broker loses an accepted ack

@@ -23,7 +23,13 @@ from runtime.core.effects import (
     Renew,
     Sleep,
 )
-from runtime.core.faults import WORKER_AFTER_COMMIT, WORKER_AFTER_LEASE, WORKER_AFTER_RETRY, WORKER_BEFORE_COMMIT
+from runtime.core.faults import (
+    WORKER_AFTER_COMMIT,
+    WORKER_AFTER_LEASE,
+    WORKER_AFTER_RETRY,
+    WORKER_BEFORE_COMMIT,
+    WORKER_MID_COMMIT,
+)
 from runtime.core.ports import ERROR_TEXT, STORE_ERRORS, UNAVAILABLE
 
 
@@ -111,6 +117,8 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool, 
         yield from fail(policy, delivery, error, "handler", check_points)
         return
     effect = decide.effect_of(delivery.payload, name, attempt_no)
+    if check_points and not (yield from _survive(WORKER_MID_COMMIT, policy, delivery)):
+        return
     outcome = yield Commit(
         delivery, effect, policy.idempotent_effects, policy.fencing, delivery.payload.get("business_row", False)
     )

@@ -20,12 +20,17 @@ import signal
 import time
 
 from runtime.core import effects as fx
-from runtime.core.faults import WORKER_CLOCK, Pause
+from runtime.core.faults import WORKER_CLOCK, WORKER_MID_COMMIT, Pause
 from runtime.core.history import values_of
 from runtime.real.db import Database, retry
 from runtime.real.runs import UNSYNCED
 
 RANK_GAP_S = 0.012  # wide enough that a loaded machine keeps the order
+
+
+def kill() -> None:
+    """SIGKILL this process now (a crash at a fault point: it can't say anything more)."""
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 QUIET = (
@@ -158,12 +163,17 @@ class RealDriver:
         if self._delivery is not None:
             self.hold(self._delivery)
 
-        def write_down() -> None:
+        self.write_down(point)
+        kill()
+
+    def write_down(self, point: str) -> None:
+        """Where and when this process dies, for the supervisor."""
+
+        def write() -> None:
             with self.db.transaction() as tx:
                 tx.run("UPDATE actors SET point = ?, died_ms = ? WHERE name = ?", (point, tx.now, self.name))
 
-        retry(self.db, write_down)
-        os.kill(os.getpid(), signal.SIGKILL)
+        retry(self.db, write)
 
     def pause(self, point: str, job_id, fault: Pause):
         """Freeze here for the planned time: say so (kept for later if the database is away), leave the
@@ -190,6 +200,12 @@ class RealDriver:
         if isinstance(fault, Pause):
             return self.pause(effect.point, effect.job_id, fault)
         if fault.kind in ("crash", "crash_job"):
+            if effect.point == WORKER_MID_COMMIT:  # die inside the next commit, its transaction open
+                if self._delivery is not None:
+                    self.hold(self._delivery)
+                self.write_down(effect.point)
+                self.store.mid_call = kill
+                return None
             self.die(effect.point)
         return fault  # survived: a lost reply
 

@@ -4,6 +4,8 @@ claim and the job's publish in one transaction), and read a job's status back fr
 from __future__ import annotations
 
 import json
+import os
+import signal
 import uuid
 from typing import Any
 
@@ -14,6 +16,11 @@ from runtime.real.queue import SqlQueue
 
 API = "api"
 DEFAULT_DURATION_MS = 100
+CRASH_AT = "FAULTLINE_CRASH_AT"
+"""A drill's fault point for the service process (the environment of the process it starts)."""
+API_BEFORE_PUBLISH = "api.before_publish"
+"""Inside a submission's transaction: the key claimed (with dedupe), the job's message not yet
+published. The service dies there with the transaction open: nothing of the submission lands."""
 
 
 def submit(
@@ -32,6 +39,8 @@ def submit(
             if owner != job_id:
                 tx.record(ev.SUBMIT_DEDUPLICATED, API, owner, None, None, key)
                 return owner, False
+        if os.environ.get(CRASH_AT) == API_BEFORE_PUBLISH:
+            os.kill(os.getpid(), signal.SIGKILL)
         queue.publish(tx, API, job_id, payload, duration, key or job_id, key)
     return job_id, True
 

@@ -58,7 +58,7 @@ class SqlQueue:
         tx.run(
             "INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, visible_at_ms) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-            (message_id, job_id, json.dumps(payload, sort_keys=True), duration_ms, request, key, seq, READY),
+            (message_id, job_id, _stored_text(payload), duration_ms, request, key, seq, READY),
         )
         tx.run("INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,))
         values = (message_id, request, key, payload, outbox)
@@ -286,7 +286,7 @@ class SqlQueue:
                 tx.run("UPDATE job_attempts SET attempts = 0 WHERE job_id = ?", (job_id,))
             tx.record(ev.REDRIVEN, actor, new_id, None, None, job_id, "keep" if keep_ids else "mint")
             tx.run("DELETE FROM published WHERE job_id = ?", (new_id,))  # deliberate: no dedupe window
-            self.publish(tx, actor, new_id, json.loads(payload), duration, request, key)
+            self.publish(tx, actor, new_id, _as_stored(payload), duration, request, key)
         return len(rows)
 
     def snapshot(self) -> dict[str, Any]:
@@ -303,3 +303,18 @@ class SqlQueue:
             "attempts": dict(attempts),
             "dead_letters": [list(row) for row in dead],
         }
+
+
+def _stored_text(payload) -> str:
+    """A payload as the messages table keeps it: JSON, or the text a refused row held (a redrive puts
+    back what it buried, and the queue refuses it again at lease, with the reason)."""
+    return payload if isinstance(payload, str) else json.dumps(payload, sort_keys=True)
+
+
+def _as_stored(text):
+    """A dead letter's payload back as a payload: the JSON object it was, else its text as it is."""
+    try:
+        payload = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text
+    return payload if isinstance(payload, dict) else text

@@ -20,6 +20,8 @@ from runtime.real.db import Database, Unavailable
 class SqlStore:
     def __init__(self, db: Database, capacity_per_s: int | None = None) -> None:
         self.db, self.capacity = db, capacity_per_s
+        self.mid_call = None
+        """Called between the statements of the next commit (a crash planned at worker.mid_commit)."""
 
     def _call(self, actor: str, operation: str, body, pair: bool = False, refused_value=None):
         """Run `body(tx)` as one store call: admission (capacity), the body, the call-log row. A refused
@@ -62,6 +64,8 @@ class SqlStore:
                 return tx.call(actor, "commit_effect", DEDUPLICATED)
             ledger_row = {"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect}
             tx.run("INSERT INTO ledger (job_id, row) VALUES (?, ?)", (job_id, json.dumps(ledger_row)))
+            if self.mid_call is not None:  # the ledger row written, the key not yet: dies, nothing lands
+                self.mid_call()
             if idempotent:  # the key commits with the effect; it names the ledger row just written
                 tx.run(
                     "INSERT INTO idempotency_keys (job_id, ledger_id) SELECT ?, max(id) FROM ledger WHERE job_id = ?",

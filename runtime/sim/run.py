@@ -11,7 +11,16 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.client import Caller, client
 from runtime.core.dispatcher import dispatcher, scheduler, trigger
-from runtime.core.faults import CLIENT, OPERATOR, RELAY, WORKER_AFTER_RETRY, WORKER_CLOCK, FaultPlan, Redrive
+from runtime.core.faults import (
+    CLIENT,
+    OPERATOR,
+    RELAY,
+    WORKER_AFTER_RETRY,
+    WORKER_CLOCK,
+    WORKER_MID_COMMIT,
+    FaultPlan,
+    Redrive,
+)
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, gc_paused, run_header
@@ -113,8 +122,9 @@ class Simulation:
         return (
             self.policy.retry_strategy == "redeliver"
             and self.policy.batch_size == 1
-            and WORKER_AFTER_RETRY not in injector.planned_points(name)
+            and not {WORKER_AFTER_RETRY, WORKER_MID_COMMIT} & set(injector.planned_points(name))
             and not injector.doomed_requests(WORKER_AFTER_RETRY)
+            and not injector.doomed_requests(WORKER_MID_COMMIT)
         )
 
     def _dispatcher(self, name: str) -> Actor:

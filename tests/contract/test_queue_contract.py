@@ -123,3 +123,47 @@ def test_without_a_window_a_second_publish_is_a_second_message(make_world):
     world.queue.enqueue("relay", "j1", {}, 100, "j1", None, True)
     messages = [e.detail["message"] for e in world.events() if e.kind == "submitted"]
     assert len(set(messages)) == 2 and len(world.queue.snapshot()["messages"]) == 2
+
+
+def test_the_retry_budget_moves_a_retry_past_a_full_second_to_the_same_offset(make_world):
+    world = make_world(NAIVE.evolve(max_attempts=5, retry_budget_per_s=2))
+    for n in (1, 2, 3):
+        world.queue.enqueue("client", f"j{n}", {}, 100, f"j{n}", None)
+    deliveries = [world.queue.lease("w1", world.now()) for _ in range(3)]
+    for delivery in deliveries:
+        world.queue.report_failure("w1", delivery, error="x", reason="handler", delay_ms=300, republish=False)
+    due = [e.detail["visible_at_ms"] for e in world.events() if e.kind == "retry_scheduled"]
+    assert due == [300, 300, 1300]  # two fit in [0, 1000); the third waits for the next second, same offset
+    world.advance(300)
+    assert [world.queue.lease("w1", world.now()).job_id for _ in range(2)] == ["j1", "j2"]
+    assert world.queue.lease("w1", world.now()) is None
+    world.advance(1000)
+    assert world.queue.lease("w1", world.now()).job_id == "j3"
+
+
+def bury(world, job_id="j1"):
+    world.queue.enqueue("client", job_id, {"amount": 1}, 100, job_id, "key-1")
+    delivery = world.queue.lease("w1", world.now())
+    world.queue.report_failure("w1", delivery, error="boom", reason="handler", delay_ms=None, republish=False)
+
+
+def test_a_redrive_under_the_same_id_gives_a_fresh_attempt_budget_and_the_job_runs_again(make_world):
+    world = make_world(NAIVE.evolve(max_attempts=1))
+    bury(world)
+    assert world.queue.redrive("operator", True) == 1
+    again = world.queue.lease("w1", world.now())
+    assert (again.job_id, again.attempt, again.key, again.payload) == ("j1", 1, "key-1", {"amount": 1})
+    snapshot = world.queue.snapshot()
+    assert snapshot["dead_letters"] == [] and snapshot["attempts"]["j1"] == 1
+    assert kinds(world)[-3:] == ["redriven", "submitted", "leased"]
+
+
+def test_a_redrive_with_new_ids_publishes_a_new_job_of_the_same_request(make_world):
+    world = make_world(NAIVE.evolve(max_attempts=1))
+    bury(world)
+    assert world.queue.redrive("operator", False) == 1
+    again = world.queue.lease("w1", world.now())
+    assert (again.job_id, again.attempt, again.request, again.key) == ("j1~r1", 1, "j1", "key-1")
+    redriven = next(e for e in world.events() if e.kind == "redriven")
+    assert (redriven.job_id, redriven.detail) == ("j1~r1", {"dead_letter": "j1", "ids": "mint"})
+    assert world.queue.redrive("operator", False) == 0  # nothing left to move

@@ -8,7 +8,7 @@ import pytest
 
 from faultline.catalog import load_all
 from faultline.realcheck import REAL_WORLD_LIMITS
-from faultline.service.drills import meets, run_drill
+from faultline.service.drills import DRILLS, meets, run_drill
 from faultline.testing import violations_of
 from invariants import check_all
 from runtime.real.run import run_real
@@ -24,6 +24,7 @@ MODES = load_all()[0]
 # (a skewed clock steals a live lease) are timing races too: on a loaded machine they kept their
 # shape only in real time.
 SCALES = {"FM_003": 1.0, "FM_006": 1.0, "FM_009": 2.0, "FM_011": 1.0, "FM_013": 1.0}
+DRILL_NAMES = tuple(DRILLS)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "drills" / "real_drills.md"
 
 
@@ -45,7 +46,7 @@ def documented_rows():
     rows = {}
     for line in DOC.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 8 and cells[0] in ("worker-crash", "duplicate-submission", "db-outage"):
+        if len(cells) == 8 and cells[0] in DRILL_NAMES:
             drill, db, policy, jobs, lost, double, recovered, violated = cells
             rows[(drill, db, policy)] = (int(jobs), int(lost), int(double), int(recovered), violated)
     return rows
@@ -71,9 +72,4 @@ def test_each_real_drill_shows_what_the_docs_report(key, request):
 
 
 def test_the_docs_cover_every_drill_policy_and_database():
-    assert set(ROWS) == {
-        (d, db, p)
-        for d in ("worker-crash", "duplicate-submission", "db-outage")
-        for db in ("sqlite", "postgres")
-        for p in ("safe", "naive")
-    }
+    assert set(ROWS) == {(d, db, p) for d in DRILL_NAMES for db in ("sqlite", "postgres") for p in ("safe", "naive")}
