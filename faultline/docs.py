@@ -208,23 +208,36 @@ WHOLE_FILES = {
     "images/workflow_fm015_fixed.svg": lambda: workflow_picture("FM_015"),
 }
 WITH_REGIONS = ("02_history.md", "08_real_world.md")
+README = DOCS.parent / "README.md"
 
 
-def _fill_regions(text: str) -> str:
-    return REGION.sub(lambda m: m.group(1) + REGIONS[m.group("name")]() + m.group(4), text)
+def _fill_regions(text: str, regions: dict, skip: frozenset = frozenset()) -> str:
+    def fill(match: re.Match) -> str:
+        name = match.group("name")
+        return match.group(0) if name in skip else match.group(1) + regions[name]() + match.group(4)
+
+    return REGION.sub(fill, text)
 
 
-def generated_docs() -> dict[Path, str]:
+def generated_docs(varying: bool = True) -> dict[Path, str]:
+    """Every generated file and region; without `varying`, the README's blocks that carry a speed or
+    a real run's times are left as they are (faultline/readme.py)."""
+    from faultline import readme
+
     docs = {DOCS / name: make() for name, make in WHOLE_FILES.items()}
     for name in WITH_REGIONS:
         path = DOCS / name
-        docs[path] = _fill_regions(path.read_text(encoding="utf-8"))
+        docs[path] = _fill_regions(path.read_text(encoding="utf-8"), REGIONS)
+    skip = frozenset() if varying else readme.VARYING
+    docs[README] = _fill_regions(README.read_text(encoding="utf-8"), readme.REGIONS, skip)
     return docs
 
 
 def stale_docs() -> list[Path]:
     return [
-        path for path, text in generated_docs().items() if not path.exists() or path.read_text(encoding="utf-8") != text
+        path
+        for path, text in generated_docs(varying=False).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
 
 

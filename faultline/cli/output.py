@@ -191,7 +191,7 @@ def print_human(spec: RunSpec, record, violations, *, stream_stderr: bool = Fals
         violations=violations,
         replay=spec.replay_command(),
         fix_hint=spec.fix_hint() if violations else None,
-        timeline_title="timeline (real world: run ms, the database's clock)"
+        timeline_title="timeline (real world: run ms, one clock for every process)"
         if spec.real
         else "timeline (virtual time)",
     )

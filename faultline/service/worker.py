@@ -2,7 +2,7 @@
 simulation's handler semantics (fail_n_times, poison, duration_ms, effects) and Prometheus metrics.
 
 The pool's parent forks N worker processes, each running runtime.core's worker protocol through the
-real driver; it restarts one that dies, runs the reaper (lease expiry by the database's clock) and
+real driver; it restarts one that dies, runs the reaper (lease expiry by the run's clock, in the transaction) and
 serves /metrics. Each worker process counts its own lifecycle (prometheus_client's multiprocess
 mode); the parent's /metrics adds them up.
 """

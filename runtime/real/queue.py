@@ -191,7 +191,7 @@ class SqlQueue:
 
     # -- lease expiry ----------------------------------------------------------------------
     def reap(self, actor: str, now_ms: int | None, margin_ms: int) -> int:
-        """Reclaim the leases expired by `now_ms` (None: by the database's clock, as the real reaper does)."""
+        """Reclaim the leases expired by `now_ms` (None: by the transaction's time, as the real reaper does)."""
         with self.db.transaction() as tx:
             return self._reclaim(tx, actor, tx.now if now_ms is None else now_ms, margin_ms)
 

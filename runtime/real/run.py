@@ -6,7 +6,7 @@ worker, the relay), each running its runtime.core protocol through the real driv
 - records `crashed` for a process that SIGKILLed itself at a fault point (from what it wrote down
   before dying) and starts a new incarnation after the scenario's restart delay (`restarted`);
 - sends SIGCONT to a process that froze itself for a planned pause, when the pause is over;
-- runs the reaper (leases judged by the database's clock);
+- runs the reaper (leases judged by the transaction's time);
 - takes the database away for each planned store outage (SQLite: it holds the write lock;
   Postgres: connections are refused and open ones terminated);
 - ends the run when the system is quiet or at the time limit, reads the final state back from the
