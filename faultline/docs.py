@@ -219,24 +219,25 @@ def _fill_regions(text: str, regions: dict, skip: frozenset = frozenset()) -> st
     return REGION.sub(fill, text)
 
 
-def generated_docs(varying: bool = True) -> dict[Path, str]:
+def generated_docs(varying: bool = True, slow: bool = True) -> dict[Path, str]:
     """Every generated file and region; without `varying`, the README's blocks that carry a speed or
-    a real run's times are left as they are (faultline/readme.py)."""
+    a real run's times are left as they are; without `slow`, those that take seconds to make too
+    (faultline/readme.py)."""
     from faultline import readme
 
     docs = {DOCS / name: make() for name, make in WHOLE_FILES.items()}
     for name in WITH_REGIONS:
         path = DOCS / name
         docs[path] = _fill_regions(path.read_text(encoding="utf-8"), REGIONS)
-    skip = frozenset() if varying else readme.VARYING
+    skip = (frozenset() if varying else readme.VARYING) | (frozenset() if slow else readme.SLOW)
     docs[README] = _fill_regions(README.read_text(encoding="utf-8"), readme.REGIONS, skip)
     return docs
 
 
-def stale_docs() -> list[Path]:
+def stale_docs(slow: bool = True) -> list[Path]:
     return [
         path
-        for path, text in generated_docs(varying=False).items()
+        for path, text in generated_docs(varying=False, slow=slow).items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
 

@@ -132,3 +132,5 @@ REGIONS = {
 }
 VARYING = frozenset(("readme_explore", "readme_real", "readme_drill"))
 """Blocks with a speed or a real run's times: written by make sync, not held to a rerun."""
+SLOW = frozenset(("readme_compare",))
+"""Deterministic blocks that take seconds to make: held to a rerun by `make drills`, not `make test`."""

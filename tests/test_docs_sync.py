@@ -1,17 +1,25 @@
 """Generated docs match the code: `make sync` would change nothing."""
 
-from faultline.docs import generated_docs, stale_docs
+import pytest
+
+from faultline.docs import stale_docs
 
 
 def test_generated_docs_are_up_to_date():
+    assert stale_docs(slow=False) == [], "run `make sync` and commit the regenerated docs"
+
+
+@pytest.mark.drill
+def test_every_generated_block_is_up_to_date_the_slow_ones_too():
     assert stale_docs() == [], "run `make sync` and commit the regenerated docs"
 
 
 def test_generated_docs_list_every_invariant_and_failure_mode():
     from faultline.catalog import catalog
+    from faultline.docs import failure_mode_index_doc, invariants_doc
     from invariants import all_invariants
 
-    text = "\n".join(generated_docs().values())
+    text = invariants_doc() + failure_mode_index_doc()
     for inv in all_invariants():
         assert f"`{inv.id}`" in text
     for mode in catalog():
