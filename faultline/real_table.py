@@ -1,7 +1,7 @@
 """The real world's reliability table: every FM, under its naive policy and its fix, run for real N
 times on each database, optionally beside CPU-burning processes (a loaded machine). A naive try
 counts when it breaks every invariant the FM's spec names; a fixed try when every invariant holds.
-A try the real world refuses (a planned fault that did not bite in 3 runs) counts as neither.
+A try the real world refuses (a planned fault that did not bite in 5 runs) counts as neither.
 
     python -m faultline.real_table --tries 10 --burners 2 --db sqlite --db postgresql://.../lab
 

@@ -397,7 +397,7 @@ def run_real(
     *,
     db_url: str,
     scale: float = 1.0,
-    tries: int = 3,
+    tries: int = 5,
 ) -> RunRecord:
     """Run `scenario` under `policy` in the real world on the database at `db_url` (reset first).
 
