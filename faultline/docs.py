@@ -230,7 +230,8 @@ def generated_docs(varying: bool = True, slow: bool = True) -> dict[Path, str]:
         path = DOCS / name
         docs[path] = _fill_regions(path.read_text(encoding="utf-8"), REGIONS)
     skip = (frozenset() if varying else readme.VARYING) | (frozenset() if slow else readme.SLOW)
-    docs[README] = _fill_regions(README.read_text(encoding="utf-8"), readme.REGIONS, skip)
+    if README.exists():
+        docs[README] = _fill_regions(README.read_text(encoding="utf-8"), readme.REGIONS, skip)
     return docs
 
 
@@ -242,13 +243,19 @@ def stale_docs(slow: bool = True) -> list[Path]:
     ]
 
 
+def write(varying: bool = True, slow: bool = True) -> None:
+    """Write every stale generated file (without `varying` or `slow`: the README's blocks that need a
+    speed, a real run or seconds of sweeps are left; `faultline fm new` only refreshes the indexes)."""
+    for path, text in generated_docs(varying=varying, slow=slow).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(DOCS.parent)}")
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "write"
     if command == "write":
-        for path, text in generated_docs().items():
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                path.write_text(text, encoding="utf-8")
-                print(f"wrote {path.relative_to(DOCS.parent)}")
+        write()
         return 0
     if command == "check":
         stale = stale_docs()

@@ -54,7 +54,7 @@ def fm_new_command(name: str, folder: Path | None, source: Path | None) -> None:
     number = int(created.name.split("_")[1])
     own = root == catalog.FAILURE_MODES_DIR
     if own and docs.DOCS.is_dir():  # Faultline's own checkout: its indexes follow
-        docs.main(["write"])
+        docs.write(varying=False, slow=False)
     rel = os.path.relpath(created)
     click.echo(f"created {rel}/ (spec.md, scenario.py, test_repro_fm{number:03d}.py, test_prevent_fm{number:03d}.py)")
     if source is None:
