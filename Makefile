@@ -10,6 +10,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
+# Compiled bytecode is kept (a suite that starts a hundred Python processes should not recompile
+# every module in each), under .venv so the checkout itself stays clean.
+export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+unexport PYTHONDONTWRITEBYTECODE
+
 .DEFAULT_GOAL := help
 .PHONY: help sync docs test drills lint bench images mutants clean up
 

@@ -6,11 +6,11 @@ from tests.builders import call_cli
 
 
 def test_naive_and_safe_side_by_side_safe_loses_and_duplicates_nothing(capsys):
-    code, out, _ = call_cli(capsys, "compare", "--policy", "naive", "--policy", "safe", "--seeds", "60", "--json")
+    code, out, _ = call_cli(capsys, "compare", "--policy", "naive", "--policy", "safe", "--seeds", "30", "--json")
     assert code == 0
     data = json.loads(out)
     naive, safe = data["rows"]
-    assert (naive["policy"], safe["policy"], data["seeds"]) == ("naive", "safe", 60)
+    assert (naive["policy"], safe["policy"], data["seeds"]) == ("naive", "safe", 30)
     assert safe["lost_jobs"] == 0 and safe["duplicate_effects"] == 0
     assert set(safe["violating_seeds"].values()) == {0}
     assert naive["lost_jobs"] > 0 and naive["duplicate_effects"] > 0 and naive["violating_seeds"]["INV_001"] > 0
@@ -30,7 +30,7 @@ def test_naive_and_safe_side_by_side_safe_loses_and_duplicates_nothing(capsys):
 
 
 def test_an_override_for_one_policy_changes_only_its_row(capsys):
-    args = ["compare", "--policy", "naive", "--policy", "safe", "--seeds", "30", "--json"]
+    args = ["compare", "--policy", "naive", "--policy", "safe", "--seeds", "15", "--json"]
     _, plain, _ = call_cli(capsys, *args)
     _, changed, _ = call_cli(capsys, *args, "--set", "naive:idempotent_effects=true")
     plain_rows, changed_rows = json.loads(plain)["rows"], json.loads(changed)["rows"]

@@ -20,7 +20,7 @@ def run_json(*args, hashseed: str) -> dict:
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("fm", ["FM_001", "FM_002", "FM_003", "FM_013"])
+@pytest.mark.parametrize("fm", ["FM_001", "FM_013"])
 def test_digest_is_identical_across_processes_and_hash_seeds(fm):
     digests = {run_json(fm, "--seed", "7", hashseed=h)["digest"] for h in ("0", "1", "4242")}
     assert len(digests) == 1

@@ -22,9 +22,10 @@ SWEEPS = {
 @pytest.mark.parametrize("sweep", sorted(SWEEPS))
 def test_every_mechanism_and_fault_kind_is_reached_in_a_tenth_of_its_seeds(sweep):
     options, names = SWEEPS[sweep]
-    report = explore.explore(seeds=SEEDS, coverage=True, **options)
+    seeds = SEEDS // 2 if options["policy_name"] == "naive" else SEEDS  # a naive seed runs to its time limit
+    report = explore.explore(seeds=seeds, coverage=True, **options)
     reached = {name: report.coverage.get(name, (0, 0))[1] for name in names}
-    assert {name: count for name, count in reached.items() if count < SEEDS / 10} == {}, reached
+    assert {name: count for name, count in reached.items() if count < seeds / 10} == {}, reached
 
 
 def test_a_redrive_is_drawn_where_dead_letters_can_exist():

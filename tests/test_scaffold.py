@@ -46,7 +46,7 @@ def repo_copy(tmp_path):
 
 
 def sh(root, *argv):
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}  # a throwaway copy
     return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
 
 

@@ -97,6 +97,9 @@ def test_two_slow_requests_run_side_by_side(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("processes", [2])
+@pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.drill)], indirect=True
+)  # Postgres' run is in make drills; SQLite's shows the rule in make test
 def test_two_hundred_concurrent_posts_of_one_key_make_exactly_one_job(db_url, processes):
     Database(db_url).reset()
     with service(db_url, "safe", "--workers", str(processes)) as base:
