@@ -69,7 +69,6 @@ mutants: $(STAMP)
 	@$(BIN)/python -m faultline.mutants
 
 bench: $(STAMP)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
 	@$(BIN)/python benchmarks/bench_vs_simpy.py
 	@$(BIN)/python benchmarks/bench_explorer.py
 	@$(BIN)/python benchmarks/bench_real.py

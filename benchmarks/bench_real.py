@@ -15,7 +15,7 @@ ratio of Faultline's drain rate to the faster peer's on Postgres. Never asserts 
 
     python benchmarks/bench_real.py [--jobs 2000] [--workers 2] [--paced 200] [--json]
 
-procrastinate is a benchmark-only dependency (benchmarks/requirements.txt, installed by make bench).
+procrastinate is pinned in the [probe] group (constraints/probe.txt), installed by every make target.
 """
 
 from __future__ import annotations

@@ -124,3 +124,43 @@ def check_job_iff_committed(views):
     for job_id, index in committed.items():
         if job_id not in submitted:
             yield f"business row for {job_id} committed (#{index}) but no job was enqueued", [index]
+
+
+@invariant(
+    id="INV_019",
+    name="no-stranded-job",
+    statement=(
+        "No job is left marked running by a worker that died: when the run ends, every job the queue's own state "
+        "shows as running was last started by a worker that is still alive (judged where the final state "
+        "carries the queue's own job states: probes of third-party queues)."
+    ),
+    kind=LIVENESS,
+)
+def check_no_stranded_job(views):
+    states = views.final.get("queue_states")
+    if not states:
+        return
+    last_start: dict[str, object] = {}
+    for event in views.of(ev.STARTED):
+        last_start[event.job_id] = event
+    deaths: dict[str, list] = {}
+    for event in views.of(ev.CRASHED):
+        deaths.setdefault(event.actor, []).append(event)
+    for job_id, state in sorted(states.items()):
+        if state != "running":
+            continue
+        started = last_start.get(job_id)
+        if started is None:
+            yield (
+                f"job {job_id} is marked running in the queue but no worker ever started it, {views.closing_phrase}",
+                [],
+            )
+            continue
+        death = next((e for e in deaths.get(started.actor, ()) if e.index > started.index), None)
+        if death is not None:
+            yield (
+                f"job {job_id} is still marked running in the queue ({views.closing_phrase}), but {started.actor}, "
+                f"which started it at {started.time_ms}ms, was killed at {death.time_ms}ms: no worker will finish "
+                "or retry it",
+                [started.index, death.index],
+            )

@@ -45,8 +45,33 @@ def check_history_matches_state(views):
     yield from _outbox_disagreements(views)
     yield from _submission_disagreements(views)
     yield from _attempt_disagreements(views)
-    yield from _message_disagreements(views)
+    if views.header.get("world") == "probe":
+        yield from _probe_outcome_disagreements(views)
+    else:
+        yield from _message_disagreements(views)
     yield from _run_disagreements(views)
+
+
+def _probe_outcome_disagreements(views):
+    """A probed queue's own verdict on each job against what its handler did. The lab never sees a
+    third-party queue ack or drop a message, so its messages are not replayed; its outcomes are: a job
+    it calls succeeded has its effect in the ledger, and a job it calls failed did not end with a run
+    that committed its effect and returned."""
+    returned = {(e.job_id, e.attempt): e for e in views.of(ev.RETURNED)}
+    last_attempt: dict[str, object] = {}
+    for event in views.of(ev.STARTED):
+        last_attempt[event.job_id] = event
+    for job_id, state in sorted(views.final["queue_states"].items()):
+        if state == "succeeded" and job_id not in views.ledger_jobs:
+            yield f"the queue says job {job_id} succeeded, but its effect never reached the ledger", []
+        started = last_attempt.get(job_id)
+        if state == "failed" and started is not None and (job_id, started.attempt) in returned:
+            done = returned[(job_id, started.attempt)]
+            yield (
+                f"the queue marks job {job_id} failed, although its last run committed its effect and returned "
+                f"({done.describe()})",
+                [done.index],
+            )
 
 
 def _outbox_disagreements(views):

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 GROUP_FILES = sorted((ROOT / "constraints").glob("*.txt"))
-PIN_FILES = [ROOT / "requirements.txt", ROOT / "benchmarks" / "requirements.txt", *GROUP_FILES]
+PIN_FILES = [ROOT / "requirements.txt", *GROUP_FILES]
 
 
 def pins(path: Path) -> dict[str, str]:
@@ -42,7 +42,7 @@ def test_requirements_txt_is_exactly_the_union_of_the_groups():
 def test_each_group_pins_what_pyproject_asks_for():
     groups = {"runtime": PYPROJECT["project"]["dependencies"], **PYPROJECT["project"]["optional-dependencies"]}
     for group, requirements in groups.items():
-        path = ROOT / "constraints" / f"{group}.txt" if group != "bench" else ROOT / "benchmarks" / "requirements.txt"
+        path = ROOT / "constraints" / f"{group}.txt"
         pinned = pins(path)
         for requirement in requirements:
             assert top_level(requirement) in pinned, f"[{group}] asks for {requirement} but {path.name} does not pin it"

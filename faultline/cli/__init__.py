@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from faultline.cli import compare, determinism, explore, fm, index, run, service, workflow  # noqa: F401
+from faultline.cli import compare, determinism, explore, fm, index, probe, run, service, workflow  # noqa: F401
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from runtime.core.errors import BadInputError

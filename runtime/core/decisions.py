@@ -50,6 +50,24 @@ def is_final_attempt(attempt: int, policy, payload: Mapping[str, Any] | None = N
     return limit is not None and attempt >= limit
 
 
+REQUEUE = "requeue"  # an expired lease: the job goes back to the queue for another attempt
+BURY = "bury"  # an expired lease: the job is dead-lettered
+EXPIRED_WHY = {
+    "retry": "lease expired on the final attempt",
+    "bury": "lease expired: the worker is presumed dead and its job failed",
+}
+"""The dead letter's last error when an expired lease buries a job, by `expired_lease`."""
+
+
+def after_lease_expiry(attempts: int, limit: int | None, policy) -> str:
+    """What the queue does with a job whose lease expired (its worker died or stalled): dead-letter it
+    when its attempt budget is spent - or, under `expired_lease="bury"`, always (a dead worker's job
+    treated as failed, its retries forgotten); otherwise requeue it."""
+    if policy.expired_lease == "bury" or (limit is not None and attempts >= limit):
+        return BURY
+    return REQUEUE
+
+
 def backoff_range_ms(policy, attempt: int, payload: Mapping[str, Any] | None = None) -> tuple[int, int]:
     """The retry delays allowed after failed attempt `attempt`: the policy's backoff, grown from a
     workflow task's own `backoff_ms` (in its payload) when it has one."""

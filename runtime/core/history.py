@@ -48,6 +48,9 @@ PAUSED = "paused"
 RESUMED = "resumed"
 OUTAGE_STARTED = "outage_started"
 OUTAGE_ENDED = "outage_ended"
+RETURNED = "returned"
+LINK_FAULT_STARTED = "link_fault_started"
+LINK_FAULT_ENDED = "link_fault_ended"
 # Workflows (docs/12_workflows.md): a run's tasks are jobs whose id is `<run>:<task>`.
 WORKFLOW_TRIGGERED = "workflow_triggered"
 TASK_DISPATCHED = "task_dispatched"
@@ -80,7 +83,9 @@ SCHEMA: dict[str, EventSpec] = {
             "time_limit_ms": "when the run stops at the latest, derived from the workload",
             "workers": "the worker names",
             "requests": "every request the scenario makes: `request` id, idempotency `key`, `business_row`",
-            "world": "`real` for a run on a real database (absent: the simulator)",
+            "world": "`real` for a run on a real database, `probe` for a third-party queue under `faultline probe` "
+            "(absent: the simulator)",
+            "probe": "probes only: the queue probed (`library`, `version`, `configuration`, `drill`, `settings`)",
         },
     ),
     SUBMITTED: EventSpec(
@@ -124,7 +129,11 @@ SCHEMA: dict[str, EventSpec] = {
         "the queue granted a lease: one attempt, a fresh fencing token",
         {"message": "the message leased", "lease_expires_at_ms": "null: the lease never expires"},
     ),
-    STARTED: EventSpec("worker", "the worker began executing the job's handler", {}),
+    STARTED: EventSpec(
+        "worker",
+        "the worker began executing the job's handler",
+        {"pid": "probes: the OS process running the lab's handler inside the probed queue's worker"},
+    ),
     LEASE_RENEWED: EventSpec("worker", "a heartbeat extended the lease", {"lease_expires_at_ms": "the new expiry"}),
     LEASE_LOST: EventSpec("worker", "a heartbeat found the lease gone; the attempt is abandoned", {}),
     EFFECT_COMMITTED: EventSpec(
@@ -167,7 +176,13 @@ SCHEMA: dict[str, EventSpec] = {
         },
     ),
     ACKED: EventSpec(
-        "worker", "the queue accepted an ack and forgot the message", {"on_receipt": "acked before running"}
+        "worker",
+        "the queue accepted an ack and forgot the message",
+        {
+            "on_receipt": "acked before running",
+            "observed": "probes: the probed queue's own state said the job succeeded when the lab polled it at this "
+            "time (it happened since the previous poll)",
+        },
     ),
     ACK_REJECTED: EventSpec(
         "worker", "the queue refused an ack: the lease had moved on", {"reason": "why the queue refused it"}
@@ -184,6 +199,8 @@ SCHEMA: dict[str, EventSpec] = {
             "last_error": "the last error",
             "reason": "`payload` when the queue could not interpret the stored payload (it never ran); absent "
             "otherwise",
+            "observed": "probes: the probed queue's own state said the job failed when the lab polled it at this "
+            "time (it happened since the previous poll)",
         },
     ),
     LEASE_EXPIRED: EventSpec(
@@ -215,6 +232,22 @@ SCHEMA: dict[str, EventSpec] = {
     RESUMED: EventSpec("worker, client, relay", "the process thawed", {}),
     OUTAGE_STARTED: EventSpec("store", "an injected outage begins", {"until_ms": "when it ends"}),
     OUTAGE_ENDED: EventSpec("store", "the outage ends", {}),
+    RETURNED: EventSpec(
+        "worker",
+        "probes: the lab's handler returned to the probed queue's worker (its effect committed); the queue "
+        "acks or records the job as it does",
+        {},
+    ),
+    LINK_FAULT_STARTED: EventSpec(
+        "proxy",
+        "probes: the lab's TCP proxy between the workers and the broker or database began a network fault",
+        {
+            "mode": "`cut` (every connection closed, new ones refused), `blackhole` (bytes dropped) or `latency`",
+            "target": "what the proxy stands in front of",
+            "latency_ms": "added each way (latency only)",
+        },
+    ),
+    LINK_FAULT_ENDED: EventSpec("proxy", "probes: the network fault ended; the proxy passes traffic again", {}),
     WORKFLOW_TRIGGERED: EventSpec(
         "trigger, scheduler, api",
         "a workflow run began: one task instance per task, with its parents",
@@ -318,6 +351,8 @@ FINAL_STATE_KEYS = {
     "submissions": "idempotency key -> the job id that owns it",
     "store_calls": "every store call: `[time_ms, actor, operation, outcome]`",
     "runs": "workflow runs (only when a workflow ran): run -> `state` and `tasks` (task -> its state)",
+    "queue_states": "probes only: job id -> the probed queue's own state of it (`queued`, `scheduled`, `running`, "
+    "`succeeded`, `failed` or `missing`), read from its own storage",
 }
 
 KEYS: dict[str, tuple[str, ...]] = {kind: tuple(spec.detail) for kind, spec in SCHEMA.items()}
@@ -374,7 +409,9 @@ class Event(NamedTuple):
         values = self.values
         if not values:
             return {}
-        return {key: value for key, value in zip(KEYS[self.kind], values, strict=True) if value is not MISSING}
+        # An event may leave out trailing keys it does not carry (as `get` reads them): a kind that
+        # gains an optional key keeps the events recorded without it.
+        return {key: value for key, value in zip(KEYS[self.kind], values) if value is not MISSING}
 
     def get(self, key: str, default: Any = None) -> Any:
         """One detail value (`default` when the event does not carry it), without building the dict."""

@@ -20,6 +20,7 @@ LEASE_CLOCKS = ("worker", "store")
 RETRY_STRATEGIES = ("redeliver", "republish")
 BATCH_ACKS = ("per_job", "batch")
 REDRIVE_IDS = ("mint", "keep")
+EXPIRED_LEASES = ("retry", "bury")
 MAX_MS = 3_600_000
 MAX_COUNT = 1_000_000
 
@@ -126,6 +127,13 @@ class Policy:
     )
     lease_margin_ms: int = _field(
         0, _in_range(0, MAX_MS), "Safety margin added to a lease before the reaper reclaims it.", "INV_006"
+    )
+    expired_lease: str = _field(
+        "retry",
+        _one_of(EXPIRED_LEASES),
+        "A job whose lease expired (its worker died or stalled): requeued while its attempt budget lasts, or "
+        "buried at once as if it had failed for good.",
+        "INV_018, INV_002",
     )
     fencing: bool = _field(
         False,

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core.decisions import attempt_limit
+from runtime.core.decisions import BURY, EXPIRED_WHY, after_lease_expiry, attempt_limit
 from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import MISSING
 from runtime.core.payload import read_stored
@@ -209,8 +209,8 @@ class SqlQueue:
             counted = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))
             attempts = counted[0] if counted is not None and isinstance(counted[0], int) else 0
             limit = self._limit(read_stored(job_id, *stored)[0])
-            if limit is not None and attempts >= limit:
-                self._bury(tx, actor, job_id, attempt, "lease expired on the final attempt", message_id)
+            if after_lease_expiry(attempts, limit, self._policy) == BURY:
+                self._bury(tx, actor, job_id, attempt, EXPIRED_WHY[self._policy.expired_lease], message_id)
                 tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
             else:
                 self._requeue(tx, message_id, tx.now)

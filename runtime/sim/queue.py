@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core.decisions import attempt_limit
+from runtime.core.decisions import BURY, EXPIRED_WHY, after_lease_expiry, attempt_limit
 from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import MISSING, Event
 from runtime.core.ports import Delivery
@@ -353,9 +353,9 @@ class Queue:
                 message.lease_expires_at_ms,
             )
             limit = max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
-            if limit is not None and self.attempts[message.job_id] >= limit:
+            if after_lease_expiry(self.attempts[message.job_id], limit, self._policy) == BURY:
                 self._remove(message)
-                self._bury(actor, message.job_id, message.attempt, "lease expired on the final attempt", message)
+                self._bury(actor, message.job_id, message.attempt, EXPIRED_WHY[self._policy.expired_lease], message)
             else:
                 self._requeue(message, self._clock.now_ms)
         return len(expired)

@@ -1,0 +1,185 @@
+"""procrastinate: jobs in Postgres, the library's own worker (App.run_worker), its jobs table as the
+final state. The worker process is `python -m faultline.probe.adapters.procrastinate` (below), which
+builds the probed app from the probe's settings and calls procrastinate's own `run_worker`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from faultline.probe.contract import (
+    FAILED,
+    MISSING,
+    QUEUED,
+    RUNNING,
+    SCHEDULED,
+    SUCCEEDED,
+    Configuration,
+    Job,
+    Knob,
+    ProbeContext,
+    Submitted,
+)
+from faultline.probe.handler import lab_job
+from faultline.probe.servers import create_pg_database, drop_pg_database, with_pg_database
+
+TASK = "faultline_job"
+RETRY_STALLED_EVERY_S = 2
+
+
+def make_app(conninfo: str, settings: dict, *, sync: bool = False):
+    """The probed procrastinate app: one task that runs the lab's handler, and - when `retry_stalled`
+    is set - the periodic task procrastinate's docs give for retrying stalled jobs."""
+    import procrastinate
+
+    connector = (
+        procrastinate.SyncPsycopgConnector(conninfo=conninfo)
+        if sync
+        else procrastinate.PsycopgConnector(conninfo=conninfo)
+    )
+    app = procrastinate.App(
+        connector=connector,
+        worker_defaults={
+            "update_heartbeat_interval": settings.get("heartbeat", 10),
+            "stalled_worker_timeout": settings.get("stalled_timeout", 30),
+        },
+    )
+    retries = settings.get("retries", 0)
+
+    @app.task(name=TASK, retry=procrastinate.RetryStrategy(max_attempts=retries) if retries else False)
+    def faultline_job(submission: str, request: str, key: str) -> None:
+        lab_job(submission, request, key)
+
+    if settings.get("retry_stalled"):
+        seconds = settings.get("stalled_timeout", 30)
+
+        @app.periodic(cron=f"* * * * * */{RETRY_STALLED_EVERY_S}")
+        @app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
+        async def retry_stalled_jobs(context, timestamp):
+            for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
+                await app.job_manager.retry_job(job)
+
+    return app
+
+
+class Procrastinate:
+    name = "procrastinate"
+    distribution = "procrastinate"
+    server = "postgres"
+    knobs = {
+        "retries": Knob(name="retries", default=0, help="RetryStrategy(max_attempts=N) on the task (default: none)"),
+        "retry_stalled": Knob(
+            name="retry_stalled",
+            default=False,
+            kind=bool,
+            help="run the periodic task from procrastinate's docs that retries jobs of stalled workers",
+        ),
+        "stalled_timeout": Knob(
+            name="stalled_timeout", default=30, help="seconds without a heartbeat before a worker counts as stalled"
+        ),
+        "heartbeat": Knob(name="heartbeat", default=10, help="the worker's heartbeat interval, seconds"),
+        "queueing_lock": Knob(
+            name="queueing_lock", default=False, kind=bool, help="defer with queueing_lock=<key> (its own dedupe)"
+        ),
+    }
+    configurations = {
+        "default": Configuration(name="default", settings={}, source="procrastinate's defaults"),
+        "recommended": Configuration(
+            name="recommended",
+            settings={"retries": 3, "retry_stalled": True, "stalled_timeout": 5, "heartbeat": 1, "queueing_lock": True},
+            source="procrastinate.readthedocs.io: howto/production/retry_stalled_jobs, howto/advanced/retry, "
+            "howto/advanced/queueing_locks",
+        ),
+    }
+
+    def attempts(self, settings: dict) -> int:
+        return 1 + settings.get("retries", 0)
+
+    def recovery_ms(self, settings: dict) -> int:
+        if not settings.get("retry_stalled"):
+            return 10**9  # nothing in the library takes back a stalled job by itself
+        return (settings.get("stalled_timeout", 30) + settings.get("heartbeat", 10) + RETRY_STALLED_EVERY_S) * 1000
+
+    def prepare(self, ctx: ProbeContext) -> None:
+        ctx.extra["database"] = f"faultline_probe_{ctx.probe_id}"
+        create_pg_database(ctx.server_url, ctx.extra["database"])
+        ctx.extra["queue"] = "faultline"
+        settings = {name: ctx.settings.get(name, knob.default) for name, knob in self.knobs.items()}
+        (ctx.workdir / "procrastinate.json").write_text(
+            json.dumps({"conninfo": with_pg_database(ctx.worker_url, ctx.extra["database"]), "settings": settings})
+        )
+        app = self._client(ctx)
+        with app.open():
+            app.schema_manager.apply_schema()
+
+    def _client(self, ctx: ProbeContext):
+        settings = {name: ctx.settings.get(name, knob.default) for name, knob in self.knobs.items()}
+        return make_app(with_pg_database(ctx.server_url, ctx.extra["database"]), settings, sync=True)
+
+    def submit(self, ctx: ProbeContext, job: Job) -> Submitted:
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        app = self._client(ctx)
+        options = {"queue": ctx.extra["queue"]}
+        if job.delay_ms:
+            options["schedule_in"] = {"seconds": job.delay_ms / 1000}
+        if ctx.settings.get("queueing_lock"):
+            options["queueing_lock"] = job.key
+        with app.open():
+            try:
+                job_id = (
+                    app.tasks[TASK]
+                    .configure(**options)
+                    .defer(submission=job.submission, request=job.request, key=job.key)
+                )
+            except AlreadyEnqueued:
+                return Submitted(library_id=self._owner(ctx, job.key), deduplicated=True)
+        return Submitted(library_id=str(job_id))
+
+    def _owner(self, ctx: ProbeContext, key: str) -> str:
+        import psycopg
+
+        with psycopg.connect(with_pg_database(ctx.server_url, ctx.extra["database"])) as db:
+            row = db.execute("SELECT id FROM procrastinate_jobs WHERE queueing_lock = %s ORDER BY id LIMIT 1", (key,))
+            return str(row.fetchone()[0])
+
+    def worker_command(self, ctx: ProbeContext) -> list[str]:
+        return [sys.executable, "-m", "faultline.probe.adapters.procrastinate"]
+
+    def states(self, ctx: ProbeContext, library_ids: list[str]) -> dict[str, str]:
+        import psycopg
+
+        found = dict.fromkeys(library_ids, MISSING)
+        with psycopg.connect(with_pg_database(ctx.server_url, ctx.extra["database"])) as db:
+            rows = db.execute(
+                "SELECT id::text, status::text, scheduled_at > now() FROM procrastinate_jobs "
+                "WHERE id = ANY(%s::bigint[])",
+                ([int(i) for i in library_ids],),
+            ).fetchall()
+        for job_id, status, later in rows:
+            if status == "todo":
+                found[job_id] = SCHEDULED if later else QUEUED
+            elif status in ("doing", "aborting"):
+                found[job_id] = RUNNING
+            elif status == "succeeded":
+                found[job_id] = SUCCEEDED
+            else:  # failed, cancelled, aborted
+                found[job_id] = FAILED
+        return found
+
+    def cleanup(self, ctx: ProbeContext) -> None:
+        if "database" in ctx.extra:
+            drop_pg_database(ctx.server_url, ctx.extra["database"])
+
+
+def main() -> None:
+    """The worker process: procrastinate's own worker, on the probed app."""
+    config = json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / "procrastinate.json").read_text())
+    app = make_app(config["conninfo"], config["settings"])
+    app.run_worker(queues=["faultline"], concurrency=1, install_signal_handlers=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The lab's own book of a probe: one SQLite file the probed queue never touches.
+
+Every process of a probe writes here: the driver (submissions, faults, the queue states it polls)
+and the lab's handler inside the probed queue's worker processes (deliveries, effects, returns).
+The ledger table has no unique constraint, so a second effect of one job is a second row. Times are
+CLOCK_MONOTONIC nanoseconds, one clock every process on the machine reads alike; a row's time is
+taken inside the transaction that writes it (BEGIN IMMEDIATE: one writer at a time), so the rows'
+order is their time order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    t_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    job TEXT,
+    attempt INTEGER,
+    token INTEGER,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    row INTEGER PRIMARY KEY AUTOINCREMENT,
+    job TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    request TEXT NOT NULL,
+    key TEXT,
+    t_ns INTEGER NOT NULL
+);
+"""
+
+
+class Book:
+    """A connection to a probe's book (one per process; SQLite serialises the writers)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+
+    @classmethod
+    def create(cls, path: str | Path) -> Book:
+        book = cls(path)
+        book.db.executescript(SCHEMA)
+        return book
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _write(self, statements) -> int:
+        """Run (sql, params-with-time) pairs in one IMMEDIATE transaction; the time is read once the
+        write lock is held, so rows commit in time order. Returns that time."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.monotonic_ns()
+            for sql, params in statements(now):
+                db.execute(sql, params)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return now
+
+    def event(self, kind: str, actor: str, job=None, attempt=None, token=None, **detail) -> int:
+        return self._write(lambda now: [(_INSERT_EVENT, (now, kind, actor, job, attempt, token, _json(detail)))])
+
+    def deliver(self, job: str, actor: str, pid: int) -> tuple[int, int]:
+        """The handler began: the job's next attempt and a token unique in the probe, recorded as
+        `leased` and `started` in one transaction (the lab sees a delivery only when its handler runs)."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.monotonic_ns()
+            (attempt,) = db.execute(
+                "SELECT count(*) + 1 FROM events WHERE kind = 'started' AND job = ?", (job,)
+            ).fetchone()
+            (token,) = db.execute("SELECT count(*) + 1 FROM events WHERE kind = 'started'").fetchone()
+            db.execute(_INSERT_EVENT, (now, "leased", actor, job, attempt, token, "{}"))
+            db.execute(_INSERT_EVENT, (now, "started", actor, job, attempt, token, _json({"pid": pid})))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return attempt, token
+
+    def effect(self, job: str, actor: str, attempt: int, token: int, request: str, key: str | None) -> int:
+        """The effect: a ledger row and its `effect_committed` event, in one transaction."""
+        return self._write(
+            lambda now: [
+                (
+                    "INSERT INTO ledger (job, token, request, key, t_ns) VALUES (?, ?, ?, ?, ?)",
+                    (job, token, request, key, now),
+                ),
+                (
+                    _INSERT_EVENT,
+                    (
+                        now,
+                        "effect_committed",
+                        actor,
+                        job,
+                        attempt,
+                        token,
+                        _json({"effect": "charge", "amount": 1, "request": request}),
+                    ),
+                ),
+            ]
+        )
+
+    def events(self) -> list[tuple]:
+        return self.db.execute(
+            "SELECT seq, t_ns, kind, actor, job, attempt, token, detail FROM events ORDER BY t_ns, seq"
+        ).fetchall()
+
+    def ledger_rows(self) -> list[tuple]:
+        return self.db.execute("SELECT job, token, request, key FROM ledger ORDER BY t_ns, row").fetchall()
+
+    def reached(self, point: str) -> list[tuple[str, int, str]]:
+        """(job, attempt, actor) of every handler that reached a hold at this point."""
+        return self.db.execute(
+            "SELECT job, attempt, actor FROM events WHERE kind = 'hold' AND json_extract(detail, '$.point') = ? "
+            "ORDER BY seq",
+            (point,),
+        ).fetchall()
+
+    def started_jobs(self) -> list[tuple[str, int, str]]:
+        return self.db.execute("SELECT job, attempt, actor FROM events WHERE kind = 'started' ORDER BY seq").fetchall()
+
+
+_INSERT_EVENT = "INSERT INTO events (t_ns, kind, actor, job, attempt, token, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _json(detail: dict) -> str:
+    return json.dumps(detail, sort_keys=True)

@@ -1,0 +1,360 @@
+"""Run one probe: a third-party queue, one drill, real processes, real faults; a RunRecord out.
+
+    client (the library's API) ──submit──▶ broker / database ◀──proxy── the library's worker
+                                                                      └─ the lab's handler
+The lab starts the library's own worker processes (each in its own process group), submits the
+drill's jobs through the library's client, lands the drill's fault when a handler reaches the hold
+(SIGKILL, SIGSTOP) or at the proxy (cut, blackhole, latency), restarts a killed worker as a process
+manager would, and polls the queue's own state. From the client log, the lab's book (deliveries,
+effects, returns) and the queue's final state it builds a RunRecord the invariants judge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import attrs
+
+from faultline.probe.contract import FAILED, SUCCEEDED, Adapter, Job, ProbeContext
+from faultline.probe.drills import DRILLS, KILL, Drill
+from faultline.probe.ledger import Book
+from faultline.probe.proxy import Proxy
+from faultline.probe.record import build_record
+from runtime.core.errors import BadInputError
+
+POLL_S = 0.05
+STATE_POLL_S = 0.25
+BOOT_LIMIT_S = 60.0
+SETTLE_CAP_MS = 75_000
+"""The longest quiet period a probe waits for a queue to take back a job (the library's own recovery
+time, from its settings, when that is shorter)."""
+
+
+@attrs.define
+class Worker:
+    """One worker slot (w1, w2): the library's worker process the lab started, and its incarnation."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    incarnation: int = 0
+    process: subprocess.Popen | None = None
+    restart_at: float | None = None
+    stopped: bool = False
+
+    def start(self) -> None:
+        self.incarnation += 1
+        with open(self.log, "ab") as stream:
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def signal(self, signum: int) -> None:
+        """Signal the worker and every process it started, wherever they went (RQ's work horse and
+        Celery's pool leave the worker's process group): a SIGKILL freezes the tree first, so nothing
+        forks past it."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        if signum == signal.SIGKILL:
+            for pid in process_tree(self.process.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+        for pid in process_tree(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """The end of the run: SIGTERM (a warm shutdown), then SIGKILL whatever is left of the group."""
+        if self.process is None:
+            return
+        if self.stopped:
+            self.signal(signal.SIGCONT)
+        self.signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(grace_s)
+        self.signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+
+
+@attrs.frozen(kw_only=True)
+class ProbeResult:
+    record: object
+    facts: dict
+    """What the run measured beyond the verdict: jobs lost, doubled, stuck, time to recover."""
+
+
+def through_proxy(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+def run_probe(
+    adapter: Adapter,
+    drill_name: str,
+    settings: dict,
+    *,
+    seed: int = 0,
+    settle_ms: int | None = None,
+    configuration: str = "custom",
+) -> ProbeResult:
+    drill = DRILLS[drill_name]
+    settings = {**{k: v for k, v in drill.settings.items() if k in adapter.knobs}, **settings}
+    if settle_ms is None and (drill.strike is not None or drill.link is not None):
+        own = adapter.recovery_ms({k: v for k, v in settings.items() if k != "server_url"}) + 5_000
+        settle_ms = max(drill.settle_ms, min(own, SETTLE_CAP_MS))
+    if settle_ms is not None:
+        drill = attrs.evolve(drill, settle_ms=settle_ms)
+    workdir = Path(tempfile.mkdtemp(prefix=f"faultline-probe-{adapter.name}-"))
+    try:
+        return _run(adapter, drill, settings, seed, workdir, configuration)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(adapter, drill: Drill, settings: dict, seed: int, workdir: Path, configuration: str) -> ProbeResult:
+    server_url = settings["server_url"]
+    parts = urlsplit(server_url)
+    book = Book.create(workdir / "book.sqlite")
+    origin = time.monotonic_ns()
+    holds = []
+    fault = drill.strike or drill.link
+    if fault is not None:
+        holds.append(
+            {"point": fault.point, "job": fault.job, "attempt": getattr(fault, "attempt", 1), "ms": drill.hold_ms}
+        )
+    (workdir / "probe.json").write_text(json.dumps({"holds": holds, "work_ms": drill.work_ms}))
+    with Proxy(parts.hostname or "127.0.0.1", parts.port or 0) as proxy:
+        ctx = ProbeContext(
+            probe_id=f"fl{seed}x{secrets.token_hex(4)}",
+            workdir=workdir,
+            settings={k: v for k, v in settings.items() if k != "server_url"},
+            server_url=server_url,
+            worker_url=through_proxy(server_url, proxy.port),
+        )
+        adapter.prepare(ctx)
+        workers: list[Worker] = []
+        ids: dict[str, str] = {}  # submission -> the library's id for it
+        seen: dict[str, str] = {}  # submission -> the state the lab last saw
+        facts: dict = {}
+        final_states: dict[str, str] = {}
+        try:
+            env = {**os.environ, **ctx.env(), "PYTHONUNBUFFERED": "1"}
+            for n in range(1, drill.workers + 1):
+                name = f"w{n}"
+                worker = Worker(
+                    name, adapter.worker_command(ctx), {**env, "FAULTLINE_PROBE_WORKER": name}, workdir / f"{name}.log"
+                )
+                worker.start()
+                workers.append(worker)
+            _drive(adapter, drill, ctx, book, proxy, workers, origin, ids, seen, facts)
+            for worker in workers:
+                worker.stop()
+            final_states = adapter.states(ctx, list(ids.values()))
+            _observe(book, adapter, ids, final_states, seen)
+            facts["ended_ns"] = time.monotonic_ns()
+        finally:
+            for worker in workers:
+                worker.stop()
+            adapter.cleanup(ctx)
+        logs = {w.name: _tail(w.log) for w in workers}
+    record = build_record(
+        book,
+        origin,
+        adapter=adapter,
+        drill=drill,
+        settings=settings,
+        configuration=configuration,
+        seed=seed,
+        ids=ids,
+        final_states=final_states,
+        facts=facts,
+        probe_id=ctx.probe_id,
+    )
+    facts["worker_logs"] = logs
+    book.close()
+    return ProbeResult(record=record, facts=facts)
+
+
+def _observe(book: Book, adapter, ids: dict[str, str], states: dict[str, str], seen: dict[str, str]) -> None:
+    """Record, at the time of this poll, every job the queue's own state shows newly succeeded or failed."""
+    for submission, library_id in ids.items():
+        state = states.get(library_id)
+        if state != seen.get(submission) and state in (SUCCEEDED, FAILED):
+            book.event("acked" if state == SUCCEEDED else "dead_lettered", adapter.name, submission, observed=True)
+        seen[submission] = state
+
+
+def _drive(
+    adapter,
+    drill: Drill,
+    ctx,
+    book: Book,
+    proxy: Proxy,
+    workers: list[Worker],
+    origin: int,
+    ids: dict[str, str],
+    seen: dict[str, str],
+    facts: dict,
+) -> None:
+    """Submit, strike, restart, poll until the queue settles or the quiet period ends."""
+    jobs = []
+    for n in range(1, drill.jobs + 1):
+        jobs.append(Job(submission=f"s{n}", request=f"r{n}", key=f"k{n}", delay_ms=drill.delay_ms))
+    if drill.duplicate_key:
+        jobs.insert(1, Job(submission="s1b", request="r1", key="k1", delay_ms=drill.delay_ms))
+    owner: dict[str, str] = {}  # library id -> the submission that made it
+    for message, job in enumerate(jobs, start=1):
+        submitted = adapter.submit(ctx, job)
+        if submitted.deduplicated:
+            book.event("submit_deduplicated", "client", owner[submitted.library_id], key=job.key)
+            continue
+        owner.setdefault(submitted.library_id, job.submission)
+        ids[job.submission] = submitted.library_id
+        book.event(
+            "submitted",
+            "client",
+            job.submission,
+            message=message,
+            request=job.request,
+            key=job.key,
+            payload={"delay_ms": job.delay_ms} if job.delay_ms else {},
+        )
+    fault_needed = drill.strike is not None or drill.link is not None
+    facts.update(fault_bit=fault_needed, fault_at_ms=None)
+    fault_bit = not fault_needed
+    fault_done_at: float | None = None if fault_needed else time.monotonic()
+    link_until: float | None = None
+    resume_at: float | None = None
+    next_poll = 0.0
+    boot_deadline = time.monotonic() + BOOT_LIMIT_S + drill.delay_ms / 1000
+    while True:
+        now = time.monotonic()
+        # the strike: a handler reached the hold
+        if not fault_bit and drill.strike is not None:
+            reached = [
+                r for r in book.reached(drill.strike.point) if r[0] == drill.strike.job and r[1] == drill.strike.attempt
+            ]
+            if reached:
+                worker = next(w for w in workers if w.name == reached[0][2])
+                fault_bit, fault_done_at = True, None
+                when = book.event(
+                    "crashed" if drill.strike.action == KILL else "paused",
+                    worker.name,
+                    drill.strike.job,
+                    drill.strike.attempt,
+                    point=drill.strike.point,
+                    **(
+                        {"incarnation": worker.incarnation}
+                        if drill.strike.action == KILL
+                        else {"duration_ms": drill.strike.stop_ms}
+                    ),
+                )
+                facts["fault_at_ms"] = (when - origin) // 1_000_000
+                if drill.strike.action == KILL:
+                    worker.signal(signal.SIGKILL)
+                    worker.restart_at = now + drill.strike.restart_ms / 1000
+                else:
+                    worker.signal(signal.SIGSTOP)
+                    worker.stopped = True
+                    resume_at = now + drill.strike.stop_ms / 1000
+        if not fault_bit and drill.link is not None:
+            reached = [r for r in book.reached(drill.link.point) if r[0] == drill.link.job]
+            if reached:
+                fault_bit = proxy.open_connections > 0
+                when = book.event("link_fault_started", "proxy", mode=drill.link.mode, target=adapter.server)
+                facts["fault_at_ms"] = (when - origin) // 1_000_000
+                getattr(proxy, drill.link.mode)(*([drill.link.latency_ms] if drill.link.mode == "latency" else []))
+                link_until = now + drill.link.for_ms / 1000
+                if not fault_bit:  # nothing was connected: the cut touched nobody
+                    facts["fault_bit"] = False
+                    fault_bit = True
+        if link_until is not None and now >= link_until:
+            proxy.heal()
+            book.event("link_fault_ended", "proxy")
+            link_until, fault_done_at = None, now
+        if resume_at is not None and now >= resume_at:
+            for worker in workers:
+                if worker.stopped:
+                    book.event("resumed", worker.name)
+                    worker.signal(signal.SIGCONT)
+                    worker.stopped = False
+            resume_at, fault_done_at = None, now
+        for worker in workers:
+            if worker.restart_at is not None and now >= worker.restart_at:
+                with contextlib.suppress(ChildProcessError):
+                    worker.process.wait(5)
+                worker.start()
+                book.event("restarted", worker.name, incarnation=worker.incarnation)
+                worker.restart_at, fault_done_at = None, now
+            elif worker.restart_at is None and not worker.stopped and not worker.alive():
+                # it died on its own: the process manager notes it and restarts it
+                book.event("crashed", worker.name, point="exited", incarnation=worker.incarnation)
+                worker.restart_at = now + 1.0
+        if now >= next_poll:
+            next_poll = now + STATE_POLL_S
+            _observe(book, adapter, ids, adapter.states(ctx, list(ids.values())), seen)
+            # settled: the queue's own verdict on every job. "missing" is no verdict while the run goes
+            # on (a queue that keeps no running state shows a job in a worker's hands as missing).
+            settled = all(seen.get(s) in (SUCCEEDED, FAILED) for s in ids)
+            if fault_done_at is not None and (settled or now >= fault_done_at + drill.settle_ms / 1000):
+                facts["settled"] = settled
+                facts["recovered_ms"] = int((now - fault_done_at) * 1000) if settled else None
+                break
+            if fault_done_at is None and not fault_bit and now >= boot_deadline + drill.hold_ms / 1000:
+                raise BadInputError(
+                    f"the planned fault of drill {drill.name} did not bite: no handler reached "
+                    f"{(drill.strike or drill.link).point} in {BOOT_LIMIT_S:.0f} s (is the worker starting? "
+                    "see its log with --keep)"
+                )
+        time.sleep(POLL_S)
+    facts["fault_bit"] = facts["fault_bit"] if fault_needed else None
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants, from /proc (parents first)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                stat = stream.read()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    tree, queue = [], [root]
+    while queue:
+        pid = queue.pop(0)
+        tree.append(pid)
+        queue.extend(sorted(children.get(pid, ())))
+    return tree
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def python() -> str:
+    return sys.executable
