@@ -46,16 +46,25 @@ def check_no_lost_job(views):
     kind=SAFETY,
 )
 def check_attempts_bounded(views):
+    """The judge counts the leases itself, since the job last started afresh (its submission, or a
+    redrive under its own id): a queue that forgets a delivery cannot talk its way under the budget."""
     bound = views.header["attempt_bound"]
+    counted: dict[str, int] = {}
     over: dict[str, list] = {}
-    for event in views.of(ev.LEASED):
-        if event.attempt > bound:
-            over.setdefault(event.job_id, []).append(event)
-    for job_id, events in over.items():
-        first, last = events[0], events[-1]
-        went = f" and kept going to attempt {last.attempt}" if last is not first else ""
+    for event in views.events_of(ev.LEASED, ev.REDRIVEN):
+        if event.kind == ev.REDRIVEN:
+            if event.get("ids") == "keep":
+                counted[event.job_id] = 0
+            continue
+        n = counted[event.job_id] = counted.get(event.job_id, 0) + 1
+        if n > bound:
+            over.setdefault(event.job_id, []).append((n, event))
+    for job_id, leases in over.items():
+        (n, first), (m, last) = leases[0], leases[-1]
+        claimed = f" (the queue called it attempt {first.attempt})" if first.attempt != n else ""
+        went = f" and kept going to attempt {m}" if last is not first else ""
         yield (
-            f"job {job_id} was leased for attempt {first.attempt} (budget {bound}){went}",
+            f"job {job_id} was leased for attempt {n} (budget {bound}){claimed}{went}",
             [first.index, last.index] if last is not first else [first.index],
         )
 

@@ -15,11 +15,13 @@ from runtime.core import history as ev
     name="backoff-respected",
     statement=(
         "Every retry waits the policy's backoff for its attempt (within the jitter's range), its message is "
-        "not leased again before it is due, and no more retries fall due in a second than the retry budget."
+        "not leased again before it is due, and no more retries fall due in a second than the retry budget; "
+        "a job with an ETA never starts before it."
     ),
     kind=SAFETY,
 )
 def check_backoff_respected(views):
+    yield from _eta_respected(views)
     if not views.of(ev.RETRY_SCHEDULED):
         return  # no retry, nothing to judge
     fields = views.header["policy"]
@@ -97,6 +99,21 @@ def attempt_budget(fields, payload) -> int | None:
     return min(limits) if limits else None
 
 
+def _eta_respected(views):
+    """A delayed job (`eta_ms` in its submitted payload) starts no earlier than its ETA."""
+    etas = {}
+    for job_id, first in views.first_submitted.items():
+        payload = first.get("payload")
+        if isinstance(payload, dict) and isinstance(payload.get("eta_ms"), int):
+            etas[job_id] = payload["eta_ms"]
+    if not etas:
+        return
+    for event in views.of(ev.STARTED):
+        eta = etas.get(event.job_id)
+        if eta is not None and event.time_ms < eta:
+            yield f"job {event.job_id} started at {event.time_ms}ms, before its ETA of {eta}ms", [event.index]
+
+
 @invariant(
     id="INV_018",
     name="work-progresses",
@@ -104,7 +121,7 @@ def attempt_budget(fields, payload) -> int | None:
         "The system never refuses its own work: a job is dead-lettered only once its attempt budget is spent "
         "since it last started afresh (its submission, or a redrive under its own id) or when its stored "
         "payload cannot be interpreted; the store fences only a write whose lease a newer lease replaced, and "
-        "a worker loses only a lease that expired or was replaced."
+        "a worker loses only a lease that expired, was replaced, or whose renewal a stopped heartbeat failed."
     ),
     kind=SAFETY,
 )
@@ -114,7 +131,14 @@ def check_work_progresses(views):
     newest: dict[str, int] = {}  # job -> newest token granted so far
     expired: set[int] = set()  # tokens whose lease expired
     for event in views.events_of(
-        ev.SUBMITTED, ev.REDRIVEN, ev.LEASED, ev.LEASE_EXPIRED, ev.DEAD_LETTERED, ev.WRITE_FENCED, ev.LEASE_LOST
+        ev.SUBMITTED,
+        ev.REDRIVEN,
+        ev.LEASED,
+        ev.LEASE_EXPIRED,
+        ev.HEARTBEAT_STOPPED,
+        ev.DEAD_LETTERED,
+        ev.WRITE_FENCED,
+        ev.LEASE_LOST,
     ):
         kind, job_id = event.kind, event.job_id
         if kind == ev.SUBMITTED:
@@ -125,7 +149,7 @@ def check_work_progresses(views):
         elif kind == ev.LEASED:
             leases_since[job_id] = leases_since.get(job_id, 0) + 1
             newest[job_id] = max(newest.get(job_id, 0), event.token)
-        elif kind == ev.LEASE_EXPIRED:
+        elif kind in (ev.LEASE_EXPIRED, ev.HEARTBEAT_STOPPED):  # expired, or its renewal failed (a fault)
             expired.add(event.token)
         elif kind == ev.DEAD_LETTERED:
             if event.get("reason") == "payload":

@@ -13,6 +13,9 @@ from runtime.core import history as ev
 from runtime.core.faults import request_of
 from runtime.core.policy import Policy
 
+HEARTBEAT_KINDS = frozenset((ev.LEASE_RENEWED, ev.HEARTBEAT_STOPPED))
+"""A heartbeat's events: the job they belong to is still running."""
+
 
 class _cached:
     """A view computed on first use, then read from the instance (functools.cached_property, without
@@ -131,13 +134,14 @@ class Views:
     @_cached
     def execution_intervals(self) -> dict[str, list[tuple[int, int, object]]]:
         """job -> [(start_ms, end_ms, started_event)]. An execution runs from `started` to the
-        executor's next event other than a lease renewal (its commit, failure, crash or pause)."""
+        executor's next event other than a heartbeat's (a renewal, or a renewal a stopped heartbeat
+        silenced): its commit, failure, crash or pause."""
         running: dict[str, object] = {}
         intervals: dict[str, list] = {}
-        started_kind, renewed = ev.STARTED, ev.LEASE_RENEWED
+        started_kind, heartbeats = ev.STARTED, HEARTBEAT_KINDS
         for event in self.events[1:-1]:  # between the header and the closing event
             kind = event.kind
-            if running and event.actor in running and kind != renewed:
+            if running and event.actor in running and kind not in heartbeats:
                 started = running.pop(event.actor)
                 intervals.setdefault(started.job_id, []).append((started.time_ms, event.time_ms, started))
             if kind == started_kind:
@@ -150,7 +154,6 @@ class Views:
         """`execution_intervals` for these jobs only, each found by reading forward from its
         `started` event to its executor's next event (cheap when few jobs ran more than once)."""
         events, last = self.events, len(self.events) - 1
-        renewed = ev.LEASE_RENEWED
         intervals: dict[str, list] = {}
         for started in self.of(ev.STARTED):
             if started.job_id not in job_ids:
@@ -158,7 +161,7 @@ class Views:
             actor, end = started.actor, self.end_ms
             for index in range(started.index + 1, last):
                 event = events[index]
-                if event.actor == actor and event.kind != renewed:
+                if event.actor == actor and event.kind not in HEARTBEAT_KINDS:
                     end = event.time_ms
                     break
             intervals.setdefault(started.job_id, []).append((started.time_ms, end, started))

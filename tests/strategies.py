@@ -44,9 +44,12 @@ def fault_of(kind: str, *, jobs, workers, window_ms, actors):
     return build()
 
 
-def fault_plans(jobs: int, workers: int, max_faults: int = 6, window_ms: int = 2_000, relay: bool = False):
-    """Plans over jobs j1..jN and workers w1..wW (and the client; the relay when `relay`); Hypothesis
-    shrinks a failing one toward fewer, earlier, shorter faults."""
+def fault_plans(
+    jobs: int, workers: int, max_faults: int = 6, window_ms: int = 2_000, relay: bool = False, heartbeats: bool = False
+):
+    """Plans over jobs j1..jN and workers w1..wW (and the client; the relay when `relay`; a heartbeat_stop
+    only with `heartbeats`, for a policy that renews leases); Hypothesis shrinks a failing one toward
+    fewer, earlier, shorter faults."""
     job_ids = [f"j{n}" for n in range(1, jobs + 1)]
     worker_names = [f"w{n}" for n in range(1, workers + 1)]
     actors = [*worker_names, CLIENT] + ([RELAY] if relay else [])
@@ -54,6 +57,10 @@ def fault_plans(jobs: int, workers: int, max_faults: int = 6, window_ms: int = 2
         *(
             fault_of(kind, jobs=job_ids, workers=worker_names, window_ms=window_ms, actors=actors)
             for kind in FAULT_DRAWS
+            if heartbeats or kind != "heartbeat_stop"
         )
     )
-    return st.lists(fault, max_size=max_faults, unique=True).map(lambda faults: FaultPlan(faults=tuple(faults)))
+    one_stop_per_worker = lambda f: (f.actor, "stop") if f.kind == "heartbeat_stop" else f  # noqa: E731
+    return st.lists(fault, max_size=max_faults, unique_by=one_stop_per_worker).map(
+        lambda faults: FaultPlan(faults=tuple(faults))
+    )

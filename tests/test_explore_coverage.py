@@ -10,8 +10,11 @@ ROOT = "examples"
 SEEDS = 100
 # each sweep -> the mechanisms and fault kinds that live on it
 SWEEPS = {
-    "safe": (dict(policy_name="safe"), ["dead letters", "lease expiry", "fault:redrive"]),
-    "naive": (dict(policy_name="naive"), [f"fault:{kind}" for kind in explore.FAULT_KINDS if kind != "redrive"]),
+    "safe": (dict(policy_name="safe"), ["dead letters", "lease expiry", "fault:redrive", "fault:heartbeat_stop"]),
+    "naive": (
+        dict(policy_name="naive"),
+        [f"fault:{kind}" for kind in explore.FAULT_KINDS if kind not in ("redrive", "heartbeat_stop")],
+    ),
     "safe-mechanisms": (dict(policy_name="safe", mechanisms=True), ["batches"]),
     "naive-mechanisms": (dict(policy_name="naive", mechanisms=True), ["batch acks", "republished retries"]),
     "etl": (dict(policy_name="safe", workload=f"{ROOT}/etl_fanout.yml"), ["task dispatch", "fan-in"]),

@@ -30,6 +30,7 @@ def test_every_field_the_system_reads_is_in_the_table():
         "max_attempts",
         "backoff_ms",
         "business_row",
+        "eta_ms",
     ]
 
 
@@ -40,6 +41,7 @@ def test_every_field_the_system_reads_is_in_the_table():
         ({"max_attempts": 0}, "payload.max_attempts", "got 0"),
         ({"max_attempts": True}, "payload.max_attempts", "got True"),
         ({"backoff_ms": 1.5}, "payload.backoff_ms", "got 1.5"),
+        ({"eta_ms": -1}, "payload.eta_ms", "in [0, 86400000]"),
         ({"fail_n_times": -1}, "payload.fail_n_times", "in [0, 1000]"),
         ({"amount": 10**13}, "payload.amount", "in [0, 1000000000000]"),
         ({"poison": "yes"}, "payload.poison", "must be true or false, got 'yes'"),

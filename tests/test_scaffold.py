@@ -84,7 +84,7 @@ def test_fm_new_rejects_bad_and_taken_names(repo_copy):
     assert bad.returncode == 2 and "e.g. lost_wakeup" in bad.stderr
     taken = sh(repo_copy, ".venv/bin/faultline", "fm", "new", "poison_job")
     assert taken.returncode == 2 and "is taken by FM_005" in taken.stderr
-    assert not any("lost" in p.name for p in (repo_copy / "failure_modes").iterdir())
+    assert not any("wakeup" in p.name for p in (repo_copy / "failure_modes").iterdir())
 
 
 @pytest.mark.drill  # explores, shrinks, then runs two make targets in a copy: about 7 s

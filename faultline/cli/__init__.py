@@ -80,6 +80,12 @@ EXAMPLES = {
         "faultline drill worker-crash --json",
         "faultline drill db-outage --policy naive --db postgresql://postgres@127.0.0.1:5432/lab",
     ],
+    "probe": [
+        "faultline probe --list",
+        "faultline probe rq --drill worker-crash --json",
+        "faultline probe celery-redis --drill delayed-job --config recommended",
+        "faultline probe matrix --out docs/probes.md",
+    ],
 }
 
 

@@ -14,8 +14,10 @@ from runtime.core.faults import (
     FAULT_TYPES,
     RELAY,
     RELAY_POINTS,
+    WORKER_HEARTBEAT,
     WORKER_POINTS,
     FaultPlan,
+    HeartbeatStop,
 )
 from runtime.core.policy import Policy
 from runtime.core.scenario import JobSpec, Scenario, reachable_points
@@ -51,8 +53,12 @@ FAULT_DRAWS: dict[str, dict[str, object]] = {
     "slow_job": {"job": "job", "duration_ms": (1_200, 4_000)},
     "poison_job": {"job": "job"},
     "redrive": {"at_ms": "after_dead_letters"},
+    "heartbeat_stop": {"actor": "worker", "at_ms": (0, 2_000)},
 }
 FAULT_KINDS = tuple(FAULT_DRAWS)
+LATER_KINDS = ("heartbeat_stop",)
+"""Kinds added after seeds were published: each draws from its own stream, so that every seed's plan
+of the earlier kinds stays what it was (a replay command in an old report still replays it)."""
 KIND_PROBABILITY = 0.4
 FAULTS_PER_KIND = (1, 3)
 assert set(FAULT_KINDS) == set(FAULT_TYPES), "every fault kind must have draw ranges"
@@ -212,24 +218,41 @@ def draw_plan(seed: int, jobs: int = DEFAULT_JOBS, workers: int = DEFAULT_WORKER
     window_ms = SUBMIT_SPACING_MS * jobs
     policy = policy or POLICIES["naive"]
     dead_letters_ms = dead_letter_horizon_ms(policy, [(JOB_DURATION_MS, None, None)])
-    enabled = [kind for kind in FAULT_KINDS if rng.random() < KIND_PROBABILITY]
+    streams = [(rng, [kind for kind in FAULT_KINDS if kind not in LATER_KINDS and rng.random() < KIND_PROBABILITY])]
+    for kind in LATER_KINDS:
+        own = random.Random(f"faultline-explore:{seed}:{kind}")
+        streams.append((own, [kind] if own.random() < KIND_PROBABILITY else []))
     faults: list = []
-    for kind in enabled:
-        for _ in range(rng.randint(*FAULTS_PER_KIND)):
-            faults.append(
-                draw_fault(
-                    kind,
-                    rng,
-                    jobs=job_ids,
-                    workers=worker_names,
-                    window_ms=window_ms,
-                    actors=actors,
-                    dead_letters_ms=dead_letters_ms,
+    for stream, enabled in streams:
+        for kind in enabled:
+            for _ in range(stream.randint(*FAULTS_PER_KIND)):
+                faults.append(
+                    draw_fault(
+                        kind,
+                        stream,
+                        jobs=job_ids,
+                        workers=worker_names,
+                        window_ms=window_ms,
+                        actors=actors,
+                        dead_letters_ms=dead_letters_ms,
+                    )
                 )
-            )
-    reachable = reachable_points(standard_workload(jobs, workers), policy)
-    kept = [f for f in dict.fromkeys(faults) if getattr(f, "point", None) in (None, *reachable)]
-    return FaultPlan(faults=tuple(kept))
+    return FaultPlan(faults=reachable_only(faults, reachable_points(standard_workload(jobs, workers), policy)))
+
+
+def reachable_only(faults, reachable) -> tuple:
+    """The drawn faults that can fire (a plan draw's last step): each once, at a point some run reaches,
+    and one heartbeat_stop per worker, only where leases are renewed."""
+    kept, stopped = [], set()
+    for fault in dict.fromkeys(faults):
+        if isinstance(fault, HeartbeatStop):
+            if WORKER_HEARTBEAT not in reachable or fault.actor in stopped:
+                continue
+            stopped.add(fault.actor)
+        elif getattr(fault, "point", None) not in (None, *reachable):
+            continue
+        kept.append(fault)
+    return tuple(kept)
 
 
 __all__ = [

@@ -18,8 +18,10 @@ from faultline.explore.plans import (
     FAULT_KINDS,
     FAULTS_PER_KIND,
     KIND_PROBABILITY,
+    LATER_KINDS,
     dead_letter_horizon_ms,
     draw_fault,
+    reachable_only,
 )
 from runtime.core.errors import BadInputError
 from runtime.core.faults import DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER, WORKER_POINTS, FaultPlan
@@ -74,7 +76,10 @@ def draw_workflow_plan(seed: int, path: str, workers: int, policy: Policy) -> Fa
     window_ms = durations + (scenario.ticks * (scenario.workflow.schedule_every_ms or 0))
     tasks = scenario.workflow.tasks
     dead_letters_ms = dead_letter_horizon_ms(policy, [(t.duration_ms, t.max_attempts, t.backoff_ms) for t in tasks])
-    kinds = [k for k in FAULT_KINDS if k not in NOT_FOR_TASKS and (jobs or "job" not in _fields(k))]
+    # Kinds added later (LATER_KINDS) are left out, so that every seed's workflow plan stays what it was.
+    kinds = [
+        k for k in FAULT_KINDS if k not in NOT_FOR_TASKS and k not in LATER_KINDS and (jobs or "job" not in _fields(k))
+    ]
     enabled = [kind for kind in kinds if rng.random() < KIND_PROBABILITY]
     faults: list = []
     for kind in enabled:
@@ -96,9 +101,7 @@ def draw_workflow_plan(seed: int, path: str, workers: int, policy: Policy) -> Fa
                 hit = rng.randint(1, scenario.ticks) if role == "scheduler" else fault.hit
                 fault = attrs.evolve(fault, point=point, hit=hit)
             faults.append(fault)
-    reachable = reachable_points(scenario, policy)
-    kept = [f for f in dict.fromkeys(faults) if getattr(f, "point", None) in (None, *reachable)]
-    return FaultPlan(faults=tuple(kept))
+    return FaultPlan(faults=reachable_only(faults, reachable_points(scenario, policy)))
 
 
 def _fields(kind: str) -> tuple[str, ...]:

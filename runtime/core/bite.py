@@ -8,7 +8,8 @@ system, read from the record alone:
   proves nothing);
 - a duplicate delivery: the redelivered message was leased again (somebody received the duplicate);
 - a lost reply: the client sent the request again;
-- a redrive: it moved a dead letter back.
+- a redrive: it moved a dead letter back;
+- a heartbeat stop: it silenced a renewal of a lease the worker held (`heartbeat_stopped`).
 Slow and poison jobs shape the workload and a clock skew is always on: they bite by construction.
 """
 
@@ -22,6 +23,7 @@ from runtime.core.faults import (
     CrashJob,
     DuplicateDelivery,
     FaultPlan,
+    HeartbeatStop,
     Pause,
     Redrive,
     StoreOutage,
@@ -71,6 +73,8 @@ def _bit(fault, events, final, plan: FaultPlan) -> bool:
         return _outage_bit(fault, events, final, plan)
     if isinstance(fault, Redrive):
         return any(e.kind == ev.REDRIVEN for e in events)
+    if isinstance(fault, HeartbeatStop):
+        return any(e.kind == ev.HEARTBEAT_STOPPED and e.actor == fault.actor for e in events)
     return True
 
 

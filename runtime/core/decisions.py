@@ -62,10 +62,32 @@ EXPIRED_WHY = {
 def after_lease_expiry(attempts: int, limit: int | None, policy) -> str:
     """What the queue does with a job whose lease expired (its worker died or stalled): dead-letter it
     when its attempt budget is spent - or, under `expired_lease="bury"`, always (a dead worker's job
-    treated as failed, its retries forgotten); otherwise requeue it."""
-    if policy.expired_lease == "bury" or (limit is not None and attempts >= limit):
+    treated as failed, its retries forgotten); otherwise requeue it. Under `expiry_counts_attempt=false`
+    the expired attempt is refunded first (see `refunds_expired_attempt`)."""
+    counted = attempts if policy.expiry_counts_attempt else attempts - 1
+    if policy.expired_lease == "bury" or (limit is not None and counted >= limit):
         return BURY
     return REQUEUE
+
+
+def refunds_expired_attempt(policy) -> bool:
+    """Whether a requeued expired lease gives its attempt back (the queue forgets a delivery whose worker
+    died: a job that kills its worker is then redelivered forever)."""
+    return not policy.expiry_counts_attempt
+
+
+def visible_from(payload: Mapping[str, Any], policy, now_ms: int) -> int:
+    """When a newly published job becomes visible: at its ETA when the queue holds delayed jobs
+    (`eta_wait="queue"`), else at once."""
+    eta = payload.get("eta_ms") if payload else None
+    return eta if eta is not None and eta > now_ms and policy.eta_wait == "queue" else now_ms
+
+
+def eta_wait_ms(payload: Mapping[str, Any], policy, now_ms: int) -> int:
+    """How long a worker that leased a job holds it before running it: until its ETA when the worker
+    waits for ETAs (`eta_wait="worker"`), else not at all."""
+    eta = payload.get("eta_ms") if payload else None
+    return eta - now_ms if eta is not None and eta > now_ms and policy.eta_wait == "worker" else 0
 
 
 def backoff_range_ms(policy, attempt: int, payload: Mapping[str, Any] | None = None) -> tuple[int, int]:

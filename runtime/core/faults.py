@@ -40,6 +40,7 @@ CLIENT_REPLY = "client.reply"  # submit_timeout: the submit worked, the reply is
 QUEUE_ACK = "queue.ack"  # duplicate_delivery: the broker loses an accepted ack
 STORE_CALL = "store.call"  # store_outage: the store refuses every call in the window
 WORKER_CLOCK = "worker.clock"  # clock_skew: how far the worker's clock is off
+WORKER_HEARTBEAT = "worker.heartbeat"  # heartbeat_stop: the worker's lease renewals stop, its job runs on
 CLIENT = "client"
 RELAY = "relay"
 
@@ -127,6 +128,42 @@ class ClockSkew:
 
 
 @attrs.frozen(kw_only=True)
+class HeartbeatStop:
+    """At `at_ms`, the heartbeat of the lease worker `actor` is renewing dies (its renewal thread, its
+    timer): that lease is renewed no more. Whether the job notices depends on `heartbeat_mode`."""
+
+    kind: ClassVar[str] = "heartbeat_stop"
+    actor: str
+    at_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS))
+
+
+class SilencedHeartbeat:
+    """The one rule both worlds' drivers apply to a worker's lease renewals under a heartbeat_stop: the
+    first renewal due at or after `at_ms` finds the heartbeat dead; it is recorded (`heartbeat_stopped`)
+    and that lease is renewed no more (later leases get a heartbeat of their own). What the worker hears
+    depends on who renews (`heartbeat_mode`): a heartbeat thread's death goes unnoticed - the job is
+    answered as if its lease were renewed and runs on; a job that renews in its own loop sees the
+    renewal fail and abandons the attempt (`lease_lost`)."""
+
+    __slots__ = ("at_ms", "_token", "_unnoticed")
+
+    def __init__(self, stop: HeartbeatStop, policy) -> None:
+        self.at_ms = stop.at_ms
+        self._token: int | None = None
+        self._unnoticed = policy.heartbeat_mode == "thread"
+
+    def renew(self, now_ms: int, delivery, send, record):
+        """`send()` renews for real; `record()` writes the heartbeat_stopped event. Returns what the
+        worker's Renew returns: the delivery (renewed, or so it believes), or None (the lease is lost)."""
+        if self._token is None and now_ms >= self.at_ms:
+            self._token = delivery.token
+            record()
+        if delivery.token != self._token:
+            return send()
+        return delivery if self._unnoticed else None
+
+
+@attrs.frozen(kw_only=True)
 class SubmitTimeout:
     """The client's submit call for request `job` succeeds, but the reply is lost: it retries."""
 
@@ -171,6 +208,7 @@ FAULT_CLASSES = (
     SlowJob,
     PoisonJob,
     Redrive,
+    HeartbeatStop,
 )
 FAULT_TYPES: dict[str, type] = {cls.kind: cls for cls in FAULT_CLASSES}
 Fault = (
@@ -184,6 +222,7 @@ Fault = (
     | SlowJob
     | PoisonJob
     | Redrive
+    | HeartbeatStop
 )
 OPERATOR = "operator"
 
@@ -298,6 +337,7 @@ def check_plan(
     points the scenario and policy can reach (the relay's only when an outbox relay runs)."""
     actors = {**{w: "worker" for w in workers}, CLIENT: "client", RELAY: "relay", **(others or {})}
     seen: dict[Fault, int] = {}
+    stopped: set[str] = set()
     for position, fault in enumerate(plan.faults, 1):
         where = f"fault #{position} ({fault.kind})"
         if fault in seen:
@@ -311,6 +351,17 @@ def check_plan(
                 raise FaultPlanError(f"{where}: unknown actor {actor!r} (known: {known})")
             if isinstance(fault, ClockSkew) and role != "worker":
                 raise FaultPlanError(f"{where}: only workers judge leases by a clock; {actor!r} is not a worker")
+            if isinstance(fault, HeartbeatStop):
+                if actor in stopped:
+                    raise FaultPlanError(f"{where}: {actor} already has a heartbeat_stop (one per worker)")
+                stopped.add(actor)
+                if role != "worker":
+                    raise FaultPlanError(f"{where}: only workers send heartbeats; {actor!r} is not a worker")
+                if WORKER_HEARTBEAT not in reached:
+                    raise FaultPlanError(
+                        f"{where}: no heartbeat to stop: the policy renews no lease "
+                        "(it needs lease_ms and heartbeat_ms)"
+                    )
         point = getattr(fault, "point", None)
         if point is not None:
             owner = "worker" if isinstance(fault, CrashJob) else actors[actor]
@@ -351,10 +402,11 @@ class PlanIndex(NamedTuple):
     counted: dict[tuple[str, str], list]
     """(queue.ack, job) or (client.reply, request) -> the lost acks and replies planned, one each."""
     skews: dict[str, ClockSkew]
+    heartbeat_stops: dict[str, HeartbeatStop]
 
 
 def index_plan(plan: FaultPlan) -> PlanIndex:
-    index = PlanIndex({}, {}, {}, {})
+    index = PlanIndex({}, {}, {}, {}, {})
     for fault in plan.faults:
         if isinstance(fault, Crash | Pause):
             index.at_point.setdefault((fault.actor, fault.point), []).append(fault)
@@ -366,4 +418,6 @@ def index_plan(plan: FaultPlan) -> PlanIndex:
             index.counted.setdefault((CLIENT_REPLY, fault.job), []).append(fault)
         elif isinstance(fault, ClockSkew):
             index.skews[fault.actor] = fault
+        elif isinstance(fault, HeartbeatStop):
+            index.heartbeat_stops[fault.actor] = fault
     return index

@@ -48,6 +48,7 @@ PAUSED = "paused"
 RESUMED = "resumed"
 OUTAGE_STARTED = "outage_started"
 OUTAGE_ENDED = "outage_ended"
+HEARTBEAT_STOPPED = "heartbeat_stopped"
 RETURNED = "returned"
 LINK_FAULT_STARTED = "link_fault_started"
 LINK_FAULT_ENDED = "link_fault_ended"
@@ -230,6 +231,12 @@ SCHEMA: dict[str, EventSpec] = {
         {"point": "the fault point", "duration_ms": "how long"},
     ),
     RESUMED: EventSpec("worker, client, relay", "the process thawed", {}),
+    HEARTBEAT_STOPPED: EventSpec(
+        "worker",
+        "a heartbeat_stop silenced the worker's renewal of this lease: nothing was sent, and the worker runs "
+        "its job on as if the lease held",
+        {},
+    ),
     OUTAGE_STARTED: EventSpec("store", "an injected outage begins", {"until_ms": "when it ends"}),
     OUTAGE_ENDED: EventSpec("store", "the outage ends", {}),
     RETURNED: EventSpec(
@@ -386,6 +393,13 @@ def values_of(kind: str, detail: Mapping[str, Any]) -> tuple:
     return tuple(detail.get(key, MISSING) for key in keys) if keys else ()
 
 
+def detail_of(kind: str, values: tuple) -> dict[str, Any]:
+    """Positional detail values (KEYS order) as a dict. An event may leave out trailing keys it does not
+    carry (as `Event.get` reads them): a kind that gains an optional key keeps the events recorded
+    without it."""
+    return {key: value for key, value in zip(KEYS[kind], values, strict=False) if value is not MISSING}
+
+
 class Event(NamedTuple):
     """One observable step. `index` is its position in the history (the evidence handle).
 
@@ -406,12 +420,7 @@ class Event(NamedTuple):
 
     @property
     def detail(self) -> dict[str, Any]:
-        values = self.values
-        if not values:
-            return {}
-        # An event may leave out trailing keys it does not carry (as `get` reads them): a kind that
-        # gains an optional key keeps the events recorded without it.
-        return {key: value for key, value in zip(KEYS[self.kind], values) if value is not MISSING}
+        return detail_of(self.kind, self.values) if self.values else {}
 
     def get(self, key: str, default: Any = None) -> Any:
         """One detail value (`default` when the event does not carry it), without building the dict."""

@@ -28,6 +28,7 @@ def _job_facts(jobs) -> dict:
         "longest": max(durations.values()),
         "shortest": min(durations.values()),
         "last_submit": max(job.submit_at_ms for job in jobs),
+        "last_eta": max((int(job.payload.get("eta_ms", 0)) for job in jobs), default=0),
     }
 
 
@@ -145,8 +146,8 @@ def _jobs_ms(scenario, policy) -> int:
     capacity = scenario.store_capacity_per_s
     throttled = ceil(len(jobs) * STORE_CALLS_PER_JOB * 1000 / capacity) if capacity else 0
 
-    # 4. The client: the last submission, delayed by outages and retried submits.
-    submit_end = facts["last_submit"] + len(jobs) * scenario.client_pace_ms
+    # 4. The client: the last submission (or the last ETA), delayed by outages and retried submits.
+    submit_end = max(facts["last_submit"], facts["last_eta"]) + len(jobs) * scenario.client_pace_ms
     faults_end = max((o.end_ms for o in outages), default=0)
     client_delays = (len(plan.of_kind(SubmitTimeout)) + len(outages) + point_faults) * scenario.client_retry_ms
     outage_ms = sum(o.end_ms - o.start_ms for o in outages)

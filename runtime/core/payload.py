@@ -40,6 +40,7 @@ PAYLOAD_FIELDS: tuple[PayloadField, ...] = (
     PayloadField("max_attempts", int, 1, 100, "the job's own attempt budget, when smaller than the policy's"),
     PayloadField("backoff_ms", int, 0, 3_600_000, "the job's own base backoff (a workflow task's retry setting)"),
     PayloadField("business_row", bool, None, None, "the effect needs the job's business row (the dual write)"),
+    PayloadField("eta_ms", int, 0, 86_400_000, "run no earlier than this time (an ETA, a countdown)"),
 )
 FIELDS: dict[str, PayloadField] = {field.name: field for field in PAYLOAD_FIELDS}
 TASK_PAYLOAD_FIELDS: tuple[PayloadField, ...] = (

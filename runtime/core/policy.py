@@ -21,6 +21,8 @@ RETRY_STRATEGIES = ("redeliver", "republish")
 BATCH_ACKS = ("per_job", "batch")
 REDRIVE_IDS = ("mint", "keep")
 EXPIRED_LEASES = ("retry", "bury")
+HEARTBEAT_MODES = ("thread", "in_job")
+ETA_WAITS = ("worker", "queue")
 MAX_MS = 3_600_000
 MAX_COUNT = 1_000_000
 
@@ -118,6 +120,27 @@ class Policy:
         _in_range(1, MAX_MS, optional=True),
         "While executing, renew the lease this often; a failed renewal abandons the attempt.",
         "INV_006",
+    )
+    expiry_counts_attempt: bool = _field(
+        True,
+        _boolean,
+        "A lease that expired (its worker died or stalled) counts as an attempt; otherwise the queue gives the "
+        "attempt back, and a job that kills its worker is redelivered forever.",
+        "INV_003, INV_002",
+    )
+    heartbeat_mode: str = _field(
+        "thread",
+        _one_of(HEARTBEAT_MODES),
+        "Who renews the lease: a heartbeat thread beside the job (if it dies the job runs on, unaware), or the "
+        "job's own loop, which waits for each renewal and abandons the attempt when one does not happen.",
+        "INV_006, INV_001",
+    )
+    eta_wait: str = _field(
+        "queue",
+        _one_of(ETA_WAITS),
+        "Where a job with an ETA waits for it: in the queue, invisible until due; or in a worker, which leases it "
+        "at once and holds it, lease and all, until its ETA (Celery's ETA tasks on Redis).",
+        "INV_001, INV_006",
     )
     lease_clock: str = _field(
         "worker",
@@ -241,6 +264,7 @@ class Policy:
             retry_on_store_error=True,
             lease_ms=1_000,
             heartbeat_ms=250,
+            heartbeat_mode="in_job",
             lease_clock="store",
             lease_margin_ms=100,
             fencing=True,

@@ -14,6 +14,7 @@ from runtime.core.faults import (
     FAULT_POINTS,
     RELAY_POINTS,
     SCHEDULER_BEFORE_TRIGGER,
+    WORKER_HEARTBEAT,
     WORKFLOW_POINTS,
     FaultPlan,
     PoisonJob,
@@ -191,6 +192,8 @@ def reachable_points(scenario: Scenario, policy) -> set[str]:
         points.discard(CLIENT_BEFORE_BUSINESS_COMMIT)
     if relay_runs(scenario, policy):
         points |= set(RELAY_POINTS)
+    if policy.lease_ms is not None and policy.heartbeat_ms is not None:
+        points.add(WORKER_HEARTBEAT)  # not a point a crash or pause can name: a heartbeat_stop's
     return points
 
 

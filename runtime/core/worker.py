@@ -18,6 +18,7 @@ from runtime.core.effects import (
     Hold,
     NextBatch,
     NextJob,
+    Now,
     Point,
     Record,
     Renew,
@@ -89,6 +90,10 @@ def attempt(name: str, policy, delivery, *, jitter_ms: int, check_points: bool, 
     job_id, attempt_no, token = delivery.job_id, delivery.attempt, delivery.token
     if check_points and not (yield from _survive(WORKER_AFTER_LEASE, policy, delivery)):
         return
+    if "eta_ms" in delivery.payload:  # a delayed job the worker holds until due (eta_wait="worker")
+        wait = decide.eta_wait_ms(delivery.payload, policy, (yield Now()))
+        if wait:
+            yield Sleep(wait)
     if policy.ack_mode == "on_receipt":
         yield Ack(delivery, True)
     yield Record(ev.STARTED, job_id, attempt_no, token)

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runtime.core.history import KEYS, MISSING, Event
+from runtime.core.history import Event, detail_of
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB = ".faultline/real.sqlite"
@@ -91,7 +91,7 @@ def _json(value: Any) -> str:
 
 def detail_json(kind: str, values: tuple) -> str:
     """An event's positional values (runtime.core.history.KEYS order) as its detail JSON."""
-    return _json({key: value for key, value in zip(KEYS[kind], values, strict=True) if value is not MISSING})
+    return _json(detail_of(kind, values))
 
 
 class Tx:
@@ -246,8 +246,7 @@ class Database:
             yield tx
             cursor.execute("COMMIT")
             if batch is not None:
-                batch.sync()
-            stack.close()
+                batch.sync()  # the COMMIT's own answer: from here on the transaction has committed
         except errors as error:
             self._rollback(cursor)
             self._close_quietly(stack)
@@ -259,6 +258,11 @@ class Database:
             self._close_quietly(stack)
             raise
         del self.pending[:flushed]
+        try:  # leaving the pipeline talks to the server again; a connection lost now lost no work
+            stack.close()
+        except errors:
+            self._close_quietly(stack)
+            self._drop()
 
     def _begin(self, errors):
         """(the pipeline's exit stack, a cursor, the pipeline or None, the wall clock) of a begun

@@ -20,7 +20,8 @@ import signal
 import time
 
 from runtime.core import effects as fx
-from runtime.core.faults import WORKER_CLOCK, WORKER_MID_COMMIT, Pause
+from runtime.core import history as ev
+from runtime.core.faults import WORKER_CLOCK, WORKER_HEARTBEAT, WORKER_MID_COMMIT, Pause, SilencedHeartbeat
 from runtime.core.history import values_of
 from runtime.real.db import Database, retry
 from runtime.real.runs import UNSYNCED
@@ -107,6 +108,8 @@ class RealDriver:
         self.name, self.quiet_after_ms, self.rank = name, quiet_after_ms, rank
         self.rng = random.Random(seed)
         skew = injector.at(WORKER_CLOCK, name)
+        stop = injector.at(WORKER_HEARTBEAT, name)
+        self.heartbeat = SilencedHeartbeat(stop, queue.policy) if stop is not None else None
         self.skew_ms = skew.skew_ms if skew is not None else 0
         self.more_work = False  # a workflow or a planned redrive: quiet asks about them too (is_quiet)
         self.caller = None  # the client's Caller, saved before every point where it may die
@@ -287,7 +290,15 @@ class RealDriver:
                     return False
                 self.sleep(effect.poll_ms)
         if kind is fx.Renew:
-            return retry(db, lambda: q.renew(name, effect.delivery))
+            if self.heartbeat is None:
+                return retry(db, lambda: q.renew(name, effect.delivery))
+            d = effect.delivery
+            return self.heartbeat.renew(
+                self.db.now_ms(),
+                d,
+                lambda: retry(db, lambda: q.renew(name, d)),
+                lambda: db.record_event(ev.HEARTBEAT_STOPPED, name, d.job_id, d.attempt, d.token),
+            )
         if kind is fx.Ack:
             acked = retry(db, lambda: q.ack(name, effect.delivery, effect.on_receipt))
             if effect.on_receipt:  # the queue forgot the job while this worker still runs it: say so

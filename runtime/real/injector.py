@@ -10,6 +10,7 @@ from __future__ import annotations
 from runtime.core.faults import (
     CLIENT_REPLY,
     WORKER_CLOCK,
+    WORKER_HEARTBEAT,
     FaultPlan,
     index_plan,
     request_of,
@@ -31,6 +32,7 @@ class RealInjector:
         self.db = db
         index = index_plan(plan)
         self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
+        self._heartbeat_stops = index.heartbeat_stops
         self._replies = {
             subject: faults[0] for (point, subject), faults in index.counted.items() if point == CLIENT_REPLY
         }
@@ -42,6 +44,8 @@ class RealInjector:
         """The fault that fires for this visit of `actor` to `point`, or None."""
         if point == WORKER_CLOCK:
             return self._skews.get(actor)
+        if point == WORKER_HEARTBEAT:  # the driver applies it from its at_ms on (SilencedHeartbeat)
+            return self._heartbeat_stops.get(actor)
         if point == CLIENT_REPLY:
             request = request_of(job_id)
             if request not in self._replies:

@@ -11,7 +11,14 @@ import json
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core.decisions import BURY, EXPIRED_WHY, after_lease_expiry, attempt_limit
+from runtime.core.decisions import (
+    BURY,
+    EXPIRED_WHY,
+    after_lease_expiry,
+    attempt_limit,
+    refunds_expired_attempt,
+    visible_from,
+)
 from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import MISSING
 from runtime.core.payload import read_stored
@@ -34,6 +41,10 @@ class SqlQueue:
         self.refused = 0
         """Stored jobs this queue dead-lettered because it could not interpret them (a metric's source)."""
 
+    @property
+    def policy(self):
+        return self._policy
+
     def _limit(self, payload: dict | None) -> int | None:
         """The job's attempt budget: the policy's, or a workflow task's own when smaller (its payload);
         the policy's for a payload the queue cannot interpret."""
@@ -55,10 +66,11 @@ class SqlQueue:
                 tx.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, None, None, window, previous[1])
                 return False
         message_id, seq = tx.next("message"), tx.next("seq")
+        due = visible_from(payload, self._policy, now) if isinstance(payload, dict) and "eta_ms" in payload else 0
         tx.run(
             "INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, visible_at_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-            (message_id, job_id, _stored_text(payload), duration_ms, request, key, seq, READY),
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (message_id, job_id, _stored_text(payload), duration_ms, request, key, seq, READY, due if due > now else 0),
         )
         tx.run("INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,))
         values = (message_id, request, key, payload, outbox)
@@ -213,6 +225,8 @@ class SqlQueue:
                 self._bury(tx, actor, job_id, attempt, EXPIRED_WHY[self._policy.expired_lease], message_id)
                 tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
             else:
+                if refunds_expired_attempt(self._policy):
+                    tx.run("UPDATE job_attempts SET attempts = attempts - 1 WHERE job_id = ?", (job_id,))
                 self._requeue(tx, message_id, tx.now)
         return len(expired)
 

@@ -19,7 +19,9 @@ from runtime.core.faults import (
     WORKER_AFTER_COMMIT,
     WORKER_AFTER_LEASE,
     WORKER_BEFORE_COMMIT,
+    WORKER_HEARTBEAT,
     Pause,
+    SilencedHeartbeat,
 )
 from runtime.core.history import Event
 from runtime.core.ports import COMMITTED, ERROR_TEXT, OK, OVERLOADED, STORE_ERRORS, UNAVAILABLE
@@ -93,6 +95,24 @@ class Driver:
         self._clock = clock
         record = history.record_detail
         empty: dict = {}
+        heartbeats = self._heartbeats = {
+            name: SilencedHeartbeat(stop, sim.policy)
+            for name in sim.scenario.workers
+            if (stop := self._injector.at(WORKER_HEARTBEAT, name)) is not None
+        }
+
+        def on_renew(actor, effect):
+            delivery, gate = effect.delivery, heartbeats.get(actor.name)
+            if gate is None:
+                return queue.renew(actor.name, delivery)
+            return gate.renew(
+                clock.now_ms,
+                delivery,
+                lambda: queue.renew(actor.name, delivery),
+                lambda: record(
+                    ev.HEARTBEAT_STOPPED, actor.name, delivery.job_id, delivery.attempt, delivery.token, empty
+                ),
+            )
 
         def on_quiet(actor, effect):
             quiet = sim.is_quiet()
@@ -134,7 +154,7 @@ class Driver:
             fx.Quiet: on_quiet,
             fx.Record: on_record,
             fx.Lease: on_lease,
-            fx.Renew: lambda actor, effect: queue.renew(actor.name, effect.delivery),
+            fx.Renew: on_renew,
             fx.Ack: lambda actor, effect: queue.ack(actor.name, effect.delivery, effect.on_receipt),
             fx.AckBatch: lambda actor, effect: sum(queue.ack(actor.name, d) for d in effect.deliveries),
             fx.Fail: on_fail,
@@ -191,6 +211,17 @@ class Driver:
         on_receipt, ack_after_commit = policy.ack_mode == "on_receipt", policy.ack_mode == "after_commit"
         idempotent, fencing = policy.idempotent_effects, policy.fencing
         lease, commit, ack, renew = queue.lease, store.commit_effect, queue.ack, queue.renew
+        gate = self._heartbeats.get(name)
+        if gate is not None:  # a heartbeat_stop planned for this worker: SilencedHeartbeat's rule
+
+            def renew(name, delivery, send=queue.renew):
+                return gate.renew(
+                    clock.now_ms,
+                    delivery,
+                    lambda: send(name, delivery),
+                    lambda: record(ev.HEARTBEAT_STOPPED, name, delivery.job_id, delivery.attempt, delivery.token),
+                )
+
         heartbeat = policy.heartbeat_ms if policy.lease_ms is not None else None
         skew = actor.skew_ms
         # Where a fault can fire for this worker: a point with a crash or pause planned for it, or a
@@ -238,6 +269,10 @@ class Driver:
                     and not (yield from survive(WORKER_AFTER_LEASE, delivery))
                 ):
                     continue
+                if "eta_ms" in payload:  # runtime.core.worker: a delayed job held until due
+                    wait = decide.eta_wait_ms(payload, policy, clock.now_ms)
+                    if wait:
+                        yield wait
                 if on_receipt:
                     ack(name, delivery, True)
                 events.append(new_event(Event, (len(events), clock.now_ms, started, name, job_id, attempt, token, ())))

@@ -3,7 +3,7 @@ decision (a pure lookup on the plan, counting visits). The plan's kinds answer a
 
 - crash, pause: the named point, on the planned visit; crash_job: the named point, for that job;
 - submit_timeout at client.reply, duplicate_delivery at queue.ack, store_outage at store.call
-  (by virtual time), clock_skew at worker.clock.
+  (by virtual time), clock_skew at worker.clock, heartbeat_stop at worker.heartbeat.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from runtime.core.faults import (
     QUEUE_ACK,
     STORE_CALL,
     WORKER_CLOCK,
+    WORKER_HEARTBEAT,
     FaultPlan,
     StoreOutage,
     index_plan,
@@ -28,6 +29,7 @@ class FaultInjector:
         "_crash_jobs",
         "_left",
         "_skews",
+        "_heartbeat_stops",
         "_outages",
         "has_outages",
         "acks_lost",
@@ -37,6 +39,7 @@ class FaultInjector:
         self._clock = clock
         index = index_plan(plan)
         self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
+        self._heartbeat_stops = index.heartbeat_stops
         self._left = index.counted  # (point, job) -> faults not yet used (one each)
         self._hits: dict[tuple[str, str], int] = {}
         self._outages = tuple(sorted(((f.start_ms, f.end_ms), f) for f in plan.outages()))
@@ -80,6 +83,8 @@ class FaultInjector:
             return None
         if point == WORKER_CLOCK:
             return self._skews.get(actor)
+        if point == WORKER_HEARTBEAT:  # the driver applies it from its at_ms on (SilencedHeartbeat)
+            return self._heartbeat_stops.get(actor)
         if point in (QUEUE_ACK, CLIENT_REPLY):
             left = self._left.get((point, job_id if point == QUEUE_ACK else request_of(job_id)))
             return left.pop() if left else None

@@ -12,7 +12,14 @@ from collections import deque
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core.decisions import BURY, EXPIRED_WHY, after_lease_expiry, attempt_limit
+from runtime.core.decisions import (
+    BURY,
+    EXPIRED_WHY,
+    after_lease_expiry,
+    attempt_limit,
+    refunds_expired_attempt,
+    visible_from,
+)
 from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import MISSING, Event
 from runtime.core.ports import Delivery
@@ -140,10 +147,15 @@ class Queue:
                 return False
         message_id = self._next_message = self._next_message + 1
         seq = self._seq = self._seq + 1
-        self.messages[message_id] = Message(message_id, job_id, payload, duration_ms, request, key, seq)
+        message = self.messages[message_id] = Message(message_id, job_id, payload, duration_ms, request, key, seq)
         if job_id not in self.attempts:
             self.attempts[job_id] = 0
-        self._fresh.append((seq, message_id))
+        due = visible_from(payload, self._policy, now) if "eta_ms" in payload else now
+        if due > now:  # a delayed job the queue holds until its ETA
+            message.visible_at_ms = due
+            heapq.heappush(self._delayed, (due, seq, message.epoch, message_id))
+        else:
+            self._fresh.append((seq, message_id))
         events = self._events
         index = len(events)
         events.append(
@@ -357,6 +369,8 @@ class Queue:
                 self._remove(message)
                 self._bury(actor, message.job_id, message.attempt, EXPIRED_WHY[self._policy.expired_lease], message)
             else:
+                if refunds_expired_attempt(self._policy):
+                    self.attempts[message.job_id] -= 1
                 self._requeue(message, self._clock.now_ms)
         return len(expired)
 
