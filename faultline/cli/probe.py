@@ -26,6 +26,7 @@ class ProbeSpec:
     configuration: str
     settings: dict
     seed: int
+    settle_ms: int | None = None
     real: bool = True
 
     @property
@@ -38,9 +39,11 @@ class ProbeSpec:
         return f"{self.configuration}" + (f" ({shown})" if shown else "")
 
     def replay_command(self) -> str:
+        settle = f" --settle-ms {self.settle_ms}" if self.settle_ms is not None else ""
+        if self.configuration != "custom":  # a named configuration, as it stands
+            return f"faultline probe {self.adapter} --drill {self.drill} --config {self.configuration}{settle}"
         sets = "".join(f" --set {k}={v}" for k, v in sorted(self.settings.items()))
-        config = "" if self.configuration == "custom" else f" --config {self.configuration}"
-        return f"faultline probe {self.adapter} --drill {self.drill}{config}{sets}"
+        return f"faultline probe {self.adapter} --drill {self.drill}{sets}{settle}"
 
     def fix_hint(self) -> str | None:
         return None if self.configuration == "recommended" else "try --config recommended"
@@ -131,7 +134,7 @@ def probe_command(
         except ValueError as error:
             raise BadInputError(f"--set {error}") from None
     label = configuration if configuration is not None and not overrides else "custom"
-    spec = ProbeSpec(queue, drill, label, settings, seed)
+    spec = ProbeSpec(queue, drill, label, settings, seed, settle_ms)
     targets = {"--report": report_path, "--history": history_path, "--trace": trace_path}
     with Outputs(targets, stdout_taken_by="--json" if as_json else None) as outputs:
         result = _probe(adapter, drill, settings, server or SERVERS[adapter.server], seed, settle_ms, label)

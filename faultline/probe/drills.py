@@ -105,8 +105,9 @@ DRILLS: dict[str, Drill] = {
         ),
         Drill(
             name="delayed-job",
-            summary="a job is delayed (ETA / countdown / schedule_in) past the visibility timeout",
+            summary="a job is delayed (ETA / countdown / schedule_in) past the visibility timeout; two workers run",
             jobs=2,
+            workers=2,
             delay_ms=6_000,
             settle_ms=15_000,
             settings={"visibility_timeout": 3},

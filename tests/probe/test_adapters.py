@@ -71,5 +71,5 @@ def test_rq_worker_crash_by_default_strands_the_job_with_evidence(faultline_cli)
     assert started["job_id"] == crashed["job_id"] == "s1"
     assert data["facts"]["stuck"] == 1 and data["facts"]["lost"] == 0
     assert data["probe"]["library"] == "rq" and data["probe"]["version"]
-    assert data["replay"] == "faultline probe rq --drill worker-crash"
+    assert data["replay"] == "faultline probe rq --drill worker-crash --settle-ms 2000"
     assert leftovers(data["probe"]["id"]) == []

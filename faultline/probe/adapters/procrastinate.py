@@ -26,6 +26,7 @@ from faultline.probe.handler import lab_job
 from faultline.probe.servers import create_pg_database, drop_pg_database, with_pg_database
 
 TASK = "faultline_job"
+QUEUE = "faultline"
 RETRY_STALLED_EVERY_S = 2
 
 
@@ -56,7 +57,7 @@ def make_app(conninfo: str, settings: dict, *, sync: bool = False):
         seconds = settings.get("stalled_timeout", 30)
 
         @app.periodic(cron=f"* * * * * */{RETRY_STALLED_EVERY_S}")
-        @app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
+        @app.task(name="retry_stalled_jobs", queue=QUEUE, queueing_lock="retry_stalled_jobs", pass_context=True)
         async def retry_stalled_jobs(context, timestamp):
             for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
                 await app.job_manager.retry_job(job)
@@ -105,7 +106,7 @@ class Procrastinate:
     def prepare(self, ctx: ProbeContext) -> None:
         ctx.extra["database"] = f"faultline_probe_{ctx.probe_id}"
         create_pg_database(ctx.server_url, ctx.extra["database"])
-        ctx.extra["queue"] = "faultline"
+        ctx.extra["queue"] = QUEUE
         settings = {name: ctx.settings.get(name, knob.default) for name, knob in self.knobs.items()}
         (ctx.workdir / "procrastinate.json").write_text(
             json.dumps({"conninfo": with_pg_database(ctx.worker_url, ctx.extra["database"]), "settings": settings})
@@ -178,7 +179,7 @@ def main() -> None:
     """The worker process: procrastinate's own worker, on the probed app."""
     config = json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / "procrastinate.json").read_text())
     app = make_app(config["conninfo"], config["settings"])
-    app.run_worker(queues=["faultline"], concurrency=1, install_signal_handlers=True)
+    app.run_worker(queues=[QUEUE], concurrency=1, install_signal_handlers=True)
 
 
 if __name__ == "__main__":
