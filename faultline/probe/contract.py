@@ -20,6 +20,8 @@ docs/13_probes.md has a worked example in under 100 lines.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -113,6 +115,16 @@ class ProbeContext:
     def env(self) -> dict[str, str]:
         """What every worker process and the lab's handler inside it read."""
         return {"FAULTLINE_PROBE_DIR": str(self.workdir), "FAULTLINE_PROBE_ID": self.probe_id}
+
+
+def hand_to_worker(ctx: ProbeContext, name: str, config: Mapping[str, Any]) -> None:
+    """Leave the worker processes what they build the probed app from (`prepare` calls it)."""
+    (ctx.workdir / f"{name}.json").write_text(json.dumps(config, sort_keys=True))
+
+
+def handed_to_worker(name: str) -> dict[str, Any]:
+    """What `hand_to_worker` left, read inside a worker process the lab started."""
+    return json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / f"{name}.json").read_text())
 
 
 @runtime_checkable

@@ -158,6 +158,17 @@ class RealDriver:
         if self._holding is not None:
             self.hold(delivery)
 
+    def outlive_lease(self, ms: int) -> None:
+        """A worker about to work (or wait) past its lease's expiry writes down what it holds: the queue
+        may give the job to another worker meanwhile, and until this one is done the run is not quiet
+        (its late write is part of the story)."""
+        delivery = self._delivery
+        if delivery is None or self._holding is not None:
+            return
+        expires = getattr(delivery, "lease_expires_at_ms", None)
+        if expires is not None and self.now() + ms > expires:
+            self.hold(delivery)
+
     def die(self, point: str) -> None:
         """SIGKILL this process at `point`, with the point, the moment and what it held written down for
         the supervisor (which records the crash at that moment: a killed process can't speak)."""
@@ -225,6 +236,7 @@ class RealDriver:
     def answer(self, effect):  # noqa: C901 - one branch per effect, as the simulator's table
         kind, q, s, name, db = effect.__class__, self.queue, self.store, self.name, self.db
         if kind is fx.Sleep:
+            self.outlive_lease(effect.ms)
             self.sleep(effect.ms)
             return None
         if kind is fx.Now:
@@ -290,15 +302,25 @@ class RealDriver:
                     return False
                 self.sleep(effect.poll_ms)
         if kind is fx.Renew:
-            if self.heartbeat is None:
-                return retry(db, lambda: q.renew(name, effect.delivery))
             d = effect.delivery
-            return self.heartbeat.renew(
-                self.db.now_ms(),
-                d,
-                lambda: retry(db, lambda: q.renew(name, d)),
-                lambda: db.record_event(ev.HEARTBEAT_STOPPED, name, d.job_id, d.attempt, d.token),
-            )
+            if self.heartbeat is None:
+                renewed = retry(db, lambda: q.renew(name, d))
+            else:
+                renewed = self.heartbeat.renew(
+                    self.db.now_ms(),
+                    d,
+                    lambda: retry(db, lambda: q.renew(name, d)),
+                    lambda: db.record_event(ev.HEARTBEAT_STOPPED, name, d.job_id, d.attempt, d.token),
+                )
+            held = self._delivery
+            if (
+                isinstance(renewed, int)
+                and not isinstance(renewed, bool)
+                and held is not None
+                and held.token == d.token
+            ):
+                self._delivery = held._replace(lease_expires_at_ms=renewed)  # outlive_lease reads the new expiry
+            return renewed
         if kind is fx.Ack:
             acked = retry(db, lambda: q.ack(name, effect.delivery, effect.on_receipt))
             if effect.on_receipt:  # the queue forgot the job while this worker still runs it: say so

@@ -4,9 +4,7 @@ builds the probed app from the probe's settings."""
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 from faultline.probe.contract import (
     FAILED,
@@ -20,6 +18,8 @@ from faultline.probe.contract import (
     Knob,
     ProbeContext,
     Submitted,
+    hand_to_worker,
+    handed_to_worker,
 )
 from faultline.probe.handler import lab_job
 from faultline.probe.servers import claim_redis_db, delete_amqp_queues, release_redis_db, with_redis_db
@@ -105,15 +105,15 @@ class Celery:
         ctx.extra["queue"] = f"faultline-{ctx.probe_id}"
         settings = {name: ctx.settings[name] for name in self.knobs if name in ctx.settings}
         worker_broker = with_redis_db(ctx.worker_url, ctx.extra["db"]) if self.server == "redis" else ctx.worker_url
-        (ctx.workdir / "celery.json").write_text(
-            json.dumps(
-                {
-                    "broker": worker_broker,
-                    "backend": with_redis_db(ctx.worker_url if self.server == "redis" else REDIS, ctx.extra["db"]),
-                    "queue": ctx.extra["queue"],
-                    "settings": settings,
-                }
-            )
+        hand_to_worker(
+            ctx,
+            "celery",
+            {
+                "broker": worker_broker,
+                "backend": with_redis_db(ctx.worker_url if self.server == "redis" else REDIS, ctx.extra["db"]),
+                "queue": ctx.extra["queue"],
+                "settings": settings,
+            },
         )
 
     def _client(self, ctx: ProbeContext):
@@ -203,7 +203,6 @@ class Celery:
 
 
 def load_worker_app():
-    import os
 
-    config = json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / "celery.json").read_text())
+    config = handed_to_worker("celery")
     return make_app(config["broker"], config["backend"], config["queue"], config["settings"])

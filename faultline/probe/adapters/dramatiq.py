@@ -4,10 +4,7 @@ queues (ready, delayed and dead-letter) as the final state. The worker loads
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from pathlib import Path
 
 from faultline.probe.contract import (
     FAILED,
@@ -20,6 +17,8 @@ from faultline.probe.contract import (
     Knob,
     ProbeContext,
     Submitted,
+    hand_to_worker,
+    handed_to_worker,
 )
 from faultline.probe.handler import lab_job
 from faultline.probe.servers import claim_redis_db, delete_amqp_queues, release_redis_db, with_redis_db
@@ -81,15 +80,15 @@ class Dramatiq:
     def prepare(self, ctx: ProbeContext) -> None:
         ctx.extra["db"] = claim_redis_db(REDIS, ctx.probe_id)
         ctx.extra["queue"] = f"faultline-{ctx.probe_id}"
-        (ctx.workdir / "dramatiq.json").write_text(
-            json.dumps(
-                {
-                    "broker": ctx.worker_url,
-                    "results": with_redis_db(REDIS, ctx.extra["db"]),
-                    "queue": ctx.extra["queue"],
-                    "settings": ctx.settings,
-                }
-            )
+        hand_to_worker(
+            ctx,
+            "dramatiq",
+            {
+                "broker": ctx.worker_url,
+                "results": with_redis_db(REDIS, ctx.extra["db"]),
+                "queue": ctx.extra["queue"],
+                "settings": ctx.settings,
+            },
         )
 
     def _client(self, ctx: ProbeContext):
@@ -171,5 +170,5 @@ class Dramatiq:
 
 
 def load_worker_broker():
-    config = json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / "dramatiq.json").read_text())
+    config = handed_to_worker("dramatiq")
     return make_broker(config["broker"], config["results"], config["queue"], config["settings"])[0]

@@ -3,10 +3,7 @@ state. The consumer loads `faultline.probe.adapters.huey_worker.huey`, built fro
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from pathlib import Path
 
 from faultline.probe.contract import (
     FAILED,
@@ -19,6 +16,8 @@ from faultline.probe.contract import (
     Knob,
     ProbeContext,
     Submitted,
+    hand_to_worker,
+    handed_to_worker,
 )
 from faultline.probe.handler import lab_job
 from faultline.probe.servers import claim_redis_db, release_redis_db, with_redis_db
@@ -62,9 +61,7 @@ class Huey:
 
     def prepare(self, ctx: ProbeContext) -> None:
         ctx.extra["db"] = claim_redis_db(ctx.server_url, ctx.probe_id)
-        (ctx.workdir / "huey.json").write_text(
-            json.dumps({"url": with_redis_db(ctx.worker_url, ctx.extra["db"]), "settings": ctx.settings})
-        )
+        hand_to_worker(ctx, "huey", {"url": with_redis_db(ctx.worker_url, ctx.extra["db"]), "settings": ctx.settings})
 
     def _client(self, ctx: ProbeContext):
         if "huey" not in ctx.extra:
@@ -122,5 +119,5 @@ class Huey:
 
 
 def load_worker_huey():
-    config = json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / "huey.json").read_text())
+    config = handed_to_worker("huey")
     return make_huey(config["url"], config["settings"])[0]

@@ -4,10 +4,7 @@ builds the probed app from the probe's settings and calls procrastinate's own `r
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from pathlib import Path
 
 from faultline.probe.contract import (
     FAILED,
@@ -21,6 +18,8 @@ from faultline.probe.contract import (
     Knob,
     ProbeContext,
     Submitted,
+    hand_to_worker,
+    handed_to_worker,
 )
 from faultline.probe.handler import lab_job
 from faultline.probe.servers import create_pg_database, drop_pg_database, with_pg_database
@@ -108,8 +107,10 @@ class Procrastinate:
         create_pg_database(ctx.server_url, ctx.extra["database"])
         ctx.extra["queue"] = QUEUE
         settings = {name: ctx.settings.get(name, knob.default) for name, knob in self.knobs.items()}
-        (ctx.workdir / "procrastinate.json").write_text(
-            json.dumps({"conninfo": with_pg_database(ctx.worker_url, ctx.extra["database"]), "settings": settings})
+        hand_to_worker(
+            ctx,
+            "procrastinate",
+            {"conninfo": with_pg_database(ctx.worker_url, ctx.extra["database"]), "settings": settings},
         )
         app = self._client(ctx)
         with app.open():
@@ -177,7 +178,7 @@ class Procrastinate:
 
 def main() -> None:
     """The worker process: procrastinate's own worker, on the probed app."""
-    config = json.loads((Path(os.environ["FAULTLINE_PROBE_DIR"]) / "procrastinate.json").read_text())
+    config = handed_to_worker("procrastinate")
     app = make_app(config["conninfo"], config["settings"])
     app.run_worker(queues=[QUEUE], concurrency=1, install_signal_handlers=True)
 
