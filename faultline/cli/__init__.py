@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from faultline.cli import compare, determinism, explore, fm, index, probe, run, service, workflow  # noqa: F401
+from faultline.cli import compare, determinism, explore, fm, index, judge, probe, run, service, workflow  # noqa: F401
 from faultline.cli.app import cli
 from faultline.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from runtime.core.errors import BadInputError
@@ -79,6 +79,10 @@ EXAMPLES = {
     "drill": [
         "faultline drill worker-crash --json",
         "faultline drill db-outage --policy naive --db postgresql://postgres@127.0.0.1:5432/lab",
+    ],
+    "judge": [
+        "faultline run FM_001 --history h.jsonl; faultline judge h.jsonl",
+        "faultline judge probe-history.jsonl --json",
     ],
     "probe": [
         "faultline probe --list",

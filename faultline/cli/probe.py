@@ -190,12 +190,18 @@ def _matrix(only: tuple[str, ...], out_path: str | None) -> int:
         verdict = row["verdict"] if row["verdict"] != "violated" else ", ".join(row["violated"])
         out.print(f"{row['adapter']:16} {row['drill']:20} {row['configuration']:12} {verdict}  ({row['seconds']} s)")
 
+    from pathlib import Path
+
+    earlier = None
+    if out_path and only and Path(out_path).is_file():  # re-measure some cells, keep the others
+        from faultline.probe.matrix import earlier_rows
+
+        earlier = earlier_rows(Path(out_path).read_text(encoding="utf-8"), ADAPTERS)
     rows = run_matrix(adapters, drills, ["default", "recommended"], SERVERS, say)
     took = time.monotonic() - began
-    text = markdown(rows, seconds=took, load=f"load average {os.getloadavg()[0]:.2f} at the end")
+    load = f"load average {os.getloadavg()[0]:.2f} at the end"
+    text = markdown(rows, seconds=took, load=load, adapters=list(ADAPTERS.values()), earlier=earlier)
     if out_path:
-        from pathlib import Path
-
         write_atomically(Path(out_path), text)
     else:
         click.echo(text)

@@ -104,6 +104,21 @@ DRILLS: dict[str, Drill] = {
             faults_cost_attempts=1,
         ),
         Drill(
+            name="broker-blackhole",
+            summary="the link between the workers and the server drops every byte for 8 s while a job is "
+            "finishing (a partition: each side waits on its own timeouts)",
+            link=LinkFault(mode="blackhole", point="after_effect", for_ms=8_000),
+            hold_ms=500,
+            faults_cost_attempts=1,
+        ),
+        Drill(
+            name="broker-latency",
+            summary="300 ms added each way between the workers and the server for 5 s while a job runs",
+            link=LinkFault(mode="latency", point="before_effect", for_ms=5_000, latency_ms=300),
+            hold_ms=500,
+            faults_cost_attempts=1,
+        ),
+        Drill(
             name="delayed-job",
             summary="a job is delayed (ETA / countdown / schedule_in) past the visibility timeout; two workers run",
             jobs=2,

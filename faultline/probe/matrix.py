@@ -86,12 +86,58 @@ def command(adapter: str, drill: str, configuration: str) -> str:
     return f"faultline probe {adapter} --drill {drill} --config {configuration}"
 
 
-def markdown(rows: list[dict], *, seconds: float, load: str) -> str:
-    versions = sorted({(r["library"], r.get("version", "?")) for r in rows if r.get("version")})
+def row_line(r: dict) -> str:
+    """One cell of the matrix as its Markdown table row."""
+    if r["verdict"] == "refused":
+        cells = ["refused: " + r["why"].replace("|", "/"), "", "", "", "", ""]
+    else:
+        verdict = ", ".join(r["violated"]) if r["violated"] else "holds"
+        recovered = f"{r['recovered_ms'] / 1000:.1f} s" if r["recovered_ms"] is not None else "never"
+        cells = [
+            verdict,
+            str(r["lost"]),
+            str(r["doubled"]),
+            str(r["stuck"]),
+            recovered,
+            f"{r['quiet_ms'] / 1000:.0f} s",
+        ]
+    return (
+        f"| {r['adapter']} | {r['drill']} | {r['configuration']} | "
+        + " | ".join(cells)
+        + f" | {r['report']} | `{r['command']}` |"
+    )
+
+
+def earlier_rows(text: str, adapters) -> dict[tuple[str, str, str], str]:
+    """The measured rows of an earlier docs/probes.md, by (queue, drill, configuration), verbatim."""
+    found = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 11 and cells[0] in adapters:
+            found[(cells[0], cells[1], cells[2])] = line
+    return found
+
+
+def markdown(rows: list[dict], *, seconds: float, load: str, adapters, earlier: dict | None = None) -> str:
+    """The matrix as docs/probes.md. With `earlier` (rows of the file it replaces), the cells not run
+    now keep their measured rows, and the note says which were re-measured."""
+    from faultline.probe.record import library_version
+
+    measured = {(r["adapter"], r["drill"], r["configuration"]): row_line(r) for r in rows}
+    table = {**(earlier or {}), **measured}
+    order = [(a.name, d, c) for a in adapters for d in DRILLS if d != "no-fault" for c in a.configurations]
+    versions = sorted({(a.distribution, library_version(a.distribution)) for a in adapters})
+    took = f"The matrix took {seconds:.0f} s ({load})."
+    if earlier:
+        drills = sorted({r["drill"] for r in rows})
+        took = (
+            f"This run re-measured the {', '.join(drills)} cells in {seconds:.0f} s ({load}); "
+            "the others are from earlier runs of the whole matrix (about 26 minutes)."
+        )
     lines = [
         "# Probes: other people's queues under real faults",
         "",
-        "<!-- written by `faultline probe matrix --out docs/probes.md`; every number below comes from that run -->",
+        "<!-- written by `faultline probe matrix --out docs/probes.md`; every number below comes from a run -->",
         "",
         "Each cell is one run of `faultline probe`: the library's own worker processes, its own client API and",
         "its own storage, the lab's handler inside its task, one planned fault landed for real (docs/13_probes.md).",
@@ -102,39 +148,18 @@ def markdown(rows: list[dict], *, seconds: float, load: str) -> str:
         "settings, plus 5 s, at most 75 s).",
         "",
         "Versions: " + ", ".join(f"{name} {version}" for name, version in versions) + ".",
-        f"The matrix took {seconds:.0f} s ({load}).",
+        took,
         "",
         "| queue | drill | configuration | verdict | lost | doubled | stuck | recovered | quiet | matches "
         "| reproduce |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        if r["verdict"] == "refused":
-            cells = ["refused: " + r["why"].replace("|", "/"), "", "", "", "", ""]
-        else:
-            verdict = ", ".join(r["violated"]) if r["violated"] else "holds"
-            recovered = f"{r['recovered_ms'] / 1000:.1f} s" if r["recovered_ms"] is not None else "never"
-            cells = [
-                verdict,
-                str(r["lost"]),
-                str(r["doubled"]),
-                str(r["stuck"]),
-                recovered,
-                f"{r['quiet_ms'] / 1000:.0f} s",
-            ]
-        lines.append(
-            f"| {r['adapter']} | {r['drill']} | {r['configuration']} | "
-            + " | ".join(cells)
-            + f" | {r['report']} | `{r['command']}` |"
-        )
+    lines += [table[key] for key in order if key in table]
     lines += ["", "## Configurations", ""]
-    seen = set()
-    for r in rows:
-        if (r["adapter"], r["configuration"]) in seen:
-            continue
-        seen.add((r["adapter"], r["configuration"]))
-        settings = ", ".join(f"{k}={v}" for k, v in sorted(r["settings"].items())) or "(the library's defaults)"
-        lines.append(f"- **{r['adapter']} {r['configuration']}**: {settings}")
+    for adapter in adapters:
+        for config in adapter.configurations.values():
+            settings = ", ".join(f"{k}={v}" for k, v in sorted(config.settings.items())) or "(the library's defaults)"
+            lines.append(f"- **{adapter.name} {config.name}**: {settings}")
     lines += ["", "## Drills", ""]
-    lines += [f"- **{d.name}**: {d.summary}." for d in DRILLS.values() if d.name in {r["drill"] for r in rows}]
+    lines += [f"- **{d.name}**: {d.summary}." for d in DRILLS.values() if d.name != "no-fault"]
     return "\n".join(lines) + "\n"

@@ -279,14 +279,18 @@ def _drive(
             reached = [r for r in book.reached(drill.link.point) if r[0] == drill.link.job]
             if reached:
                 fault_bit = proxy.open_connections > 0
-                when = book.event("link_fault_started", "proxy", mode=drill.link.mode, target=adapter.server)
+                latency = {"latency_ms": drill.link.latency_ms} if drill.link.mode == "latency" else {}
+                when = book.event("link_fault_started", "proxy", mode=drill.link.mode, target=adapter.server, **latency)
                 facts["fault_at_ms"] = (when - origin) // 1_000_000
-                getattr(proxy, drill.link.mode)(*([drill.link.latency_ms] if drill.link.mode == "latency" else []))
+                dropped_before = proxy.dropped_bytes
+                getattr(proxy, drill.link.mode)(*latency.values())
                 link_until = now + drill.link.for_ms / 1000
                 if not fault_bit:  # nothing was connected: the cut touched nobody
                     facts["fault_bit"] = False
                     fault_bit = True
         if link_until is not None and now >= link_until:
+            if drill.link.mode == "blackhole" and proxy.dropped_bytes == dropped_before:
+                facts["fault_bit"] = False  # nobody spoke while the link was dark: it proved nothing
             proxy.heal()
             book.event("link_fault_ended", "proxy")
             link_until, fault_done_at = None, now
@@ -326,6 +330,11 @@ def _drive(
                 )
         time.sleep(POLL_S)
     facts["fault_bit"] = facts["fault_bit"] if fault_needed else None
+    if facts["fault_bit"] is False:
+        raise BadInputError(
+            f"the planned fault of drill {drill.name} did not bite (no connection was open, or no byte was "
+            "dropped): the run proves nothing and is refused; run it again"
+        )
 
 
 def process_tree(root: int) -> list[int]:
