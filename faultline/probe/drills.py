@@ -105,8 +105,8 @@ DRILLS: dict[str, Drill] = {
         ),
         Drill(
             name="broker-blackhole",
-            summary="the link between the workers and the server drops every byte for 8 s while a job is "
-            "finishing (a partition: each side waits on its own timeouts)",
+            summary="the link between the workers and the server lets no byte through for 8 s while a job is "
+            "finishing, then delivers what it held (a partition: each side waits on its own timeouts)",
             link=LinkFault(mode="blackhole", point="after_effect", for_ms=8_000),
             hold_ms=500,
             faults_cost_attempts=1,

@@ -4,8 +4,10 @@ Network faults happen here, never on the shared servers: the probed workers are 
 proxy's port, and the proxy can
 
 - `cut()`: abort every open connection (a reset on both sides) and refuse new ones until healed;
-- `blackhole()`: keep connections open and accept new ones, but drop every byte (a partition: the
-  peers wait on their own timeouts);
+- `blackhole()`: keep connections open and accept new ones, but let no byte through until healed (a
+  partition: TCP holds the data and delivers it, in order, once the path is back; meanwhile the peers
+  wait on their own timeouts). Bytes are held, never dropped: a real partition does not tear a hole in
+  the middle of a TCP stream;
 - `latency(ms)`: deliver every chunk `ms` late, each way;
 - `heal()`: pass traffic again.
 
@@ -29,7 +31,8 @@ class Proxy:
         self.mode = PASS
         self.latency_ms = 0
         self.accepted = 0
-        self.dropped_bytes = 0
+        self.held_bytes = 0
+        """Bytes that arrived while the link was dark (held, then delivered once healed)."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="faultline-proxy", daemon=True)
         self._server: asyncio.base_events.Server | None = None
@@ -115,8 +118,9 @@ class Proxy:
                 if not chunk:
                     break
                 if self.mode == BLACKHOLE:
-                    self.dropped_bytes += len(chunk)
-                    continue
+                    self.held_bytes += len(chunk)
+                    while self.mode == BLACKHOLE:  # hold it (and read no more: TCP backs the sender up)
+                        await asyncio.sleep(0.02)
                 if self.mode == LATENCY and self.latency_ms:
                     await asyncio.sleep(self.latency_ms / 1000)
                 if self.mode == CUT:

@@ -18,7 +18,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -222,6 +221,8 @@ def _drive(
         jobs.insert(1, Job(submission="s1b", request="r1", key="k1", delay_ms=drill.delay_ms))
     owner: dict[str, str] = {}  # library id -> the submission that made it
     for message, job in enumerate(jobs, start=1):
+        # a delayed job is due no earlier than this (the library reads its clock after we read ours)
+        due_ms = (time.monotonic_ns() - origin) // 1_000_000 + job.delay_ms
         submitted = adapter.submit(ctx, job)
         if submitted.deduplicated:
             book.event("submit_deduplicated", "client", owner[submitted.library_id], key=job.key)
@@ -235,7 +236,7 @@ def _drive(
             message=message,
             request=job.request,
             key=job.key,
-            payload={"delay_ms": job.delay_ms} if job.delay_ms else {},
+            payload={"eta_ms": due_ms} if job.delay_ms else {},  # INV_011: it never starts before
         )
     fault_needed = drill.strike is not None or drill.link is not None
     facts.update(fault_bit=fault_needed, fault_at_ms=None)
@@ -282,14 +283,14 @@ def _drive(
                 latency = {"latency_ms": drill.link.latency_ms} if drill.link.mode == "latency" else {}
                 when = book.event("link_fault_started", "proxy", mode=drill.link.mode, target=adapter.server, **latency)
                 facts["fault_at_ms"] = (when - origin) // 1_000_000
-                dropped_before = proxy.dropped_bytes
+                held_before = proxy.held_bytes
                 getattr(proxy, drill.link.mode)(*latency.values())
                 link_until = now + drill.link.for_ms / 1000
                 if not fault_bit:  # nothing was connected: the cut touched nobody
                     facts["fault_bit"] = False
                     fault_bit = True
         if link_until is not None and now >= link_until:
-            if drill.link.mode == "blackhole" and proxy.dropped_bytes == dropped_before:
+            if drill.link.mode == "blackhole" and proxy.held_bytes == held_before:
                 facts["fault_bit"] = False  # nobody spoke while the link was dark: it proved nothing
             proxy.heal()
             book.event("link_fault_ended", "proxy")
@@ -332,8 +333,8 @@ def _drive(
     facts["fault_bit"] = facts["fault_bit"] if fault_needed else None
     if facts["fault_bit"] is False:
         raise BadInputError(
-            f"the planned fault of drill {drill.name} did not bite (no connection was open, or no byte was "
-            "dropped): the run proves nothing and is refused; run it again"
+            f"the planned fault of drill {drill.name} did not bite (no connection was open, or no byte tried to "
+            "cross the dark link): the run proves nothing and is refused; run it again"
         )
 
 
@@ -363,7 +364,3 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
-
-
-def python() -> str:
-    return sys.executable
