@@ -122,6 +122,14 @@ def metrics() -> str:
     return "```\n" + "\n".join(line for line in lines if line.startswith(wanted)) + "\n```\n"
 
 
+def bad_input() -> str:
+    """Two refusals, as a user meets them: one line each, naming the value and the fix."""
+    shown = []
+    for argv in (("run", "FM_99"), ("run", "FM_001", "--seed", "-1")):
+        shown += [f"$ faultline {' '.join(argv)}", faultline(*argv).strip()]
+    return "```\n" + "\n".join(shown) + "\n```\n"
+
+
 REGIONS = {
     "readme_first_run": fm001,
     "readme_explore": explore_blocks,
@@ -129,6 +137,7 @@ REGIONS = {
     "readme_drill": drill,
     "readme_compare": compare,
     "readme_metrics": metrics,
+    "readme_bad_input": bad_input,
 }
 VARYING = frozenset(("readme_explore", "readme_real", "readme_drill"))
 """Blocks with a speed or a real run's times: written by make sync, not held to a rerun."""
