@@ -4,6 +4,7 @@ path, and no partial file is left."""
 
 import errno
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,16 +14,28 @@ from tests.builders import call_cli
 
 
 def test_ctrl_c_stops_a_sweep_on_two_processes_with_what_was_found(tmp_path):
+    from faultline.probe.run import process_tree
+
     sweep = subprocess.Popen(
         [sys.executable, "-m", "faultline", "explore", "--seeds", "1000000", "--processes", "2", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        start_new_session=True,
     )
-    time.sleep(2)  # a few batches finish meanwhile
-    sweep.send_signal(signal.SIGINT)
-    out, err = sweep.communicate(timeout=30)
+    try:
+        for _ in range(600):  # bounded: up to 60 s for its two worker processes to be running
+            if len(process_tree(sweep.pid)) >= 3:
+                break
+            time.sleep(0.1)
+        time.sleep(1)  # a few batches finish meanwhile
+        os.killpg(sweep.pid, signal.SIGINT)  # Ctrl-C reaches the terminal's whole process group
+        out, err = sweep.communicate(timeout=30)
+    finally:
+        if sweep.poll() is None:  # never leave a million-seed sweep running behind a failed test
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.wait(10)
     assert sweep.returncode == 130, err
     report = json.loads(out)
     assert report["interrupted"] is True and report["seeds"] < 1_000_000
