@@ -122,10 +122,31 @@ def run_probe(
     if settle_ms is not None:
         drill = attrs.evolve(drill, settle_ms=settle_ms)
     workdir = Path(tempfile.mkdtemp(prefix=f"faultline-probe-{adapter.name}-"))
+    with _terminate_as_interrupt():
+        try:
+            return _run(adapter, drill, settings, seed, workdir, configuration)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """A SIGTERM (a `kill`, a CI timeout) ends the probe as Ctrl-C does: the workers it started are
+    stopped and its corner of the shared servers is removed on the way out, never left running."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        return _run(adapter, drill, settings, seed, workdir, configuration)
+        yield
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(adapter, drill: Drill, settings: dict, seed: int, workdir: Path, configuration: str) -> ProbeResult:
