@@ -105,6 +105,7 @@ class ProbeContext:
     """Unique per probe run: every name the probe makes on a shared server carries it."""
     workdir: Path
     settings: dict[str, Any]
+    """Every knob's value: the ones set (`--set`, a configuration, the drill's), the defaults for the rest."""
     server_url: str
     """The broker or database, direct: what the lab's client and state reads use."""
     worker_url: str
@@ -139,7 +140,8 @@ class Adapter(Protocol):
     configurations: Mapping[str, Configuration]
 
     def attempts(self, settings: Mapping[str, Any]) -> int:
-        """How many deliveries the library's configuration allows a job (1 + its retries)."""
+        """How many deliveries the library's configuration allows a job (1 + its retries). `settings`
+        here and in `recovery_ms` holds every knob's value, the defaults filled in."""
         ...
 
     def recovery_ms(self, settings: Mapping[str, Any]) -> int:

@@ -55,65 +55,56 @@ class Book:
     def close(self) -> None:
         self.db.close()
 
-    def _write(self, statements) -> int:
-        """Run (sql, params-with-time) pairs in one IMMEDIATE transaction; the time is read once the
-        write lock is held, so rows commit in time order. Returns that time."""
+    def _turn(self, work):
+        """`work(db, now)` in one IMMEDIATE transaction; the time is read once the write lock is held,
+        so rows commit in time order. Returns what `work` returns."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            now = time.monotonic_ns()
-            for sql, params in statements(now):
-                db.execute(sql, params)
+            done = work(db, time.monotonic_ns())
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return now
+        return done
 
     def event(self, kind: str, actor: str, job=None, attempt=None, token=None, **detail) -> int:
-        return self._write(lambda now: [(_INSERT_EVENT, (now, kind, actor, job, attempt, token, _json(detail)))])
+        """One event; returns its time."""
+
+        def write(db, now):
+            db.execute(_INSERT_EVENT, (now, kind, actor, job, attempt, token, _json(detail)))
+            return now
+
+        return self._turn(write)
 
     def deliver(self, job: str, actor: str, pid: int) -> tuple[int, int]:
         """The handler began: the job's next attempt and a token unique in the probe, recorded as
         `leased` and `started` in one transaction (the lab sees a delivery only when its handler runs)."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            now = time.monotonic_ns()
+
+        def write(db, now):
             (attempt,) = db.execute(
                 "SELECT count(*) + 1 FROM events WHERE kind = 'started' AND job = ?", (job,)
             ).fetchone()
             (token,) = db.execute("SELECT count(*) + 1 FROM events WHERE kind = 'started'").fetchone()
             db.execute(_INSERT_EVENT, (now, "leased", actor, job, attempt, token, "{}"))
             db.execute(_INSERT_EVENT, (now, "started", actor, job, attempt, token, _json({"pid": pid})))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return attempt, token
+            return attempt, token
+
+        return self._turn(write)
 
     def effect(self, job: str, actor: str, attempt: int, token: int, request: str, key: str | None) -> int:
         """The effect: a ledger row and its `effect_committed` event, in one transaction."""
-        return self._write(
-            lambda now: [
-                (
-                    "INSERT INTO ledger (job, token, request, key, t_ns) VALUES (?, ?, ?, ?, ?)",
-                    (job, token, request, key, now),
-                ),
-                (
-                    _INSERT_EVENT,
-                    (
-                        now,
-                        "effect_committed",
-                        actor,
-                        job,
-                        attempt,
-                        token,
-                        _json({"effect": "charge", "amount": 1, "request": request}),
-                    ),
-                ),
-            ]
-        )
+        detail = _json({"effect": "charge", "amount": 1, "request": request})
+
+        def write(db, now):
+            db.execute(
+                "INSERT INTO ledger (job, token, request, key, t_ns) VALUES (?, ?, ?, ?, ?)",
+                (job, token, request, key, now),
+            )
+            db.execute(_INSERT_EVENT, (now, "effect_committed", actor, job, attempt, token, detail))
+            return now
+
+        return self._turn(write)
 
     def events(self) -> list[tuple]:
         return self.db.execute(

@@ -31,6 +31,7 @@ def build_record(
     adapter,
     drill,
     settings: dict,
+    knobs: dict,
     configuration: str,
     seed: int,
     ids: dict[str, str],
@@ -39,7 +40,7 @@ def build_record(
     probe_id: str = "",
 ) -> RunRecord:
     rows = [row for row in book.events() if row[2] != "hold"]
-    budget = adapter.attempts({k: v for k, v in settings.items() if k != "server_url"})
+    budget = adapter.attempts(knobs)
     messages: dict[str, int] = {}
     last_token: dict[str, int] = {}
     last_attempt: dict[str, int] = {}
@@ -103,7 +104,7 @@ def build_record(
             "configuration": configuration,
             "drill": drill.name,
             "id": probe_id,
-            "settings": {k: v for k, v in settings.items() if k != "server_url"},
+            "settings": dict(settings),
         },
     }
     opening = Event.of(0, 0, ev.RUN_STARTED, ev.LAB, detail=header)

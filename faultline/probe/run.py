@@ -115,16 +115,19 @@ def run_probe(
     configuration: str = "custom",
 ) -> ProbeResult:
     drill = DRILLS[drill_name]
+    settings = dict(settings)
+    server_url = settings.pop("server_url")  # the rest are knob values
     settings = {**{k: v for k, v in drill.settings.items() if k in adapter.knobs}, **settings}
+    knobs = {name: settings.get(name, knob.default) for name, knob in adapter.knobs.items()}  # defaults filled
     if settle_ms is None and (drill.strike is not None or drill.link is not None):
-        own = adapter.recovery_ms({k: v for k, v in settings.items() if k != "server_url"}) + 5_000
+        own = adapter.recovery_ms(knobs) + 5_000
         settle_ms = max(drill.settle_ms, min(own, SETTLE_CAP_MS))
     if settle_ms is not None:
         drill = attrs.evolve(drill, settle_ms=settle_ms)
     workdir = Path(tempfile.mkdtemp(prefix=f"faultline-probe-{adapter.name}-"))
     with _terminate_as_interrupt():
         try:
-            return _run(adapter, drill, settings, seed, workdir, configuration)
+            return _run(adapter, drill, settings, knobs, server_url, seed, workdir, configuration)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -149,8 +152,10 @@ def _terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(adapter, drill: Drill, settings: dict, seed: int, workdir: Path, configuration: str) -> ProbeResult:
-    server_url = settings["server_url"]
+def _run(
+    adapter, drill: Drill, settings: dict, knobs: dict, server_url: str, seed: int, workdir: Path, configuration: str
+) -> ProbeResult:
+    """`settings`: the knobs set (the record names them); `knobs`: every knob's value, defaults filled."""
     parts = urlsplit(server_url)
     book = Book.create(workdir / "book.sqlite")
     origin = time.monotonic_ns()
@@ -165,7 +170,7 @@ def _run(adapter, drill: Drill, settings: dict, seed: int, workdir: Path, config
         ctx = ProbeContext(
             probe_id=f"fl{seed}x{secrets.token_hex(4)}",
             workdir=workdir,
-            settings={k: v for k, v in settings.items() if k != "server_url"},
+            settings=knobs,
             server_url=server_url,
             worker_url=through_proxy(server_url, proxy.port),
         )
@@ -201,6 +206,7 @@ def _run(adapter, drill: Drill, settings: dict, seed: int, workdir: Path, config
         adapter=adapter,
         drill=drill,
         settings=settings,
+        knobs=knobs,
         configuration=configuration,
         seed=seed,
         ids=ids,

@@ -36,9 +36,9 @@ def make_app(broker: str, backend: str, queue: str, settings: dict):
     app = celery.Celery("faultline_probe", broker=broker, backend=backend)
     app.conf.update(
         task_default_queue=queue,
-        task_acks_late=settings.get("acks_late", False),
-        task_reject_on_worker_lost=settings.get("reject_on_worker_lost", False),
-        worker_prefetch_multiplier=settings.get("prefetch_multiplier", 4),
+        task_acks_late=settings["acks_late"],
+        task_reject_on_worker_lost=settings["reject_on_worker_lost"],
+        worker_prefetch_multiplier=settings["prefetch_multiplier"],
         task_track_started=True,  # the backend says STARTED while a task runs (read-only bookkeeping)
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
@@ -97,13 +97,12 @@ class Celery:
 
     def recovery_ms(self, settings: dict) -> int:
         if self.server == "redis":  # an unacked message comes back once its visibility timeout passed
-            return settings.get("visibility_timeout", 3600) * 1000
+            return settings["visibility_timeout"] * 1000
         return 5_000  # RabbitMQ requeues a dead consumer's unacked messages when its connection drops
 
     def prepare(self, ctx: ProbeContext) -> None:
         ctx.extra["db"] = claim_redis_db(REDIS, ctx.probe_id)
         ctx.extra["queue"] = f"faultline-{ctx.probe_id}"
-        settings = {name: ctx.settings[name] for name in self.knobs if name in ctx.settings}
         worker_broker = with_redis_db(ctx.worker_url, ctx.extra["db"]) if self.server == "redis" else ctx.worker_url
         hand_to_worker(
             ctx,
@@ -112,21 +111,20 @@ class Celery:
                 "broker": worker_broker,
                 "backend": with_redis_db(ctx.worker_url if self.server == "redis" else REDIS, ctx.extra["db"]),
                 "queue": ctx.extra["queue"],
-                "settings": settings,
+                "settings": ctx.settings,
             },
         )
 
     def _client(self, ctx: ProbeContext):
-        settings = {name: ctx.settings[name] for name in self.knobs if name in ctx.settings}
         broker = with_redis_db(ctx.server_url, ctx.extra["db"]) if self.server == "redis" else ctx.server_url
-        return make_app(broker, with_redis_db(REDIS, ctx.extra["db"]), ctx.extra["queue"], settings)
+        return make_app(broker, with_redis_db(REDIS, ctx.extra["db"]), ctx.extra["queue"], ctx.settings)
 
     def submit(self, ctx: ProbeContext, job: Job) -> Submitted:
         app = ctx.extra.get("app") or ctx.extra.setdefault("app", self._client(ctx))
         options = {}
         if job.delay_ms:
             options["countdown"] = job.delay_ms / 1000
-        if ctx.settings.get("task_id"):
+        if ctx.settings["task_id"]:
             options["task_id"] = f"{ctx.probe_id}-{job.key}"
         result = app.tasks[f"{TASK}.{ctx.extra['queue']}"].apply_async(
             args=(job.submission, job.request, job.key), **options

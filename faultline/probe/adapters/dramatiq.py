@@ -45,9 +45,9 @@ def make_broker(amqp_url: str, results_url: str, queue: str, settings: dict):
         faultline_job,
         actor_name="faultline_job",
         queue_name=queue,
-        max_retries=settings.get("max_retries", 20),
-        min_backoff=settings.get("min_backoff_ms", 15_000),
-        max_backoff=settings.get("max_backoff_ms", 60_000),
+        max_retries=settings["max_retries"],
+        min_backoff=settings["min_backoff_ms"],
+        max_backoff=settings["max_backoff_ms"],
         broker=broker,
     )
     return broker, actor
@@ -72,7 +72,7 @@ class Dramatiq:
     }
 
     def attempts(self, settings: dict) -> int:
-        return 1 + settings.get("max_retries", 20)
+        return 1 + settings["max_retries"]
 
     def recovery_ms(self, settings: dict) -> int:
         return 5_000  # RabbitMQ requeues a dead consumer's unacked messages when its connection drops

@@ -28,7 +28,7 @@ def make_huey(url: str, settings: dict):
 
     huey = RedisHuey("faultline", url=url)
 
-    @huey.task(name="faultline_job", retries=settings.get("retries", 0), retry_delay=settings.get("retry_delay", 0))
+    @huey.task(name="faultline_job", retries=settings["retries"], retry_delay=settings["retry_delay"])
     def faultline_job(submission: str, request: str, key: str) -> bool:
         lab_job(submission, request, key)
         return True
@@ -54,7 +54,7 @@ class Huey:
     }
 
     def attempts(self, settings: dict) -> int:
-        return 1 + settings.get("retries", 0)
+        return 1 + settings["retries"]
 
     def recovery_ms(self, settings: dict) -> int:
         return 5_000  # huey takes a task off the queue before it runs it: nothing comes back later

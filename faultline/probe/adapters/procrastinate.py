@@ -42,18 +42,18 @@ def make_app(conninfo: str, settings: dict, *, sync: bool = False):
     app = procrastinate.App(
         connector=connector,
         worker_defaults={
-            "update_heartbeat_interval": settings.get("heartbeat", 10),
-            "stalled_worker_timeout": settings.get("stalled_timeout", 30),
+            "update_heartbeat_interval": settings["heartbeat"],
+            "stalled_worker_timeout": settings["stalled_timeout"],
         },
     )
-    retries = settings.get("retries", 0)
+    retries = settings["retries"]
 
     @app.task(name=TASK, retry=procrastinate.RetryStrategy(max_attempts=retries) if retries else False)
     def faultline_job(submission: str, request: str, key: str) -> None:
         lab_job(submission, request, key)
 
-    if settings.get("retry_stalled"):
-        seconds = settings.get("stalled_timeout", 30)
+    if settings["retry_stalled"]:
+        seconds = settings["stalled_timeout"]
 
         @app.periodic(cron=f"* * * * * */{RETRY_STALLED_EVERY_S}")
         @app.task(name="retry_stalled_jobs", queue=QUEUE, queueing_lock="retry_stalled_jobs", pass_context=True)
@@ -95,30 +95,28 @@ class Procrastinate:
     }
 
     def attempts(self, settings: dict) -> int:
-        return 1 + settings.get("retries", 0)
+        return 1 + settings["retries"]
 
     def recovery_ms(self, settings: dict) -> int:
-        if not settings.get("retry_stalled"):
+        if not settings["retry_stalled"]:
             return 10**9  # nothing in the library takes back a stalled job by itself
-        return (settings.get("stalled_timeout", 30) + settings.get("heartbeat", 10) + RETRY_STALLED_EVERY_S) * 1000
+        return (settings["stalled_timeout"] + settings["heartbeat"] + RETRY_STALLED_EVERY_S) * 1000
 
     def prepare(self, ctx: ProbeContext) -> None:
         ctx.extra["database"] = f"faultline_probe_{ctx.probe_id}"
         create_pg_database(ctx.server_url, ctx.extra["database"])
         ctx.extra["queue"] = QUEUE
-        settings = {name: ctx.settings.get(name, knob.default) for name, knob in self.knobs.items()}
         hand_to_worker(
             ctx,
             "procrastinate",
-            {"conninfo": with_pg_database(ctx.worker_url, ctx.extra["database"]), "settings": settings},
+            {"conninfo": with_pg_database(ctx.worker_url, ctx.extra["database"]), "settings": ctx.settings},
         )
         app = self._client(ctx)
         with app.open():
             app.schema_manager.apply_schema()
 
     def _client(self, ctx: ProbeContext):
-        settings = {name: ctx.settings.get(name, knob.default) for name, knob in self.knobs.items()}
-        return make_app(with_pg_database(ctx.server_url, ctx.extra["database"]), settings, sync=True)
+        return make_app(with_pg_database(ctx.server_url, ctx.extra["database"]), ctx.settings, sync=True)
 
     def submit(self, ctx: ProbeContext, job: Job) -> Submitted:
         from procrastinate.exceptions import AlreadyEnqueued
@@ -127,7 +125,7 @@ class Procrastinate:
         options = {"queue": ctx.extra["queue"]}
         if job.delay_ms:
             options["schedule_in"] = {"seconds": job.delay_ms / 1000}
-        if ctx.settings.get("queueing_lock"):
+        if ctx.settings["queueing_lock"]:
             options["queueing_lock"] = job.key
         with app.open():
             try:

@@ -74,19 +74,16 @@ class RQ:
         ),
     }
 
-    def setting(self, ctx: ProbeContext, name: str):
-        return ctx.settings.get(name, self.knobs[name].default)
-
     def attempts(self, settings: dict) -> int:
-        return 1 + settings.get("retries", 0)
+        return 1 + settings["retries"]
 
     def recovery_ms(self, settings: dict) -> int:
         # An execution's registry entry lives min(job_timeout, job monitoring interval 30 s) + 60 s past
         # its last heartbeat; a worker's maintenance pass then finds it abandoned.
         # An idle worker blocks on the queue for worker_ttl - 15 s between maintenance checks.
-        timeout = settings.get("job_timeout", 180)
-        idle = max(1, settings.get("worker_ttl", 420) - 15)
-        return (min(timeout, 30) + 60 + max(settings.get("maintenance_interval", 600), idle)) * 1000
+        timeout = settings["job_timeout"]
+        idle = max(1, settings["worker_ttl"] - 15)
+        return (min(timeout, 30) + 60 + max(settings["maintenance_interval"], idle)) * 1000
 
     def prepare(self, ctx: ProbeContext) -> None:
         ctx.extra["db"] = claim_redis_db(ctx.server_url, ctx.probe_id)
@@ -105,10 +102,10 @@ class RQ:
 
         queue = self._queue(ctx)
         args = (job.submission, job.request, job.key)
-        options = {"job_timeout": self.setting(ctx, "job_timeout")}
-        if self.setting(ctx, "retries"):
-            options["retry"] = Retry(max=self.setting(ctx, "retries"))
-        job_id = f"{ctx.probe_id}-{job.key}" if self.setting(ctx, "unique") else None
+        options = {"job_timeout": ctx.settings["job_timeout"]}
+        if ctx.settings["retries"]:
+            options["retry"] = Retry(max=ctx.settings["retries"])
+        job_id = f"{ctx.probe_id}-{job.key}" if ctx.settings["unique"] else None
         try:
             if job.delay_ms:
                 made = queue.enqueue_in(
@@ -137,7 +134,7 @@ class RQ:
             "--url",
             with_redis_db(ctx.worker_url, ctx.extra["db"]),
             "--maintenance-interval",
-            str(self.setting(ctx, "maintenance_interval")),
+            str(ctx.settings["maintenance_interval"]),
             "--with-scheduler",
         ]
 
