@@ -1,11 +1,10 @@
 """`make mutants`: plant one bug at a time in a temporary copy of the tree and prove the lab catches it.
 
 Each mutant is a real code edit that disables one protective mechanism. It is judged, in order, by:
-- the safe explorer (`faultline explore --policy safe --no-shortcuts`, every actor running the
-  protocol itself), or a real run of a plan (`faultline run --real`), or a real drill: an invariant
-  broken in a sweep or a real record;
+- the safe explorer (`faultline explore --policy safe`, the same code users run), or a real run of
+  a plan (`faultline run --real`), or a real drill: an invariant broken in a sweep or a real record;
 - then, if those stay silent, the test suite without its pins: a failing checker test, FM test or
-  contract test. Tests that flag *any* change in behaviour (the pinned digests, the fast lanes'
+  contract test. Tests that flag *any* change in behaviour (the pinned digests, the idle-poll
   identity, the exact metrics, the generated docs) are left out: a bug caught only by them would be
   baked in the day the digests are rewritten, so such a mutant counts as escaped.
 The report names the judge that caught each mutant. Controls are edits that change nothing; they
@@ -69,7 +68,7 @@ class Mutant:
 
 PINS = (
     "--ignore=tests/test_golden.py",  # pinned digests
-    "--ignore=tests/test_shortcuts.py",  # the fast lanes' identity with the protocol
+    "--ignore=tests/sim/test_idle_polls.py",  # skipped idle polls' identity with polling tick by tick
     "--ignore=tests/test_docs_sync.py",  # generated docs
     "--ignore=tests/test_determinism.py",  # digests across processes
     "--ignore=tests/test_check_determinism.py",
@@ -457,7 +456,7 @@ def _first_judge(mutant: Mutant, root: Path, seeds: int, processes: int) -> tupl
     explored = _run(
         root,
         *("-m", "faultline", "explore", "--policy", "safe", "--seeds", str(seeds)),
-        *("--processes", str(processes), "--no-shortcuts", "--json"),
+        *("--processes", str(processes), "--json"),
         *(("--workload", mutant.workload) if mutant.workload else ()),
         *(arg for pair in mutant.sets for arg in ("--set", pair)),
     )

@@ -83,12 +83,6 @@ WORKLOAD = click.option(
     is_flag=True,
     help="Also count, per fault kind and mechanism, the seeds in which it bit or its events occurred.",
 )
-@click.option(
-    "--no-shortcuts",
-    "protocol_only",
-    is_flag=True,
-    help="Run every actor through the effect protocol, tick by tick (slower, identical histories).",
-)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def explore_command(
     policy_name,
@@ -105,7 +99,6 @@ def explore_command(
     do_shrink,
     out_dir,
     show_coverage,
-    protocol_only,
     as_json,
 ):
     """Throw a random fault plan per seed at the standard workload; report broken invariants."""
@@ -134,7 +127,6 @@ def explore_command(
         processes=usable,
         shard=shard_pair,
         dask_address=dask_address,
-        shortcuts=not protocol_only,
         workload=workload,
         mechanisms=mechanisms,
         coverage=show_coverage,

@@ -41,9 +41,6 @@ class Sweep:
     overrides: Mapping[str, str] = attrs.field(factory=dict, converter=lambda d: dict(sorted(d.items())))
     jobs: int = DEFAULT_JOBS
     workers: int = DEFAULT_WORKERS
-    shortcuts: bool = True
-    """False: every actor runs the effect protocol tick by tick (identical histories; `make mutants`
-    uses it so that a bug planted in runtime/core meets the explorer)."""
     workload: str | None = None
     """A workflow spec (YAML) to run instead of the standard workload (`jobs` then unused)."""
     mechanisms: bool = False
@@ -76,7 +73,7 @@ class Sweep:
         """Run one explored seed; returns (record, violations)."""
         policy = self.policy(seed)
         plan = plan if plan is not None else self.draw(seed, policy)
-        record = run(self.scenario(plan), policy, seed, shortcuts=self.shortcuts)
+        record = run(self.scenario(plan), policy, seed)
         return record, check_all(record)
 
     def replay_command(self, seed: int) -> str:
@@ -219,7 +216,6 @@ def explore(
     batch_size: int = 50,
     progress: Callable[[int], None] | None = None,
     dask_address: str | None = None,
-    shortcuts: bool = True,
     clock: Callable[[], float] = time.perf_counter,
     workload: str | None = None,
     mechanisms: bool = False,
@@ -233,7 +229,6 @@ def explore(
         overrides=overrides or {},
         jobs=jobs,
         workers=workers,
-        shortcuts=shortcuts,
         workload=workload,
         mechanisms=mechanisms,
         coverage=coverage,

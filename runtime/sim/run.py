@@ -15,9 +15,7 @@ from runtime.core.faults import (
     CLIENT,
     OPERATOR,
     RELAY,
-    WORKER_AFTER_RETRY,
     WORKER_CLOCK,
-    WORKER_MID_COMMIT,
     FaultPlan,
     Redrive,
 )
@@ -43,10 +41,9 @@ STORE = "store"
 class Simulation:
     """The live state of one run: the in-memory ports, the injector, the actors."""
 
-    def __init__(self, scenario: Scenario, policy: Policy, seed: int, time_limit: int, shortcuts: bool = True) -> None:
+    def __init__(self, scenario: Scenario, policy: Policy, seed: int, time_limit: int) -> None:
         self.scenario, self.policy, self.seed, self.time_limit = scenario, policy, seed, time_limit
-        self.shortcuts = shortcuts
-        self.scheduler = Scheduler(self.next_change_ms if shortcuts else None)
+        self.scheduler = Scheduler(self.next_change_ms)
         self.clock = self.scheduler.clock
         self.history = History(self.clock)
         self.injector = FaultInjector(scenario.plan, self.clock)
@@ -114,18 +111,6 @@ class Simulation:
         points = self.injector.has_point_faults(RELAY)
         poll_ms = self.scenario.poll_ms
         return Actor(RELAY, "relay", lambda: relay(poll_ms=poll_ms, check_points=points), self.stream(RELAY))
-
-    def _fast_lane_serves(self, name: str) -> bool:
-        """The worker's fast lane inlines the common protocol: one job per lease, retries the queue
-        redelivers, no fault at the retry's point. Anything else runs the protocol itself."""
-        injector = self.injector
-        return (
-            self.policy.retry_strategy == "redeliver"
-            and self.policy.batch_size == 1
-            and not {WORKER_AFTER_RETRY, WORKER_MID_COMMIT} & set(injector.planned_points(name))
-            and not injector.doomed_requests(WORKER_AFTER_RETRY)
-            and not injector.doomed_requests(WORKER_MID_COMMIT)
-        )
 
     def _dispatcher(self, name: str) -> Actor:
         policy, scenario, runs = self.policy, self.scenario, self.runs
@@ -227,15 +212,14 @@ class Simulation:
         scheduler, driver = self.scheduler, self.driver
         for start_ms, end_ms in self.injector.outage_windows:  # first: an outage starts before any call
             scheduler.spawn(self._outage(start_ms, end_ms), start_ms)
-        scheduler.spawn(driver.fast_client(self.client) if self.shortcuts else driver.process(self.client))
+        scheduler.spawn(driver.process(self.client))
         for actor in self.workers:
-            fast = self.shortcuts and self._fast_lane_serves(actor.name)
-            scheduler.spawn(driver.fast_worker(actor) if fast else driver.process(actor))
+            scheduler.spawn(driver.process(actor))
         if self.policy.lease_ms is not None and self.policy.lease_clock == "store":
             self._reaper_process = self._reaper()
             scheduler.spawn(self._reaper_process, self.scenario.reaper_interval_ms)
         if self.relay is not None:
-            self._relay_process = driver.fast_relay(self.relay) if self.shortcuts else driver.process(self.relay)
+            self._relay_process = driver.process(self.relay)
             scheduler.spawn(self._relay_process)
         for at_ms in self._redrives:
             scheduler.spawn(self._operator(), at_ms)
@@ -290,20 +274,17 @@ class Simulation:
         self.driver.close()
 
 
-def run(
-    scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None, *, shortcuts: bool = True
-) -> RunRecord:
+def run(scenario: Scenario, policy: Policy, seed: int = 0, plan: FaultPlan | None = None) -> RunRecord:
     """Run `scenario` under `policy` with `seed`; `plan` replaces the scenario's fault plan.
 
-    The simulator's two shortcuts give byte-identical histories (tests/test_shortcuts.py): the fast
-    lanes (the worker, client and relay protocols inlined, calling the ports directly) and skipping
-    idle polls that would find nothing. `shortcuts=False` runs every actor through the effect protocol
-    and every poll tick by tick; `make mutants` does, so that every planted bug meets the protocol."""
+    Every actor runs its protocol from runtime/core, each effect answered by the driver. The scheduler
+    skips idle polls that would find nothing (the history is the one polling tick by tick gives:
+    tests/sim/test_idle_polls.py)."""
     check_seed(seed)
     if plan is not None:
         scenario = scenario.with_plan(plan)
     validate_plan(scenario, policy)
-    sim = Simulation(scenario, policy, seed, time_limit_ms(scenario, policy), shortcuts)
+    sim = Simulation(scenario, policy, seed, time_limit_ms(scenario, policy))
     with gc_paused():
         sim.start()
         try:

@@ -22,7 +22,7 @@ The only source of time in a run (its VirtualClock); randomness is each actor's 
 # Its tie order is that of its last skipped tick: a virtual push later than every entry already
 # queued and earlier than any push still to come; among pollers of one phase, the one that already
 # ticked at the current instant stays ahead. So the interleaving - and the history - is exactly the
-# one polling tick by tick gives (benchmarks/compare_runs.py and tests/test_shortcuts.py check it).
+# one polling tick by tick gives (benchmarks/compare_runs.py and tests/sim/test_idle_polls.py check it).
 
 from __future__ import annotations
 
