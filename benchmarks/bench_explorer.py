@@ -4,6 +4,9 @@ Each seed draws its fault plan, runs the workload and checks every invariant. Re
 asserted (benchmarks/README.md explains each number):
 
 - seeds per CPU-second (process time) and per wall-second, safe and naive, on one process;
+- the explored-seed overhead: the CPU an explored safe seed takes (its plan drawn, the workload run
+  with it, every invariant checked) over the CPU of a plain run of the same workload (no faults, no
+  checks), best of interleaved rounds;
 - seeds per wall-second on 2 processes (`--processes 2`) and on a local Dask cluster of 2 workers,
   with the speedup over one process (meaningful only on an otherwise idle machine);
 - for naive, the seeds it takes to find each invariant it reaches, over 5 start offsets (median);
@@ -21,8 +24,10 @@ import platform
 import statistics
 import time
 
-from faultline.explore import DEFAULT_JOBS, DEFAULT_WORKERS, explore
+from faultline.explore import DEFAULT_JOBS, DEFAULT_WORKERS, explore, policy_named, scenario_for
+from runtime.core.faults import FaultPlan
 from runtime.core.policy import Policy
+from runtime.core.record import gc_paused
 from runtime.core.scenario import JobSpec, Scenario
 from runtime.sim import run
 
@@ -41,6 +46,29 @@ def throughput(policy: str, seeds: int, **where) -> dict:
         result["seeds_per_cpu_s"] = round(report.seeds / cpu, 1)
     result["violating_seeds"] = max((d["count"] for d in report.findings.values()), default=0)
     return result
+
+
+def plain_runs_per_cpu_s(runs: int) -> float:
+    """Plain runs of the standard workload under the safe policy: no fault planned, nothing checked."""
+    scenario, policy = scenario_for(DEFAULT_JOBS, DEFAULT_WORKERS, FaultPlan()), policy_named("safe")
+    with gc_paused():
+        cpu = time.process_time()
+        for seed in range(runs):
+            run(scenario, policy, seed)
+        return runs / (time.process_time() - cpu)
+
+
+def explored_overhead(seeds: int, rounds: int = 5) -> dict:
+    """An explored safe seed's CPU over a plain run's, from the best of `rounds` interleaved rounds."""
+    plain, explored = 0.0, 0.0
+    for _ in range(rounds):
+        plain = max(plain, plain_runs_per_cpu_s(seeds))
+        explored = max(explored, throughput("safe", seeds)["seeds_per_cpu_s"])
+    return {
+        "plain_runs_per_cpu_s": round(plain, 1),
+        "explored_safe_seeds_per_cpu_s": round(explored, 1),
+        "explored_seed_over_plain_run": round(plain / explored, 2),
+    }
 
 
 def best_of(rounds: int, policy: str, seeds: int, **where) -> dict:
@@ -108,6 +136,7 @@ def measure(seeds: int, naive_seeds: int, dask: bool, rounds: int = 3) -> dict:
         "workload": {"jobs": DEFAULT_JOBS, "workers": DEFAULT_WORKERS},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "one_process": one,
+        "overhead": explored_overhead(min(seeds, 200)),
         "processes_2": two,
         "naive_seeds_to_first_find": seeds_to_first_find(),
         "retry_budget": retry_budget_cost(),
@@ -136,6 +165,12 @@ def main() -> None:
             f"  {policy:5}  one process: {data['seeds_per_cpu_s']:7.1f} seeds/CPU-s, "
             f"{data['seeds_per_wall_s']:7.1f} seeds/wall-s"
         )
+    overhead = result["overhead"]
+    print(
+        f"  explored safe seed / plain run: {overhead['explored_seed_over_plain_run']}x CPU "
+        f"({overhead['explored_safe_seeds_per_cpu_s']} seeds/CPU-s, "
+        f"{overhead['plain_runs_per_cpu_s']} plain runs/CPU-s)"
+    )
     for where in ("processes_2", "dask_2_workers"):
         for policy, data in result.get(where, {}).items():
             print(

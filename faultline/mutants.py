@@ -109,8 +109,8 @@ MUTANTS = (
         name="ack-before-the-effect",
         mechanism="ack ordering",
         path="runtime/core/worker.py",
-        old='if policy.ack_mode == "on_receipt":\n        yield Ack(delivery, True)',
-        new='if policy.ack_mode != "on_receipt":\n        yield Ack(delivery, True)',
+        old='if policy.ack_mode == "on_receipt":\n        yield Ack, delivery, True',
+        new='if policy.ack_mode != "on_receipt":\n        yield Ack, delivery, True',
     ),
     Mutant(
         name="expired-leases-never-reclaimed",
@@ -123,8 +123,8 @@ MUTANTS = (
         name="heartbeat-never-renews",
         mechanism="renewal",
         path="runtime/core/worker.py",
-        old="if duration > 0 and (yield Renew(delivery)) is None:",
-        new="if duration < 0 and (yield Renew(delivery)) is None:",
+        old="if duration > 0 and (yield Renew, delivery) is None:",
+        new="if duration < 0 and (yield Renew, delivery) is None:",
     ),
     Mutant(
         name="queue-leases-past-the-bound",
@@ -140,7 +140,7 @@ MUTANTS = (
         path="runtime/core/worker.py",
         old=(
             "        low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)\n"
-            "        delay = low if high == low else low + (yield Draw(0, high - low))"
+            "        delay = low if high == low else draw(low, high)"
         ),
         new="        delay = 0",
     ),
@@ -191,8 +191,8 @@ MUTANTS = (
         name="lost-lease-not-abandoned",
         mechanism="lease loss",
         path="runtime/core/worker.py",
-        old="    if (yield Renew(delivery)) is None:\n        yield Record(ev.LEASE_LOST, delivery.job_id",
-        new="    if (yield Renew(delivery)) == -1:\n        yield Record(ev.LEASE_LOST, delivery.job_id",
+        old="    if (yield Renew, delivery) is None:\n        yield Record, ev.LEASE_LOST, delivery.job_id",
+        new="    if (yield Renew, delivery) == -1:\n        yield Record, ev.LEASE_LOST, delivery.job_id",
         note="under safe, fencing refuses the zombie's write; FM_011's fix and a unit test rely on the abandon",
     ),
     Mutant(
@@ -214,18 +214,18 @@ MUTANTS = (
         mechanism="outbox relay ordering",
         path="runtime/core/relay.py",
         old=(
-            '                yield Enqueue(job_id, job["payload"], job["duration_ms"], '
-            'job["request"], job["key"], True)\n'
-            "                if check_points:\n"
-            "                    yield Point(RELAY_AFTER_PUBLISH, job_id)\n"
-            "                outcome = yield MarkRelayed(job_id)\n"
+            '                yield Enqueue, job_id, job["payload"], job["duration_ms"], '
+            'job["request"], job["key"], True\n'
+            "                if RELAY_AFTER_PUBLISH in points:\n"
+            "                    yield Point, RELAY_AFTER_PUBLISH, job_id\n"
+            "                outcome = yield MarkRelayed, job_id\n"
         ),
         new=(
-            "                outcome = yield MarkRelayed(job_id)\n"
-            "                if check_points:\n"
-            "                    yield Point(RELAY_AFTER_PUBLISH, job_id)\n"
-            '                yield Enqueue(job_id, job["payload"], job["duration_ms"], '
-            'job["request"], job["key"], True)\n'
+            "                outcome = yield MarkRelayed, job_id\n"
+            "                if RELAY_AFTER_PUBLISH in points:\n"
+            "                    yield Point, RELAY_AFTER_PUBLISH, job_id\n"
+            '                yield Enqueue, job_id, job["payload"], job["duration_ms"], '
+            'job["request"], job["key"], True\n'
         ),
     ),
     Mutant(
@@ -248,7 +248,7 @@ MUTANTS = (
         name="dispatch-writes-apart",
         mechanism="atomic dispatch",
         path="runtime/core/dispatcher.py",
-        old='    if policy.dispatch_atomic:\n        return (Dispatch("", "", policy.dispatch_cas, True, True),)\n',
+        old="    if policy.dispatch_atomic:\n        return ((policy.dispatch_cas, True, True),)\n",
         new="",
         workload="examples/etl_fanout.yml",
     ),

@@ -90,8 +90,9 @@ def _submission_disagreements(views):
     keys = views.final["submissions"]
     told: dict[tuple[str, str], list] = {}
     for event in views.of(ev.SUBMITTED):
-        if event.get("key") is not None:
-            told.setdefault((event.get("key"), event.job_id), []).append(event)
+        key = event.get("key")
+        if key is not None:
+            told.setdefault((key, event.job_id), []).append(event)
     for event in views.of(ev.BUSINESS_COMMITTED) + views.of(ev.SUBMIT_DEDUPLICATED):
         told.setdefault((event.get("key"), event.job_id), []).append(event)
     for key, job_id in sorted(keys.items()):
@@ -143,12 +144,13 @@ def _message_disagreements(views):
     ):
         kind = event.kind
         if kind == ev.SUBMITTED or kind == ev.RETRY_SCHEDULED:
-            live[event.get("message")] = event.job_id
-            held.discard(event.get("message"))
+            message = event.get("message")
+            live[message] = event.job_id
+            held.discard(message)
         elif kind == ev.LEASED:
-            leased[event.token] = event.get("message")
-            held.add(event.get("message"))
-            of_attempt[(event.job_id, event.attempt)] = event.get("message")
+            message = leased[event.token] = event.get("message")
+            held.add(message)
+            of_attempt[(event.job_id, event.attempt)] = message
         elif kind == ev.LEASE_EXPIRED:
             held.discard(leased.get(event.token))
         elif kind == ev.ACKED:

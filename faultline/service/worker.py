@@ -72,7 +72,7 @@ class Observed(RealDriver):
 
     def answer(self, effect):
         result = super().answer(effect)
-        kind, m = effect.__class__, self.metrics
+        kind, m = effect[0], self.metrics
         refused = getattr(self.queue, "refused", 0)
         if refused:
             m.refused.inc(refused)
@@ -80,14 +80,14 @@ class Observed(RealDriver):
         if kind in (fx.NextJob, fx.Lease) and result is not None:
             m.leased.inc()
             self._leased_at = time.perf_counter()
-        elif kind is fx.Ack and result and not effect.on_receipt:
+        elif kind is fx.Ack and result and not effect[2]:  # (Ack, delivery, on_receipt)
             m.succeeded.inc()
             self._observe()
         elif kind is fx.Commit and result in STORE_ERRORS:
             m.store_errors.inc()
         elif kind is fx.Fail and result:
             m.failed.inc()
-            (m.retried if effect.delay_ms is not None else m.dead).inc()
+            (m.retried if effect[4] is not None else m.dead).inc()  # (Fail, delivery, error, reason, delay_ms, ...)
             self._observe()
         return result
 
@@ -149,9 +149,11 @@ class Pool:
             runs=SqlRuns(db, queue),
         )
         if name == DISPATCHER:
-            driver.run(dispatcher(self.policy, poll_ms=POLL_MS, dispatch_ms=0, check_points=False))
+            driver.run(dispatcher(self.policy, poll_ms=POLL_MS, dispatch_ms=0, points=frozenset()))
         else:
-            driver.run(worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, check_points=False))
+            driver.run(
+                worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, draw=driver.rng.randint, points=frozenset())
+            )
 
     def run(self, metrics_port: int | None, host: str = "127.0.0.1", ready=None, say=None) -> None:
         expired = None

@@ -10,9 +10,9 @@ from __future__ import annotations
 from operator import attrgetter
 
 from runtime.core import history as ev
-from runtime.core.effects import Claim, CommitBusiness, Enqueue, Point, Record, Sleep, Until
-from runtime.core.faults import CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT, CLIENT_REPLY
-from runtime.core.ports import ERROR_TEXT, OK, OVERLOADED, STORE_ERRORS
+from runtime.core.effects import Claim, CommitBusiness, Enqueue, Point, Record, Sleep, Until, store_error
+from runtime.core.faults import ALL_POINTS, CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT, CLIENT_REPLY
+from runtime.core.ports import ERROR_TEXT, OK, STORE_ERRORS
 
 ACCEPTED = "accepted"
 DEDUPED = "deduped"
@@ -53,95 +53,87 @@ class Caller:
         self.copies[request] = self.copies.get(request, 0) + 1
 
 
-def client(caller: Caller, policy, *, retry_ms: int, pace_ms: int, check_points: bool = True):
-    """Send every request the caller still has, in submit order, at the caller's pace."""
+def client(caller: Caller, policy, *, retry_ms: int, pace_ms: int, points: frozenset[str] = ALL_POINTS):
+    """Send every request the caller still has, in submit order, at the caller's pace, each until it
+    is accepted, deduplicated or refused. `points`: the fault points where a fault can fire for the
+    client (PlanIndex.live_points)."""
     while not caller.done:
         spec = caller.requests[caller.position]
+        request, key = spec.job_id, spec.idempotency_key
         due = spec.submit_at_ms
         if pace_ms and caller.last_sent is not None:
             due = max(due, caller.last_sent + pace_ms)
-        caller.last_sent = yield Until(due)
-        caller.in_flight = spec.job_id
+        if caller.last_sent is None or due > caller.last_sent:  # else that time has passed: no wait
+            caller.last_sent = yield Until, due
+        caller.in_flight = request
         if caller.resend:
             caller.resend = False
-            job_id = resubmission_id(spec.job_id, caller.copies.get(spec.job_id, 0))
-            yield Record(ev.SUBMIT_RETRIED, job_id, detail={"reason": "crashed", "key": spec.idempotency_key})
-        yield from submit(caller, policy, spec, retry_ms=retry_ms, check_points=check_points)
+            job_id = resubmission_id(request, caller.copies.get(request, 0))
+            yield Record, ev.SUBMIT_RETRIED, job_id, None, None, {"reason": "crashed", "key": key}
+        payload = {**spec.payload, "business_row": True} if spec.business_row else spec.payload
+        while True:
+            job_id = resubmission_id(request, caller.copies.get(request, 0))
+            outcome = yield from send(caller, policy, spec, job_id, payload, points=points)
+            if outcome in STORE_ERRORS or outcome == ROLLED_BACK:
+                reason = ERROR_TEXT.get(outcome, "the business transaction rolled back")
+                if not policy.client_resubmits:
+                    yield Record, ev.REQUEST_REFUSED, job_id, None, None, {"request": request, "reason": reason}
+                    break
+                yield Sleep, retry_ms
+                yield Record, ev.SUBMIT_RETRIED, job_id, None, None, {"reason": "store error", "key": key}
+                continue
+            if CLIENT_AFTER_SUBMIT in points:
+                yield Point, CLIENT_AFTER_SUBMIT, job_id
+            # A lost reply: the submit worked, the client never heard; it sends the request again.
+            if CLIENT_REPLY in points and (yield Point, CLIENT_REPLY, request) is not None:
+                yield Sleep, retry_ms
+                yield Record, ev.SUBMIT_RETRIED, job_id, None, None, {"reason": "reply lost", "key": key}
+                continue
+            break
         caller.in_flight = None
         caller.position += 1
     caller.finished = True
 
 
-def submit(caller: Caller, policy, spec, *, retry_ms: int, check_points: bool):
-    request, key = spec.job_id, spec.idempotency_key
-    payload = dict(spec.payload)
-    if spec.business_row:
-        payload["business_row"] = True
-    while True:
-        job_id = resubmission_id(request, caller.copies.get(request, 0))
-        outcome = yield from send(caller, policy, spec, job_id, payload, check_points=check_points)
-        if outcome in STORE_ERRORS or outcome == ROLLED_BACK:
-            reason = ERROR_TEXT.get(outcome, "the business transaction rolled back")
-            if not policy.client_resubmits:
-                yield Record(ev.REQUEST_REFUSED, job_id, detail={"request": request, "reason": reason})
-                return
-            yield Sleep(retry_ms)
-            yield Record(ev.SUBMIT_RETRIED, job_id, detail={"reason": "store error", "key": key})
-            continue
-        if not check_points:
-            return  # no crash, pause or lost reply is planned for the client
-        yield Point(CLIENT_AFTER_SUBMIT, job_id)
-        if (yield Point(CLIENT_REPLY, request)) is not None:  # the reply was lost: send it again
-            yield Sleep(retry_ms)
-            yield Record(ev.SUBMIT_RETRIED, job_id, detail={"reason": "reply lost", "key": key})
-            continue
-        return
-
-
-def _store_error(job_id: str, operation: str, outcome: str) -> Record:
-    kind = ev.STORE_OVERLOADED if outcome == OVERLOADED else ev.STORE_UNAVAILABLE
-    return Record(kind, job_id, detail={"operation": operation, "error": ERROR_TEXT[outcome]})
-
-
 def _rolled_back(job_id: str, outcome: str):
     if outcome in STORE_ERRORS:
-        yield _store_error(job_id, "commit_business", outcome)
+        yield store_error(job_id, "commit_business", outcome)
     error = ERROR_TEXT.get(outcome, "business row already exists")
-    yield Record(ev.BUSINESS_ROLLED_BACK, job_id, detail={"error": error})
+    yield Record, ev.BUSINESS_ROLLED_BACK, job_id, None, None, {"error": error}
 
 
-def send(caller: Caller, policy, spec, job_id: str, payload, *, check_points: bool):
+def send(caller: Caller, policy, spec, job_id: str, payload, *, points: frozenset[str]):
     """One submission. The outbox path claims the key, writes the business row and the job in one
     transaction; the naive path enqueues first and commits the business row after (a dual write)."""
     request, key = spec.job_id, spec.idempotency_key
     claim = key if policy.dedupe_submissions else None
     if spec.business_row and policy.outbox:
-        if check_points:
-            yield Point(CLIENT_BEFORE_BUSINESS_COMMIT, job_id)
+        if CLIENT_BEFORE_BUSINESS_COMMIT in points:
+            yield Point, CLIENT_BEFORE_BUSINESS_COMMIT, job_id
         job = {"payload": payload, "duration_ms": spec.duration_ms, "request": request, "key": key}
-        outcome, owner = yield CommitBusiness(job_id, {"job": job_id}, job, claim)
+        outcome, owner = yield CommitBusiness, job_id, {"job": job_id}, job, claim
         if outcome != OK:
             yield from _rolled_back(job_id, outcome)
             return outcome if outcome in STORE_ERRORS else ROLLED_BACK
         if owner != job_id:
-            yield Record(ev.SUBMIT_DEDUPLICATED, owner, detail={"key": key})
+            yield Record, ev.SUBMIT_DEDUPLICATED, owner, None, None, {"key": key}
             return DEDUPED
         caller.created(request)
         return ACCEPTED
     if claim is not None:
-        outcome, owner = yield Claim(claim, job_id)
+        outcome, owner = yield Claim, claim, job_id
         if outcome != OK:
-            yield _store_error(job_id, "claim_submission", outcome)
+            yield store_error(job_id, "claim_submission", outcome)
             return outcome
         if owner != job_id:
-            yield Record(ev.SUBMIT_DEDUPLICATED, owner, detail={"key": key})
+            yield Record, ev.SUBMIT_DEDUPLICATED, owner, None, None, {"key": key}
             return DEDUPED
-    yield Enqueue(job_id, payload, spec.duration_ms, request, key)
+    yield Enqueue, job_id, payload, spec.duration_ms, request, key, False
     caller.created(request)
     if spec.business_row:
-        if check_points:
-            yield Point(CLIENT_BEFORE_BUSINESS_COMMIT, job_id)
-        outcome, _ = yield CommitBusiness(job_id, {"job": job_id})
+        if CLIENT_BEFORE_BUSINESS_COMMIT in points:
+            yield Point, CLIENT_BEFORE_BUSINESS_COMMIT, job_id
+        outcome, _ = yield CommitBusiness, job_id, {"job": job_id}, None, None
         if outcome != OK:
             yield from _rolled_back(job_id, outcome)
             return ROLLED_BACK

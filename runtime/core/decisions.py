@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from runtime.core import history as ev
 from runtime.core.ports import COMMITTED, DEDUPLICATED, FENCED, MISSING_ROW, OVERLOADED, STORE_ERRORS, UNAVAILABLE
+
+STORE_ERROR_EVENT: dict[str, str] = {UNAVAILABLE: ev.STORE_UNAVAILABLE, OVERLOADED: ev.STORE_OVERLOADED}
+"""The event an actor records when the store refuses its call, by the store's answer."""
 
 # What a worker does with the store's answer to its commit.
 ACK = "ack"  # the effect is durable: ack (unless the policy acked on receipt)

@@ -26,45 +26,41 @@ from runtime.core.effects import (
     Sleep,
     TriggerRun,
     Until,
+    store_error,
 )
-from runtime.core.faults import DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER
-from runtime.core.ports import DUPLICATE_ROW, ERROR_TEXT, FENCED, OK, OVERLOADED, STORE_ERRORS
+from runtime.core.faults import ALL_POINTS, DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER
+from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, STORE_ERRORS
 from runtime.core.workflow import LOCK, run_id, scheduled_run_id, task_job_id
 
 
-def _store_error(job_id, operation: str, outcome: str) -> Record:
-    kind = ev.STORE_OVERLOADED if outcome == OVERLOADED else ev.STORE_UNAVAILABLE
-    return Record(kind, job_id, detail={"operation": operation, "error": ERROR_TEXT[outcome]})
-
-
-def dispatch_steps(policy) -> tuple[Dispatch, ...]:
-    """The transactions one task's dispatch takes under `policy` (run and task filled in later):
+def dispatch_steps(policy) -> tuple[tuple[bool, bool, bool], ...]:
+    """The transactions one task's dispatch takes under `policy`, each (claim, enqueue, mark):
     atomic: one (claim if the policy claims, enqueue, mark); a claim alone: claim and mark, then
     enqueue; naive: enqueue, then mark - check-then-act on what the note said."""
     if policy.dispatch_atomic:
-        return (Dispatch("", "", policy.dispatch_cas, True, True),)
+        return ((policy.dispatch_cas, True, True),)
     if policy.dispatch_cas:
-        return (Dispatch("", "", True, False, True), Dispatch("", "", False, True, False))
-    return (Dispatch("", "", False, True, False), Dispatch("", "", False, False, True))
+        return ((True, False, True), (False, True, False))
+    return ((False, True, False), (False, False, True))
 
 
-def dispatcher(policy, *, poll_ms: int, dispatch_ms: int, check_points: bool = True):
+def dispatcher(policy, *, poll_ms: int, dispatch_ms: int, points: frozenset[str] = ALL_POINTS):
     steps = dispatch_steps(policy)
-    await_notes = AwaitNotes(poll_ms)
+    await_notes = (AwaitNotes, poll_ms)
     while (yield await_notes):
         outcome, note = yield TAKE_NOTE
         if outcome != OK:
-            yield _store_error(None, "take_note", outcome)
-            yield Sleep(poll_ms)
+            yield store_error(None, "take_note", outcome)
+            yield Sleep, poll_ms
             continue
         if note is None:  # another dispatcher took it
             continue
         if note.ready and dispatch_ms:
-            yield Sleep(dispatch_ms)
-        yield from _handle(note, steps, poll_ms, check_points)
+            yield Sleep, dispatch_ms
+        yield from _handle(note, steps, poll_ms, points)
 
 
-def _handle(note, steps, poll_ms: int, check_points: bool):
+def _handle(note, steps, poll_ms: int, points: frozenset[str]):
     """Dispatch the note's ready tasks, then settle it; after a store error, wait and carry on where
     it stopped (a task this incarnation dispatched is not dispatched again)."""
     done: set[str] = set()
@@ -74,97 +70,98 @@ def _handle(note, steps, poll_ms: int, check_points: bool):
             if task in done:
                 continue
             job_id = task_job_id(note.run, task)
-            yield Hold(job_id)
-            for n, step in enumerate(steps):
-                outcome = yield step._replace(run=note.run, task=task)
+            yield Hold, job_id
+            for n, (claim, enqueue, mark) in enumerate(steps):
+                outcome = yield Dispatch, note.run, task, claim, enqueue, mark
                 if outcome == DUPLICATE_ROW:  # the claim found it taken: someone else dispatches it
                     break
                 if outcome != OK:
-                    yield _store_error(job_id, "dispatch", outcome)
+                    yield store_error(job_id, "dispatch", outcome)
                     failed = True
                     break
-                if n == 0 and check_points:  # between the dispatch's writes (after all of it, when atomic)
-                    yield Point(DISPATCHER_AFTER_FIRST_WRITE, job_id)
-            yield Hold(None)
+                # Between the dispatch's writes (after all of it, when atomic).
+                if n == 0 and DISPATCHER_AFTER_FIRST_WRITE in points:
+                    yield Point, DISPATCHER_AFTER_FIRST_WRITE, job_id
+            yield Hold, None
             if failed:
                 break
             done.add(task)
         if not failed:
-            outcome = yield Settle(note.note, note.run, note.skip)
+            outcome = yield Settle, note.note, note.run, note.skip
             if outcome == OK:
                 return
-            yield _store_error(None, "settle", outcome)
-        yield Sleep(poll_ms)
+            yield store_error(None, "settle", outcome)
+        yield Sleep, poll_ms
 
 
 def trigger(workflow, times: tuple[int, ...], *, retry_ms: int):
     """Start run-N at the N-th time, retrying through store errors."""
     for n, at in enumerate(times, 1):
-        yield Until(at)
+        yield Until, at
         while True:
-            outcome = yield TriggerRun(run_id(n), workflow)
+            outcome = yield TriggerRun, run_id(n), workflow, None, None, None, False
             if outcome not in STORE_ERRORS:
                 break
-            yield _store_error(None, "trigger_run", outcome)
-            yield Sleep(retry_ms)
+            yield store_error(None, "trigger_run", outcome)
+            yield Sleep, retry_ms
 
 
-def scheduler(policy, workflow, name: str, *, ticks: int, lease_ms: int, poll_ms: int, check_points: bool = True):
+def scheduler(
+    policy, workflow, name: str, *, ticks: int, lease_ms: int, poll_ms: int, points: frozenset[str] = ALL_POINTS
+):
     """Until every tick has started a run: lead (take or renew the lock), and fire the next tick
     once it is due. A fenced trigger carries the epoch; the store refuses a stale one."""
     schedule, every = workflow.name, workflow.schedule_every_ms
     if not policy.leader_lock:
-        yield from _every_instance_fires(
-            policy, workflow, name, ticks=ticks, poll_ms=poll_ms, check_points=check_points
-        )
+        yield from _every_instance_fires(policy, workflow, name, ticks=ticks, poll_ms=poll_ms, points=points)
         return
     renew_every = max(1, lease_ms // 3)
     while True:
-        outcome, last = yield LastTick(schedule)
+        outcome, last = yield LastTick, schedule
         if outcome != OK:
-            yield _store_error(None, "last_tick", outcome)
-            yield Sleep(poll_ms)
+            yield store_error(None, "last_tick", outcome)
+            yield Sleep, poll_ms
             continue
         if last >= ticks:
             return
-        outcome, epoch = yield AcquireLock(LOCK, lease_ms)
+        outcome, epoch = yield AcquireLock, LOCK, lease_ms
         if outcome != OK or epoch is None:
             if outcome != OK:
-                yield _store_error(None, "acquire_lock", outcome)
-            yield Sleep(poll_ms)
+                yield store_error(None, "acquire_lock", outcome)
+            yield Sleep, poll_ms
             continue
         tick = last + 1
         now = yield NOW
         due = tick * every
         if now < due:
-            yield Sleep(min(due - now, renew_every))
+            yield Sleep, min(due - now, renew_every)
             continue
-        if check_points:
-            yield Point(SCHEDULER_BEFORE_TRIGGER)
+        if SCHEDULER_BEFORE_TRIGGER in points:
+            yield Point, SCHEDULER_BEFORE_TRIGGER, None
         run = scheduled_run_id(schedule, tick, epoch)
-        outcome = yield TriggerRun(run, workflow, schedule, tick, epoch, policy.fenced_triggers)
+        outcome = yield TriggerRun, run, workflow, schedule, tick, epoch, policy.fenced_triggers
         if outcome in (FENCED, DUPLICATE_ROW):
-            yield Record(ev.TRIGGER_REFUSED, detail={"schedule": schedule, "tick": tick, "epoch": epoch})
+            yield Record, ev.TRIGGER_REFUSED, None, None, None, {"schedule": schedule, "tick": tick, "epoch": epoch}
         elif outcome != OK:
-            yield _store_error(None, "trigger_run", outcome)
-            yield Sleep(poll_ms)
+            yield store_error(None, "trigger_run", outcome)
+            yield Sleep, poll_ms
 
 
-def _every_instance_fires(policy, workflow, name: str, *, ticks: int, poll_ms: int, check_points: bool):
+def _every_instance_fires(policy, workflow, name: str, *, ticks: int, poll_ms: int, points: frozenset[str]):
     """A scheduler without a leader lock (a second instance of a cron process): it keeps its own
     schedule in memory and fires every tick once due; a fenced trigger still claims the tick."""
     schedule, every = workflow.name, workflow.schedule_every_ms
     tick = 1
     while tick <= ticks:
-        yield Until(tick * every)
-        if check_points:
-            yield Point(SCHEDULER_BEFORE_TRIGGER)
+        yield Until, tick * every
+        if SCHEDULER_BEFORE_TRIGGER in points:
+            yield Point, SCHEDULER_BEFORE_TRIGGER, None
         run = f"{scheduled_run_id(schedule, tick, None)}-{name}"
-        outcome = yield TriggerRun(run, workflow, schedule, tick, None, policy.fenced_triggers)
+        outcome = yield TriggerRun, run, workflow, schedule, tick, None, policy.fenced_triggers
         if outcome in (FENCED, DUPLICATE_ROW):
-            yield Record(ev.TRIGGER_REFUSED, detail={"schedule": schedule, "tick": tick, "epoch": None})
+            yield Record, ev.TRIGGER_REFUSED, None, None, None, {"schedule": schedule, "tick": tick, "epoch": None}
         elif outcome != OK:
-            yield _store_error(None, "trigger_run", outcome)
-            yield Sleep(poll_ms)
+            yield store_error(None, "trigger_run", outcome)
+            yield Sleep, poll_ms
             continue
         tick += 1

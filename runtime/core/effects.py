@@ -1,238 +1,224 @@
 """Effects: what protocol code asks its world to do. A worker, the client and the relay are
-generators that yield these records and receive the results; a driver (the simulator, or the real
-world) decides how. Outcomes come back as values.
+generators that yield effects and receive the results; a driver (the simulator, or the real world)
+decides how. Outcomes come back as values.
 
-Records are NamedTuples, like history events: thousands are made per run (benchmarks/README.md).
+An effect is a plain tuple: its kind (one of the classes below) first, then the kind's fields in
+the order its `fields` lists them, every field given: `yield Ack, delivery, False`. Plain tuples
+because a run makes thousands: a tuple display costs a tenth of a NamedTuple's constructor, and a
+driver answers an effect by looking its kind up in a table (benchmarks/README.md, "One copy").
+`show(effect)` prints one with its field names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, ClassVar
 
-from runtime.core.ports import Delivery
+from runtime.core.decisions import STORE_ERROR_EVENT
+from runtime.core.ports import ERROR_TEXT
 
 PAUSED = "paused"
 """What a Point answers when the process was frozen there (and has just thawed)."""
 
+Effect = tuple[Any, ...]
+"""(kind, *fields): what a protocol generator yields."""
 
-class Sleep(NamedTuple):
+
+class Kind:
+    """An effect's kind: its name, its fields (in tuple order after the kind) and what it answers."""
+
+    fields: ClassVar[tuple[str, ...]] = ()
+
+
+def show(effect: Effect) -> str:
+    """`Ack(delivery=..., on_receipt=False)`: an effect with its field names (errors, debugging)."""
+    kind = effect[0] if isinstance(effect, tuple) and effect else None
+    if not (isinstance(kind, type) and issubclass(kind, Kind)) or len(effect) != len(kind.fields) + 1:
+        return repr(effect)
+    values = ", ".join(f"{name}={value!r}" for name, value in zip(kind.fields, effect[1:], strict=True))
+    return f"{kind.__name__}({values})"
+
+
+def store_error(job_id: str | None, operation: str, outcome: str, attempt: int | None = None, token=None) -> Effect:
+    """The Record of a store error the actor saw: which event, with the operation and the error."""
+    detail = {"operation": operation, "error": ERROR_TEXT[outcome]}
+    return (Record, STORE_ERROR_EVENT[outcome], job_id, attempt, token, detail)
+
+
+class Sleep(Kind):
     """Let `ms` of the actor's time pass."""
 
-    ms: int
+    fields = ("ms",)
 
 
-class Now(NamedTuple):
+class Now(Kind):
     """The actor's clock, in ms -> int."""
 
 
-class Until(NamedTuple):
+class Until(Kind):
     """Wait until the actor's clock reads `time_ms` (no wait if it already does) -> the time then."""
 
-    time_ms: int
+    fields = ("time_ms",)
 
 
-class Draw(NamedTuple):
-    """A uniform integer in [low, high] from the actor's own random stream -> int."""
-
-    low: int
-    high: int
-
-
-class Point(NamedTuple):
+class Point(Kind):
     """A named fault point -> None, PAUSED, or the fault that fires without killing (a lost reply).
     A crash never answers: the process is gone."""
 
-    point: str
-    job_id: str | None = None
+    fields = ("point", "job_id")
 
 
-class Hold(NamedTuple):
+class Hold(Kind):
     """What the process holds in memory now (a Delivery or a job id; None when empty-handed)."""
 
-    value: Any
+    fields = ("value",)
 
 
-class Quiet(NamedTuple):
+class Quiet(Kind):
     """Is there nothing left to do in the system? -> bool (a worker or relay then stops)."""
 
 
-class Record(NamedTuple):
+class Record(Kind):
     """An event the actor itself observed (a started handler, a store error it saw)."""
 
-    kind: str
-    job_id: str | None = None
-    attempt: int | None = None
-    token: int | None = None
-    detail: Mapping[str, Any] | None = None
+    fields = ("kind", "job_id", "attempt", "token", "detail")
 
 
 # Queue port effects.
-class Lease(NamedTuple):
+class Lease(Kind):
     """-> Delivery | None. What a worker leases is what it holds until its next Lease."""
 
 
-class NextJob(NamedTuple):
+class NextJob(Kind):
     """Lease the next job, polling every `poll_ms` while nothing is visible -> Delivery, or None once the
     system is quiet (the worker then stops). The poll loop is the driver's: Lease, Quiet, Sleep."""
 
-    poll_ms: int
+    fields = ("poll_ms",)
 
 
-class NextBatch(NamedTuple):
+class NextBatch(Kind):
     """Lease up to `size` jobs, polling every `poll_ms` while none is visible -> a tuple of
     Deliveries, or None once the system is quiet."""
 
-    poll_ms: int
-    size: int
+    fields = ("poll_ms", "size")
 
 
-class AckBatch(NamedTuple):
+class AckBatch(Kind):
     """Ack every delivery in one operation -> how many the queue accepted."""
 
-    deliveries: tuple[Delivery, ...]
+    fields = ("deliveries",)
 
 
-class Renew(NamedTuple):
+class Renew(Kind):
     """-> the new expiry, or None when the lease is gone."""
 
-    delivery: Delivery
+    fields = ("delivery",)
 
 
-class Ack(NamedTuple):
+class Ack(Kind):
     """-> bool: the queue accepted it."""
 
-    delivery: Delivery
-    on_receipt: bool = False
+    fields = ("delivery", "on_receipt")
 
 
-class Fail(NamedTuple):
+class Fail(Kind):
     """Report a failed attempt: retry after `delay_ms`, or dead-letter when None -> bool accepted."""
 
-    delivery: Delivery
-    error: str
-    reason: str
-    delay_ms: int | None
-    republish: bool
-    copy: bool = False
-    """Retry by publishing a delayed copy and leaving the original leased (the worker acks it next)."""
+    # copy: Retry by publishing a delayed copy and leaving the original leased (the worker acks it next).
+
+    fields = ("delivery", "error", "reason", "delay_ms", "republish", "copy")
 
 
-class Enqueue(NamedTuple):
+class Enqueue(Kind):
     """Publish a job -> bool (False: dropped inside the dedupe window)."""
 
-    job_id: str
-    payload: Mapping[str, Any]
-    duration_ms: int
-    request: str
-    key: str | None
-    outbox: bool = False
+    fields = ("job_id", "payload", "duration_ms", "request", "key", "outbox")
 
 
 # Store port effects.
-class Commit(NamedTuple):
+class Commit(Kind):
     """Commit a job's effect -> CommitOutcome."""
 
-    delivery: Delivery
-    effect: Mapping[str, Any]
-    idempotent: bool
-    fencing: bool
-    requires_row: bool
+    fields = ("delivery", "effect", "idempotent", "fencing", "requires_row")
 
 
-class Claim(NamedTuple):
+class Claim(Kind):
     """Claim a submission key -> (outcome, the job id that owns the key)."""
 
-    key: str
-    job_id: str
+    fields = ("key", "job_id")
 
 
-class CommitBusiness(NamedTuple):
+class CommitBusiness(Kind):
     """Commit a business row (with its outbox row and key claim) -> (outcome, owner job id)."""
 
-    job_id: str
-    row: Mapping[str, Any]
-    outbox_row: Mapping[str, Any] | None = None
-    claim_key: str | None = None
+    fields = ("job_id", "row", "outbox_row", "claim_key")
 
 
-class ReadOutbox(NamedTuple):
+class ReadOutbox(Kind):
     """-> (outcome, [(job id, job)])."""
 
 
-class MarkRelayed(NamedTuple):
+class MarkRelayed(Kind):
     """-> outcome."""
 
-    job_id: str
+    fields = ("job_id",)
 
 
-class OutboxPending(NamedTuple):
+class OutboxPending(Kind):
     """-> bool: rows wait in the outbox (a notification, not a store call)."""
 
 
-class AwaitOutbox(NamedTuple):
+class AwaitOutbox(Kind):
     """Wait, polling every `poll_ms`, until rows wait in the outbox (-> True) or the system is quiet
     (-> False: the relay then stops). The poll loop is the driver's: OutboxPending, Quiet, Sleep."""
 
-    poll_ms: int
+    fields = ("poll_ms",)
 
 
 # Workflow effects (the runs port).
-class TriggerRun(NamedTuple):
+class TriggerRun(Kind):
     """Start run `run` of `workflow` (for a schedule's tick, by the leader of `epoch`; `fenced`: the
     store checks the epoch and the tick) -> outcome: OK, DUPLICATE_ROW (the run, or a fenced tick,
     exists), FENCED (a stale epoch) or a store error."""
 
-    run: str
-    workflow: Any
-    schedule: str | None = None
-    tick: int | None = None
-    epoch: int | None = None
-    fenced: bool = False
+    fields = ("run", "workflow", "schedule", "tick", "epoch", "fenced")
 
 
-class AwaitNotes(NamedTuple):
+class AwaitNotes(Kind):
     """Wait, polling every `poll_ms`, until a completion note waits (-> True) or the system is quiet
     (-> False: the dispatcher then stops). The poll loop is the driver's."""
 
-    poll_ms: int
+    fields = ("poll_ms",)
 
 
-class TakeNote(NamedTuple):
+class TakeNote(Kind):
     """Take the oldest free completion note -> (outcome, Note or None)."""
 
 
-class Dispatch(NamedTuple):
+class Dispatch(Kind):
     """One dispatch step for a task, in one transaction: `claim` (compare-and-set pending ->
     dispatched; DUPLICATE_ROW when it is not pending), `enqueue` its job, `mark` it dispatched -> outcome."""
 
-    run: str
-    task: str
-    claim: bool
-    enqueue: bool
-    mark: bool
+    fields = ("run", "task", "claim", "enqueue", "mark")
 
 
-class Settle(NamedTuple):
+class Settle(Kind):
     """Mark `skip` skipped, drop note `note`, and finish the run if every task is settled -> outcome."""
 
-    note: int
-    run: str
-    skip: tuple[str, ...]
+    fields = ("note", "run", "skip")
 
 
-class AcquireLock(NamedTuple):
+class AcquireLock(Kind):
     """Take or renew the leader lock for `lease_ms` -> (outcome, the epoch led, or None)."""
 
-    lock: str
-    lease_ms: int
+    fields = ("lock", "lease_ms")
 
 
-class LastTick(NamedTuple):
+class LastTick(Kind):
     """The newest tick of `schedule` that started a run -> (outcome, tick; 0 before the first)."""
 
-    schedule: str
+    fields = ("schedule",)
 
 
-NOW, QUIET, LEASE, READ_OUTBOX, OUTBOX_PENDING = Now(), Quiet(), Lease(), ReadOutbox(), OutboxPending()
-TAKE_NOTE = TakeNote()
+NOW, QUIET, LEASE, READ_OUTBOX = (Now,), (Quiet,), (Lease,), (ReadOutbox,)
+OUTBOX_PENDING, TAKE_NOTE = (OutboxPending,), (TakeNote,)
+"""The effects without fields, built once."""

@@ -41,6 +41,8 @@ QUEUE_ACK = "queue.ack"  # duplicate_delivery: the broker loses an accepted ack
 STORE_CALL = "store.call"  # store_outage: the store refuses every call in the window
 WORKER_CLOCK = "worker.clock"  # clock_skew: how far the worker's clock is off
 WORKER_HEARTBEAT = "worker.heartbeat"  # heartbeat_stop: the worker's lease renewals stop, its job runs on
+ALL_POINTS = frozenset((*FAULT_POINTS, CLIENT_REPLY))
+"""Every point a protocol visits (a protocol told nothing else visits them all)."""
 CLIENT = "client"
 RELAY = "relay"
 
@@ -403,6 +405,16 @@ class PlanIndex(NamedTuple):
     """(queue.ack, job) or (client.reply, request) -> the lost acks and replies planned, one each."""
     skews: dict[str, ClockSkew]
     heartbeat_stops: dict[str, HeartbeatStop]
+
+    def live_points(self, actor: str) -> frozenset[str]:
+        """The points where a fault can fire for `actor`: a crash or a pause planned for it there, a
+        job planned to crash whichever worker reaches a point with it, a lost reply for the client.
+        Its protocol passes every other point without asking (both worlds' injectors use this)."""
+        live = {point for who, point in self.at_point if who == actor}
+        live.update(point for point, _ in self.crash_jobs)
+        if any(point == CLIENT_REPLY for point, _ in self.counted):
+            live.add(CLIENT_REPLY)
+        return frozenset(live)
 
 
 def index_plan(plan: FaultPlan) -> PlanIndex:

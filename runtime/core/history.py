@@ -393,6 +393,10 @@ def values_of(kind: str, detail: Mapping[str, Any]) -> tuple:
     return tuple(detail.get(key, MISSING) for key in keys) if keys else ()
 
 
+NO_DETAIL: dict[str, tuple] = {kind: values_of(kind, {}) for kind in KEYS}
+"""Each kind's values when its event carries no detail (a Record effect whose detail is None)."""
+
+
 def detail_of(kind: str, values: tuple) -> dict[str, Any]:
     """Positional detail values (KEYS order) as a dict. An event may leave out trailing keys it does not
     carry (as `Event.get` reads them): a kind that gains an optional key keeps the events recorded

@@ -5,34 +5,29 @@ At least once: a crash between the publish and the mark publishes the row again 
 
 from __future__ import annotations
 
-from runtime.core import history as ev
-from runtime.core.effects import READ_OUTBOX, AwaitOutbox, Enqueue, Hold, MarkRelayed, Point, Record, Sleep
-from runtime.core.faults import RELAY_AFTER_PUBLISH, RELAY_AFTER_READ
-from runtime.core.ports import ERROR_TEXT, OK, OVERLOADED
+from runtime.core.effects import READ_OUTBOX, AwaitOutbox, Enqueue, Hold, MarkRelayed, Point, Sleep, store_error
+from runtime.core.faults import ALL_POINTS, RELAY_AFTER_PUBLISH, RELAY_AFTER_READ
+from runtime.core.ports import OK
 
 
-def _store_error(job_id, operation: str, outcome: str) -> Record:
-    kind = ev.STORE_OVERLOADED if outcome == OVERLOADED else ev.STORE_UNAVAILABLE
-    return Record(kind, job_id, detail={"operation": operation, "error": ERROR_TEXT[outcome]})
-
-
-def relay(*, poll_ms: int, check_points: bool = True):
-    await_rows = AwaitOutbox(poll_ms)
+def relay(*, poll_ms: int, points: frozenset[str] = ALL_POINTS):
+    """Publish the outbox's rows until the system is quiet; `points` as the worker's."""
+    await_rows = (AwaitOutbox, poll_ms)
     while (yield await_rows):
         outcome, rows = yield READ_OUTBOX
         if outcome != OK:
-            yield _store_error(None, "read_outbox", outcome)
+            yield store_error(None, "read_outbox", outcome)
         else:
-            if check_points:
-                yield Point(RELAY_AFTER_READ)
+            if RELAY_AFTER_READ in points:
+                yield Point, RELAY_AFTER_READ, None
             for job_id, job in rows:
-                yield Hold(job_id)
-                yield Enqueue(job_id, job["payload"], job["duration_ms"], job["request"], job["key"], True)
-                if check_points:
-                    yield Point(RELAY_AFTER_PUBLISH, job_id)
-                outcome = yield MarkRelayed(job_id)
-                yield Hold(None)
+                yield Hold, job_id
+                yield Enqueue, job_id, job["payload"], job["duration_ms"], job["request"], job["key"], True
+                if RELAY_AFTER_PUBLISH in points:
+                    yield Point, RELAY_AFTER_PUBLISH, job_id
+                outcome = yield MarkRelayed, job_id
+                yield Hold, None
                 if outcome != OK:
-                    yield _store_error(job_id, "mark_relayed", outcome)
+                    yield store_error(job_id, "mark_relayed", outcome)
                     break
-        yield Sleep(poll_ms)
+        yield Sleep, poll_ms

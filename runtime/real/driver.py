@@ -117,6 +117,7 @@ class RealDriver:
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
         self._holding = None  # what the actors table says this process holds (written when it matters)
         self._delivery = None  # the worker's current lease
+        self._answers = self._table()
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> int:
@@ -205,22 +206,22 @@ class RealDriver:
         self.db.record_event(ev.RESUMED, self.name, job_id)
         return fx.PAUSED
 
-    def point(self, effect: fx.Point):
+    def point(self, point: str, job_id):
         if self.caller is not None:
             save_caller(self.db, self.caller)
-        fault = self.injector.at(effect.point, self.name, effect.job_id)
+        fault = self.injector.at(point, self.name, job_id)
         if fault is None:
             return None
         if isinstance(fault, Pause):
-            return self.pause(effect.point, effect.job_id, fault)
+            return self.pause(point, job_id, fault)
         if fault.kind in ("crash", "crash_job"):
-            if effect.point == WORKER_MID_COMMIT:  # die inside the next commit, its transaction open
+            if point == WORKER_MID_COMMIT:  # die inside the next commit, its transaction open
                 if self._delivery is not None:
                     self.hold(self._delivery)
-                self.write_down(effect.point)
+                self.write_down(point)
                 self.store.mid_call = kill
                 return None
-            self.die(effect.point)
+            self.die(point)
         return fault  # survived: a lost reply
 
     # -- the effect loop -------------------------------------------------------------------
@@ -233,154 +234,141 @@ class RealDriver:
                 return
             send = self.answer(effect)
 
-    def answer(self, effect):  # noqa: C901 - one branch per effect, as the simulator's table
-        kind, q, s, name, db = effect.__class__, self.queue, self.store, self.name, self.db
-        if kind is fx.Sleep:
-            self.outlive_lease(effect.ms)
-            self.sleep(effect.ms)
-            return None
-        if kind is fx.Now:
-            return self.now()
-        if kind is fx.Until:
-            self.sleep(effect.time_ms - self.now())
-            return self.now()
-        if kind is fx.Draw:
-            return self.rng.randint(effect.low, effect.high)
-        if kind is fx.Point:
-            return self.point(effect)
-        if kind is fx.Hold:
-            self.hold(effect.value)
-            return None
-        if kind is fx.Quiet:
-            return retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work))
-        if kind is fx.Record:
-            db.record_event(
-                effect.kind,
-                name,
-                effect.job_id,
-                effect.attempt,
-                effect.token,
-                *values_of(effect.kind, effect.detail or {}),
-            )
-            return None
-        if kind is fx.Lease:
-            delivery = retry(db, lambda: q.lease(name, self.now()))
-            self.lease_held(delivery)
-            return delivery
-        if kind is fx.NextJob:
-            if self.first_poll_on_grid:
-                self.first_poll_on_grid = False
-                self.poll_wait(effect.poll_ms)
-            while True:
-                delivery = retry(db, lambda: q.lease(name, self.now()))
-                self.lease_held(delivery)
-                if delivery is not None or retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
-                    return delivery
-                self.poll_wait(effect.poll_ms)
-        if kind is fx.NextBatch:
-            if self.first_poll_on_grid:
-                self.first_poll_on_grid = False
-                self.poll_wait(effect.poll_ms)
-            while True:
-                batch = []
-                while len(batch) < effect.size:
-                    delivery = retry(db, lambda: q.lease(name, self.now()))
-                    if delivery is None:
-                        break
-                    batch.append(delivery)
-                self.lease_held(batch[0] if batch else None)
-                if batch or retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
-                    return tuple(batch) or None
-                self.poll_wait(effect.poll_ms)
-        if kind is fx.AckBatch:
-            return sum(retry(db, lambda d=d: q.ack(name, d)) for d in effect.deliveries)
-        if kind is fx.AwaitOutbox:
-            while True:
-                if s.outbox_pending():
-                    return True
-                if retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
-                    return False
-                self.sleep(effect.poll_ms)
-        if kind is fx.Renew:
-            d = effect.delivery
-            if self.heartbeat is None:
-                renewed = retry(db, lambda: q.renew(name, d))
-            else:
-                renewed = self.heartbeat.renew(
-                    self.db.now_ms(),
-                    d,
-                    lambda: retry(db, lambda: q.renew(name, d)),
-                    lambda: db.record_event(ev.HEARTBEAT_STOPPED, name, d.job_id, d.attempt, d.token),
-                )
-            held = self._delivery
-            if (
-                isinstance(renewed, int)
-                and not isinstance(renewed, bool)
-                and held is not None
-                and held.token == d.token
-            ):
-                self._delivery = held._replace(lease_expires_at_ms=renewed)  # outlive_lease reads the new expiry
-            return renewed
-        if kind is fx.Ack:
-            acked = retry(db, lambda: q.ack(name, effect.delivery, effect.on_receipt))
-            if effect.on_receipt:  # the queue forgot the job while this worker still runs it: say so
-                self.hold(effect.delivery)
-            return acked
-        if kind is fx.Fail:
-            d = effect
-            return retry(
-                db,
-                lambda: q.report_failure(
-                    name,
-                    d.delivery,
-                    error=d.error,
-                    reason=d.reason,
-                    delay_ms=d.delay_ms,
-                    republish=d.republish,
-                    copy=d.copy,
-                ),
-            )
-        if kind is fx.Enqueue:
-            return retry(db, lambda: q.enqueue(name, *effect))
-        if kind is fx.Commit:
-            return s.commit_effect(
-                name, effect.delivery, effect.effect, effect.idempotent, effect.fencing, effect.requires_row
-            )
-        if kind is fx.Claim:
-            return s.claim_submission(name, effect.key, effect.job_id)
-        if kind is fx.CommitBusiness:
-            return s.commit_business(name, *effect)
-        if kind is fx.ReadOutbox:
-            return s.read_outbox(name)
-        if kind is fx.MarkRelayed:
-            return s.mark_relayed(name, effect.job_id)
-        if kind is fx.OutboxPending:
-            return s.outbox_pending()
-        return self.answer_workflow(effect)
+    def answer(self, effect):
+        """Answer one effect through the table of answers (kind -> method), as the simulator does."""
+        try:
+            answer = self._answers[effect[0]]
+        except (KeyError, TypeError, IndexError):
+            raise TypeError(f"{self.name} yielded {fx.show(effect)}, which is not an effect") from None
+        return answer(effect)
 
-    def answer_workflow(self, effect):
-        """The runs port's effects (a dispatcher, the trigger, a scheduler)."""
-        kind, runs, name, db = effect.__class__, self.runs, self.name, self.db
-        if kind is fx.AwaitNotes:  # until a free note waits (True) or the system is quiet (False)
-            if self.first_poll_on_grid:  # dispatchers look on the grid, in the scenario's order
-                self.first_poll_on_grid = False
-                self.poll_wait(effect.poll_ms)
-            while True:
-                if runs.free_notes():
-                    return True
-                if retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work)):
-                    return False
-                self.poll_wait(effect.poll_ms)
-        if kind is fx.TakeNote:
-            return runs.take_note(name)
-        if kind is fx.Dispatch:
-            return runs.dispatch(name, *effect)
-        if kind is fx.Settle:
-            return runs.settle(name, *effect)
-        if kind is fx.TriggerRun:
-            return runs.trigger_run(name, *effect)
-        if kind is fx.AcquireLock:
-            return runs.acquire_lock(name, *effect)
-        if kind is fx.LastTick:
-            return runs.last_tick(name, effect.schedule)
-        raise TypeError(f"{name} yielded {effect!r}, which is not an effect")
+    def _table(self) -> dict:
+        """Effect kind -> the method that answers it."""
+        return {
+            fx.Sleep: self._sleep,
+            fx.Now: lambda effect: self.now(),
+            fx.Until: self._until,
+            fx.Point: lambda effect: self.point(effect[1], effect[2]),
+            fx.Hold: lambda effect: self.hold(effect[1]),
+            fx.Quiet: lambda effect: self.quiet(),
+            fx.Record: self._record,
+            fx.Lease: lambda effect: self.lease(),
+            fx.NextJob: self._next_job,
+            fx.NextBatch: self._next_batch,
+            fx.AckBatch: lambda effect: sum(self.ack(delivery, False) for delivery in effect[1]),
+            fx.AwaitOutbox: lambda effect: self.wait_for(self.store.outbox_pending, effect[1], on_grid=False),
+            fx.Renew: self._renew,
+            fx.Ack: lambda effect: self.ack(effect[1], effect[2]),
+            fx.Fail: self._fail,
+            fx.Enqueue: lambda effect: retry(self.db, lambda: self.queue.enqueue(self.name, *effect[1:])),
+            fx.Commit: lambda effect: self.store.commit_effect(self.name, *effect[1:]),
+            fx.Claim: lambda effect: self.store.claim_submission(self.name, effect[1], effect[2]),
+            fx.CommitBusiness: lambda effect: self.store.commit_business(self.name, *effect[1:]),
+            fx.ReadOutbox: lambda effect: self.store.read_outbox(self.name),
+            fx.MarkRelayed: lambda effect: self.store.mark_relayed(self.name, effect[1]),
+            fx.OutboxPending: lambda effect: self.store.outbox_pending(),
+            # The runs port's effects (a dispatcher, the trigger, a scheduler).
+            fx.AwaitNotes: lambda effect: self.wait_for(self.runs.free_notes, effect[1], on_grid=True),
+            fx.TakeNote: lambda effect: self.runs.take_note(self.name),
+            fx.Dispatch: lambda effect: self.runs.dispatch(self.name, *effect[1:]),
+            fx.Settle: lambda effect: self.runs.settle(self.name, *effect[1:]),
+            fx.TriggerRun: lambda effect: self.runs.trigger_run(self.name, *effect[1:]),
+            fx.AcquireLock: lambda effect: self.runs.acquire_lock(self.name, *effect[1:]),
+            fx.LastTick: lambda effect: self.runs.last_tick(self.name, effect[1]),
+        }
+
+    def _sleep(self, effect) -> None:
+        self.outlive_lease(effect[1])
+        self.sleep(effect[1])
+
+    def _until(self, effect) -> int:
+        self.sleep(effect[1] - self.now())
+        return self.now()
+
+    def _record(self, effect) -> None:
+        _, kind, job_id, attempt, token, detail = effect
+        self.db.record_event(kind, self.name, job_id, attempt, token, *values_of(kind, detail or {}))
+
+    def quiet(self) -> bool:
+        db = self.db
+        return retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work))
+
+    def lease(self):
+        delivery = retry(self.db, lambda: self.queue.lease(self.name, self.now()))
+        self.lease_held(delivery)
+        return delivery
+
+    def ack(self, delivery, on_receipt: bool) -> bool:
+        acked = retry(self.db, lambda: self.queue.ack(self.name, delivery, on_receipt))
+        if on_receipt:  # the queue forgot the job while this worker still runs it: say so
+            self.hold(delivery)
+        return acked
+
+    def first_poll(self, poll_ms: int) -> None:
+        """A worker's (or dispatcher's) first incarnation starts polling on the grid."""
+        if self.first_poll_on_grid:
+            self.first_poll_on_grid = False
+            self.poll_wait(poll_ms)
+
+    def wait_for(self, ready, poll_ms: int, *, on_grid: bool) -> bool:
+        """Until `ready()` (True) or the system is quiet (False), looking every `poll_ms` (on the run's
+        grid when `on_grid`, as polling workers and dispatchers do)."""
+        if on_grid:
+            self.first_poll(poll_ms)
+        while True:
+            if ready():
+                return True
+            if self.quiet():
+                return False
+            if on_grid:
+                self.poll_wait(poll_ms)
+            else:
+                self.sleep(poll_ms)
+
+    def _next_job(self, effect):
+        self.first_poll(effect[1])
+        while True:
+            delivery = self.lease()
+            if delivery is not None or self.quiet():
+                return delivery
+            self.poll_wait(effect[1])
+
+    def _next_batch(self, effect):
+        _, poll_ms, size = effect
+        self.first_poll(poll_ms)
+        while True:
+            batch = []
+            while len(batch) < size:
+                delivery = retry(self.db, lambda: self.queue.lease(self.name, self.now()))
+                if delivery is None:
+                    break
+                batch.append(delivery)
+            self.lease_held(batch[0] if batch else None)
+            if batch or self.quiet():
+                return tuple(batch) or None
+            self.poll_wait(poll_ms)
+
+    def _renew(self, effect):
+        d, db, name, q = effect[1], self.db, self.name, self.queue
+        if self.heartbeat is None:
+            renewed = retry(db, lambda: q.renew(name, d))
+        else:
+            renewed = self.heartbeat.renew(
+                db.now_ms(),
+                d,
+                lambda: retry(db, lambda: q.renew(name, d)),
+                lambda: db.record_event(ev.HEARTBEAT_STOPPED, name, d.job_id, d.attempt, d.token),
+            )
+        held = self._delivery
+        if isinstance(renewed, int) and not isinstance(renewed, bool) and held is not None and held.token == d.token:
+            self._delivery = held._replace(lease_expires_at_ms=renewed)  # outlive_lease reads the new expiry
+        return renewed
+
+    def _fail(self, effect):
+        _, delivery, error, reason, delay_ms, republish, copy = effect
+        return retry(
+            self.db,
+            lambda: self.queue.report_failure(
+                self.name, delivery, error=error, reason=reason, delay_ms=delay_ms, republish=republish, copy=copy
+            ),
+        )

@@ -30,15 +30,16 @@ def install_plan(db: Database, plan: FaultPlan) -> None:
 class RealInjector:
     def __init__(self, db: Database, plan: FaultPlan) -> None:
         self.db = db
-        index = index_plan(plan)
+        self._index = index = index_plan(plan)
         self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
         self._heartbeat_stops = index.heartbeat_stops
         self._replies = {
             subject: faults[0] for (point, subject), faults in index.counted.items() if point == CLIENT_REPLY
         }
 
-    def has_point_faults(self, actor: str) -> bool:
-        return any(who == actor for who, _ in self._at_point) or bool(self._crash_jobs) or bool(self._replies)
+    def live_points(self, actor: str) -> frozenset[str]:
+        """The points where a fault can fire for `actor` (its protocol passes the others silently)."""
+        return self._index.live_points(actor)
 
     def at(self, point: str, actor: str, job_id: str | None = None):
         """The fault that fires for this visit of `actor` to `point`, or None."""

@@ -134,13 +134,11 @@ class Supervisor:
         )
         driver.more_work = self.more_work
         driver.pauses = self.pauses
-        points = self.injector.has_point_faults(name)
+        points = self.injector.live_points(name)
         role = self.roles.get(name)
         if role == "dispatcher":
             driver.first_poll_on_grid = True
-            driver.run(
-                dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points)
-            )
+            driver.run(dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, points=points))
         elif role in ("trigger", "scheduler"):
             if role == "trigger":
                 driver.run(trigger(scenario.workflow, scenario.triggers, retry_ms=scenario.client_retry_ms))
@@ -155,7 +153,7 @@ class Supervisor:
                         ticks=scenario.ticks,
                         lease_ms=scenario.leader_lease_ms,
                         poll_ms=scenario.poll_ms,
-                        check_points=points,
+                        points=points,
                     )
                 )
             retry(db, lambda: db.transaction_write("UPDATE actors SET busy = 0 WHERE name = ?", (name,)))
@@ -168,17 +166,22 @@ class Supervisor:
                     policy,
                     retry_ms=scenario.client_retry_ms,
                     pace_ms=scenario.client_pace_ms,
-                    check_points=points,
+                    points=points,
                 )
             )
             save_caller(db, caller)
         elif name == RELAY:
-            driver.run(relay(poll_ms=scenario.poll_ms, check_points=points))
+            driver.run(relay(poll_ms=scenario.poll_ms, points=points))
         else:
             driver.first_poll_on_grid = name not in self.started
             driver.run(
                 worker(
-                    name, policy, poll_ms=scenario.poll_ms, jitter_ms=scenario.duration_jitter_ms, check_points=points
+                    name,
+                    policy,
+                    poll_ms=scenario.poll_ms,
+                    jitter_ms=scenario.duration_jitter_ms,
+                    draw=driver.rng.randint,
+                    points=points,
                 )
             )
 

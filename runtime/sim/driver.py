@@ -5,6 +5,7 @@ pause let virtual time pass; every other effect is answered at once."""
 from __future__ import annotations
 
 import random
+from functools import partial
 
 from runtime.core import effects as fx
 from runtime.core import history as ev
@@ -15,17 +16,6 @@ from runtime.core.faults import (
 )
 from runtime.sim.scheduler import Poll
 from runtime.sim.supervisor import crashed, restarted
-
-
-def draw_between(getrandbits, low: int, high: int) -> int:
-    """A uniform integer in [low, high]: random.Random.randint's own algorithm (rejection sampling on
-    getrandbits, as CPython does), without its argument checks - the same value, drawn faster."""
-    span = high - low + 1
-    bits = span.bit_length()
-    value = getrandbits(bits)
-    while value >= span:
-        value = getrandbits(bits)
-    return low + value
 
 
 class Crashed(Exception):
@@ -70,191 +60,220 @@ class Actor:
             self._rng = random.Random(self._seed)
         return self._rng
 
+    def draw(self, low: int, high: int) -> int:
+        """A uniform integer in [low, high] from the actor's own stream: random.Random.randint's own
+        algorithm (rejection sampling on getrandbits, as CPython does) without its argument checks -
+        the same value, drawn faster."""
+        bits, span = self.rng.getrandbits, high - low + 1
+        width = span.bit_length()
+        value = bits(width)
+        while value >= span:
+            value = bits(width)
+        return low + value
+
     def in_hand(self):
         return self.held() if self.held is not None else self.holding
 
 
 class Driver:
+    """Answers the effects of every actor of one run. An effect that takes no virtual time is looked
+    up in the actor's table of answers (bound to its name once, when its process starts); Sleep,
+    NextJob and Point are the loop's own; the other waiting effects are small generators."""
+
     def __init__(self, sim) -> None:
         self.sim = sim
-        queue, store, history, clock = sim.queue, sim.store, sim.history, sim.clock
         self._injector = sim.injector
-        self._history = history
-        self._clock = clock
-        record = history.record_detail
-        empty: dict = {}
-        heartbeats = self._heartbeats = {
+        self._history = sim.history
+        self._clock = sim.clock
+        self._heartbeats = {
             name: SilencedHeartbeat(stop, sim.policy)
             for name in sim.scenario.workers
             if (stop := self._injector.at(WORKER_HEARTBEAT, name)) is not None
         }
+        self._waits = {
+            fx.NextBatch: self._next_batch,
+            fx.AwaitOutbox: self._await_outbox,
+            fx.AwaitNotes: self._await_notes,
+        }
 
-        def on_renew(actor, effect):
-            delivery, gate = effect.delivery, heartbeats.get(actor.name)
+    def close(self) -> None:
+        self._waits.clear()
+        self.sim = None
+
+    def answers(self, actor: Actor) -> dict:
+        """The effects `actor`'s protocol may yield that are answered at once: kind -> answer(effect)."""
+        sim, clock, name = self.sim, self._clock, actor.name
+        queue, store, runs = sim.queue, sim.store, sim.runs
+        record, ack, commit, enqueue = self._history.record_detail, queue.ack, store.commit_effect, queue.enqueue
+        gate = self._heartbeats.get(name)
+
+        def renew(effect):
+            delivery = effect[1]
             if gate is None:
-                return queue.renew(actor.name, delivery)
+                return queue.renew(name, delivery)
             return gate.renew(
                 clock.now_ms,
                 delivery,
-                lambda: queue.renew(actor.name, delivery),
-                lambda: record(
-                    ev.HEARTBEAT_STOPPED, actor.name, delivery.job_id, delivery.attempt, delivery.token, empty
-                ),
+                lambda: queue.renew(name, delivery),
+                lambda: record(ev.HEARTBEAT_STOPPED, name, delivery.job_id, delivery.attempt, delivery.token, None),
             )
 
-        def on_quiet(actor, effect):
-            quiet = sim.is_quiet()
-            if quiet and actor.role == "worker":
-                sim.stop_quiet()
-            return quiet
+        def quiet(effect):
+            return self._quiet(actor)
 
-        def on_record(actor, effect):
-            record(effect.kind, actor.name, effect.job_id, effect.attempt, effect.token, effect.detail or empty)
-
-        def on_lease(actor, effect):
-            actor.holding = delivery = queue.lease(actor.name, clock.now_ms + actor.skew_ms)
+        def lease(effect):
+            actor.holding = delivery = queue.lease(name, clock.now_ms + actor.skew_ms)
             return delivery
 
-        def on_hold(actor, effect):
-            actor.holding = effect.value
+        def hold(effect):
+            actor.holding = effect[1]
 
-        def on_commit(actor, effect):
-            delivery = effect.delivery
-            return store.commit_effect(
-                actor.name, delivery, effect.effect, effect.idempotent, effect.fencing, effect.requires_row
-            )
-
-        def on_fail(actor, effect):
-            return queue.report_failure(
-                actor.name,
-                effect.delivery,
-                error=effect.error,
-                reason=effect.reason,
-                delay_ms=effect.delay_ms,
-                republish=effect.republish,
-                copy=effect.copy,
-            )
-
-        self._handlers = {
-            fx.Now: lambda actor, effect: clock.now_ms,
-            fx.Draw: lambda actor, effect: draw_between(actor.rng.getrandbits, effect.low, effect.high),
-            fx.Hold: on_hold,
-            fx.Quiet: on_quiet,
-            fx.Record: on_record,
-            fx.Lease: on_lease,
-            fx.Renew: on_renew,
-            fx.Ack: lambda actor, effect: queue.ack(actor.name, effect.delivery, effect.on_receipt),
-            fx.AckBatch: lambda actor, effect: sum(queue.ack(actor.name, d) for d in effect.deliveries),
-            fx.Fail: on_fail,
-            fx.Enqueue: lambda actor, effect: queue.enqueue(actor.name, *effect),
-            fx.Commit: on_commit,
-            fx.Claim: lambda actor, effect: store.claim_submission(actor.name, effect.key, effect.job_id),
-            fx.CommitBusiness: lambda actor, effect: store.commit_business(actor.name, *effect),
-            fx.ReadOutbox: lambda actor, effect: store.read_outbox(actor.name),
-            fx.MarkRelayed: lambda actor, effect: store.mark_relayed(actor.name, effect.job_id),
-            fx.OutboxPending: lambda actor, effect: store.outbox_pending(),
+        table = {
+            fx.Now: lambda effect: clock.now_ms,
+            fx.Hold: hold,
+            fx.Quiet: quiet,
+            fx.Record: partial(self._history.record_effect, name),
+            fx.Lease: lease,
+            fx.Renew: renew,
+            fx.Ack: lambda effect: ack(name, effect[1], effect[2]),
+            fx.AckBatch: lambda effect: sum(ack(name, delivery) for delivery in effect[1]),
+            fx.Fail: lambda effect: queue.report_failure(
+                name,
+                effect[1],
+                error=effect[2],
+                reason=effect[3],
+                delay_ms=effect[4],
+                republish=effect[5],
+                copy=effect[6],
+            ),
+            fx.Enqueue: lambda effect: enqueue(name, effect[1], effect[2], effect[3], effect[4], effect[5], effect[6]),
+            fx.Commit: lambda effect: commit(name, effect[1], effect[2], effect[3], effect[4], effect[5]),
+            fx.Claim: lambda effect: store.claim_submission(name, effect[1], effect[2]),
+            fx.CommitBusiness: lambda effect: store.commit_business(name, effect[1], effect[2], effect[3], effect[4]),
+            fx.ReadOutbox: lambda effect: store.read_outbox(name),
+            fx.MarkRelayed: lambda effect: store.mark_relayed(name, effect[1]),
+            fx.OutboxPending: lambda effect: store.outbox_pending(),
         }
-        runs = sim.runs
         if runs is not None:
-            self._handlers.update(
+            table.update(
                 {
-                    fx.TriggerRun: lambda actor, effect: runs.trigger_run(actor.name, *effect),
-                    fx.TakeNote: lambda actor, effect: runs.take_note(actor.name),
-                    fx.Dispatch: lambda actor, effect: runs.dispatch(actor.name, *effect),
-                    fx.Settle: lambda actor, effect: runs.settle(actor.name, *effect),
-                    fx.AcquireLock: lambda actor, effect: runs.acquire_lock(actor.name, *effect),
-                    fx.LastTick: lambda actor, effect: runs.last_tick(actor.name, effect.schedule),
+                    fx.TriggerRun: lambda effect: runs.trigger_run(name, *effect[1:]),
+                    fx.TakeNote: lambda effect: runs.take_note(name),
+                    fx.Dispatch: lambda effect: runs.dispatch(name, *effect[1:]),
+                    fx.Settle: lambda effect: runs.settle(name, *effect[1:]),
+                    fx.AcquireLock: lambda effect: runs.acquire_lock(name, *effect[1:]),
+                    fx.LastTick: lambda effect: runs.last_tick(name, effect[1]),
                 }
             )
+        return table
 
-    def close(self) -> None:
-        self._handlers.clear()
-        self.sim = None
+    def _quiet(self, actor: Actor) -> bool:
+        """Is the system quiet? A worker that finds it so ends the run."""
+        quiet = self.sim.is_quiet()
+        if quiet and actor.role == "worker":
+            self.sim.stop_quiet()
+        return quiet
 
     def process(self, actor: Actor):
         """The actor's scheduler process: its protocol's effects answered one by one, virtual time
         yielded to the scheduler; after a crash, the supervisor records it and a new incarnation
         starts after the restart delay."""
-        handlers, clock, sim = self._handlers, self._clock, self.sim
-        sleep, until, next_job, await_outbox, point = fx.Sleep, fx.Until, fx.NextJob, fx.AwaitOutbox, fx.Point
-        await_notes = fx.AwaitNotes
-        lease, quiet, pending = sim.queue.lease, handlers[fx.Quiet], sim.store.outbox_pending
+        sim, clock, name = self.sim, self._clock, actor.name
+        answer_of, waits, at = self.answers(actor).get, self._waits, self._injector.at
+        lease = sim.queue.lease
+        sleep, next_job, until, point = fx.Sleep, fx.NextJob, fx.Until, fx.Point
         while True:
             protocol = actor.start()
-            send_to = protocol.send
-            send = None
+            send = protocol.send
+            answer = None
             try:
                 while True:
                     try:
-                        effect = send_to(send)
+                        effect = send(answer)
                     except StopIteration:
                         actor.done = True
                         return
-                    kind = effect.__class__
-                    handler = handlers.get(kind)
+                    kind = effect[0]
+                    handler = answer_of(kind)
                     if handler is not None:  # answered at once: no virtual time passes
-                        send = handler(actor, effect)
+                        answer = handler(effect)
                     elif kind is sleep:
-                        yield effect.ms
-                        send = None
+                        yield effect[1]
+                        answer = None
                     elif kind is next_job:  # lease, or poll until a job is visible or the system is quiet
-                        while True:
-                            actor.holding = send = lease(actor.name, clock.now_ms + actor.skew_ms)
-                            if send is not None or quiet(actor, effect):
-                                break
-                            yield Poll(effect.poll_ms)
-                    elif kind is fx.NextBatch:  # lease up to `size`, or poll as NextJob does
-                        while True:
-                            batch = []
-                            while len(batch) < effect.size:
-                                delivery = lease(actor.name, clock.now_ms + actor.skew_ms)
-                                if delivery is None:
-                                    break
-                                batch.append(delivery)
-                            actor.holding = batch[0] if batch else None
-                            send = tuple(batch) or None
-                            if send is not None or quiet(actor, effect):
-                                break
-                            yield Poll(effect.poll_ms)
+                        actor.holding = answer = lease(name, clock.now_ms + actor.skew_ms)
+                        if answer is None:
+                            answer = yield from self._poll_job(actor, effect[1])
                     elif kind is until:
-                        wait = effect.time_ms - clock.now_ms
+                        wait = effect[1] - clock.now_ms
                         if wait > 0:
                             yield wait
-                        send = clock.now_ms
-                    elif kind is await_outbox:  # until rows wait (True) or the system is quiet (False)
-                        while True:
-                            if pending():
-                                send = True
-                                break
-                            if sim.is_quiet():
-                                send = False
-                                break
-                            yield Poll(effect.poll_ms)
-                    elif kind is await_notes:  # until a free note waits (True) or the system is quiet (False)
-                        while True:
-                            if sim.runs.free_notes():
-                                send = True
-                                break
-                            if sim.is_quiet():
-                                send = False
-                                break
-                            yield Poll(effect.poll_ms)
+                        answer = clock.now_ms
                     elif kind is point:
-                        fault = self._injector.at(effect.point, actor.name, effect.job_id)
-                        send = None if fault is None else (yield from self._fault(actor, effect, fault))
+                        fault = at(effect[1], name, effect[2])
+                        answer = None if fault is None else (yield from self._fault(actor, effect, fault))
+                    elif kind in waits:
+                        answer = yield from waits[kind](actor, effect)
                     else:
-                        raise TypeError(f"{actor.name} yielded {effect!r}, which is not an effect")
+                        raise TypeError(f"{name} yielded {fx.show(effect)}, which is not an effect")
             except Crashed as crash:
                 protocol.close()
                 yield crashed(sim, actor, crash.point)
                 restarted(sim, actor)
 
-    def _fault(self, actor: Actor, effect: fx.Point, fault):
+    def _poll_job(self, actor: Actor, poll_ms: int):
+        """No job was visible: poll until one is (-> it) or the system is quiet (-> None)."""
+        lease, clock, poll = self.sim.queue.lease, self._clock, Poll(poll_ms)
+        while not self._quiet(actor):
+            yield poll
+            actor.holding = delivery = lease(actor.name, clock.now_ms + actor.skew_ms)
+            if delivery is not None:
+                return delivery
+        return None
+
+    def _next_batch(self, actor: Actor, effect):
+        """Lease up to `size` jobs, or poll as NextJob does."""
+        _, poll_ms, size = effect
+        lease, clock = self.sim.queue.lease, self._clock
+        while True:
+            batch = []
+            while len(batch) < size:
+                delivery = lease(actor.name, clock.now_ms + actor.skew_ms)
+                if delivery is None:
+                    break
+                batch.append(delivery)
+            actor.holding = batch[0] if batch else None
+            if batch:
+                return tuple(batch)
+            if self._quiet(actor):
+                return None
+            yield Poll(poll_ms)
+
+    def _await_outbox(self, actor: Actor, effect):
+        """Until rows wait in the outbox (True) or the system is quiet (False)."""
+        pending = self.sim.store.outbox_pending
+        while not pending():
+            if self.sim.is_quiet():
+                return False
+            yield Poll(effect[1])
+        return True
+
+    def _await_notes(self, actor: Actor, effect):
+        """Until a free completion note waits (True) or the system is quiet (False)."""
+        runs = self.sim.runs
+        while not runs.free_notes():
+            if self.sim.is_quiet():
+                return False
+            yield Poll(effect[1])
+        return True
+
+    def _fault(self, actor: Actor, effect, fault):
+        point, job_id = effect[1], effect[2]
         if isinstance(fault, Pause):
-            self._history.record(ev.PAUSED, actor.name, effect.job_id, None, None, effect.point, fault.duration_ms)
+            self._history.record(ev.PAUSED, actor.name, job_id, None, None, point, fault.duration_ms)
             yield fault.duration_ms
-            self._history.record(ev.RESUMED, actor.name, effect.job_id)
+            self._history.record(ev.RESUMED, actor.name, job_id)
             return fx.PAUSED
         if fault.kind in ("crash", "crash_job"):
-            raise Crashed(effect.point)
+            raise Crashed(point)
         return fault  # a fault the actor survives and must handle (a lost reply)

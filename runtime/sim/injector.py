@@ -24,6 +24,7 @@ from runtime.core.faults import (
 class FaultInjector:
     __slots__ = (
         "_clock",
+        "_index",
         "_at_point",
         "_hits",
         "_crash_jobs",
@@ -37,7 +38,7 @@ class FaultInjector:
 
     def __init__(self, plan: FaultPlan, clock) -> None:
         self._clock = clock
-        index = index_plan(plan)
+        self._index = index = index_plan(plan)
         self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
         self._heartbeat_stops = index.heartbeat_stops
         self._left = index.counted  # (point, job) -> faults not yet used (one each)
@@ -46,26 +47,9 @@ class FaultInjector:
         self.has_outages = bool(self._outages)
         self.acks_lost = any(point == QUEUE_ACK for point, _ in self._left)  # else the queue need not ask
 
-    def has_point_faults(self, actor: str, worker: bool = False) -> bool:
-        """Whether any fault can fire at `actor`'s points (a crash, a pause, a lost reply for the client):
-        if not, its driver may skip them."""
-        return (
-            any(key[0] == actor for key in self._at_point)
-            or (worker and bool(self._crash_jobs))
-            or (actor == "client" and any(point == CLIENT_REPLY for point, _ in self._left))
-        )
-
-    def planned_points(self, actor: str) -> frozenset[str]:
-        """The points where a crash or a pause is planned for `actor` (its visits there are counted)."""
-        return frozenset(point for who, point in self._at_point if who == actor)
-
-    def doomed_requests(self, point: str) -> frozenset[str]:
-        """The requests whose jobs crash whichever worker reaches `point` with them (crash_job)."""
-        return frozenset(request for at_point, request in self._crash_jobs if at_point == point)
-
-    def lost_reply_requests(self) -> frozenset[str]:
-        """The requests planned to lose a reply (submit_timeout at client.reply)."""
-        return frozenset(request for point, request in self._left if point == CLIENT_REPLY)
+    def live_points(self, actor: str) -> frozenset[str]:
+        """The points where a fault can fire for `actor` (its protocol passes the others silently)."""
+        return self._index.live_points(actor)
 
     def outage_span(self) -> tuple[int, int] | None:
         """From the first outage's start to the last one's end: outside it, no store call is refused."""

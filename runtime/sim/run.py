@@ -75,13 +75,18 @@ class Simulation:
 
     def _worker(self, name: str) -> Actor:
         policy, scenario = self.policy, self.scenario
-        points = self.injector.has_point_faults(name, worker=True)
+        points = self.injector.live_points(name)
         skew = self.injector.at(WORKER_CLOCK, name)
         actor = Actor(
             name,
             "worker",
             lambda: worker(
-                name, policy, poll_ms=scenario.poll_ms, jitter_ms=scenario.duration_jitter_ms, check_points=points
+                name,
+                policy,
+                poll_ms=scenario.poll_ms,
+                jitter_ms=scenario.duration_jitter_ms,
+                draw=actor.draw,
+                points=points,
             ),
             self.stream(name),
             skew_ms=skew.skew_ms if skew is not None else 0,
@@ -90,7 +95,7 @@ class Simulation:
 
     def _client(self) -> Actor:
         policy, scenario, caller = self.policy, self.scenario, self.caller
-        points = self.injector.has_point_faults(CLIENT)
+        points = self.injector.live_points(CLIENT)
         actor = Actor(
             CLIENT,
             "client",
@@ -99,7 +104,7 @@ class Simulation:
                 policy,
                 retry_ms=scenario.client_retry_ms,
                 pace_ms=scenario.client_pace_ms,
-                check_points=points,
+                points=points,
             ),
             self.stream(CLIENT),
             on_crash=lambda: caller.client_crashed(policy.client_resubmits),
@@ -108,17 +113,17 @@ class Simulation:
         return actor
 
     def _relay(self) -> Actor:
-        points = self.injector.has_point_faults(RELAY)
+        points = self.injector.live_points(RELAY)
         poll_ms = self.scenario.poll_ms
-        return Actor(RELAY, "relay", lambda: relay(poll_ms=poll_ms, check_points=points), self.stream(RELAY))
+        return Actor(RELAY, "relay", lambda: relay(poll_ms=poll_ms, points=points), self.stream(RELAY))
 
     def _dispatcher(self, name: str) -> Actor:
         policy, scenario, runs = self.policy, self.scenario, self.runs
-        points = self.injector.has_point_faults(name)
+        points = self.injector.live_points(name)
         return Actor(
             name,
             "dispatcher",
-            lambda: dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, check_points=points),
+            lambda: dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, points=points),
             self.stream(name),
             on_crash=lambda: runs.release_notes(name),
         )
@@ -131,7 +136,7 @@ class Simulation:
             start = functools.partial(trigger, spec, scenario.triggers, retry_ms=scenario.client_retry_ms)
             actors.append(Actor(TRIGGER, "trigger", start, self.stream(TRIGGER)))
         for name in scenario.schedulers:
-            points = self.injector.has_point_faults(name)
+            points = self.injector.live_points(name)
             start = functools.partial(
                 scheduler,
                 policy,
@@ -140,7 +145,7 @@ class Simulation:
                 ticks=scenario.ticks,
                 lease_ms=scenario.leader_lease_ms,
                 poll_ms=scenario.poll_ms,
-                check_points=points,
+                points=points,
             )
             actors.append(Actor(name, "scheduler", start, self.stream(name)))
         return actors

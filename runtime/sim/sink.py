@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from runtime.core.history import Event, values_of
+from runtime.core.history import NO_DETAIL, Event, values_of
 
 _new_event = tuple.__new__
 
@@ -26,9 +26,23 @@ class History:
         self._append(event)
         return event
 
-    def record_detail(self, kind: str, actor: str, job_id, attempt, token, detail: Mapping[str, Any]) -> Event:
-        """Like `record`, from a detail dict (what protocol code hands over in a Record effect)."""
-        return self.record(kind, actor, job_id, attempt, token, *values_of(kind, detail))
+    def record_detail(self, kind: str, actor: str, job_id, attempt, token, detail: Mapping[str, Any] | None) -> Event:
+        """Like `record`, from a detail dict or None (what protocol code hands over in a Record effect)."""
+        values = NO_DETAIL.get(kind) if detail is None else None
+        if values is None:
+            values = values_of(kind, detail or {})
+        event = _new_event(Event, (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, values))
+        self._append(event)
+        return event
+
+    def record_effect(self, actor: str, effect: tuple) -> None:
+        """A Record effect (Record, kind, job_id, attempt, token, detail) that `actor` yielded."""
+        _, kind, job_id, attempt, token, detail = effect
+        values = NO_DETAIL.get(kind) if detail is None else None
+        if values is None:
+            values = values_of(kind, detail or {})
+        event = (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, values)
+        self._append(_new_event(Event, event))
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
