@@ -109,8 +109,8 @@ MUTANTS = (
         name="ack-before-the-effect",
         mechanism="ack ordering",
         path="runtime/core/worker.py",
-        old='if policy.ack_mode == "on_receipt":\n        yield Ack, delivery, True',
-        new='if policy.ack_mode != "on_receipt":\n        yield Ack, delivery, True',
+        old="if self.on_receipt:\n            yield Ack, delivery, True",
+        new="if not self.on_receipt:\n            yield Ack, delivery, True",
     ),
     Mutant(
         name="expired-leases-never-reclaimed",
@@ -139,10 +139,10 @@ MUTANTS = (
         mechanism="backoff",
         path="runtime/core/worker.py",
         old=(
-            "        low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)\n"
-            "        delay = low if high == low else draw(low, high)"
+            "            low, high = decide.backoff_range_ms(policy, delivery.attempt, delivery.payload)\n"
+            "            delay = low if high == low else self.draw(low, high)"
         ),
-        new="        delay = 0",
+        new="            delay = 0",
     ),
     Mutant(
         name="final-failure-is-retried",
@@ -191,8 +191,8 @@ MUTANTS = (
         name="lost-lease-not-abandoned",
         mechanism="lease loss",
         path="runtime/core/worker.py",
-        old="    if (yield Renew, delivery) is None:\n        yield Record, ev.LEASE_LOST, delivery.job_id",
-        new="    if (yield Renew, delivery) == -1:\n        yield Record, ev.LEASE_LOST, delivery.job_id",
+        old="        if (yield Renew, delivery) is None:\n            yield Record, ev.LEASE_LOST, delivery.job_id",
+        new="        if (yield Renew, delivery) == -1:\n            yield Record, ev.LEASE_LOST, delivery.job_id",
         note="under safe, fencing refuses the zombie's write; FM_011's fix and a unit test rely on the abandon",
     ),
     Mutant(
@@ -281,8 +281,8 @@ MUTANTS = (
         name="retry-republishes",
         mechanism="retry by redelivery",
         path="runtime/core/worker.py",
-        old='copy = delay is not None and policy.retry_strategy == "republish" and not on_receipt',
-        new="copy = delay is not None and not on_receipt",
+        old='copy = delay is not None and policy.retry_strategy == "republish" and not self.on_receipt',
+        new="copy = delay is not None and not self.on_receipt",
     ),
     Mutant(
         name="redrive-mints-ids",
