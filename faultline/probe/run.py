@@ -241,128 +241,175 @@ def _drive(
     facts: dict,
 ) -> None:
     """Submit, strike, restart, poll until the queue settles or the quiet period ends."""
-    jobs = []
-    for n in range(1, drill.jobs + 1):
-        jobs.append(Job(submission=f"s{n}", request=f"r{n}", key=f"k{n}", delay_ms=drill.delay_ms))
-    if drill.duplicate_key:
-        jobs.insert(1, Job(submission="s1b", request="r1", key="k1", delay_ms=drill.delay_ms))
-    owner: dict[str, str] = {}  # library id -> the submission that made it
-    for message, job in enumerate(jobs, start=1):
-        # a delayed job is due no earlier than this (the library reads its clock after we read ours)
-        due_ms = (time.monotonic_ns() - origin) // 1_000_000 + job.delay_ms
-        submitted = adapter.submit(ctx, job)
-        if submitted.deduplicated:
-            book.event("submit_deduplicated", "client", owner[submitted.library_id], key=job.key)
-            continue
-        owner.setdefault(submitted.library_id, job.submission)
-        ids[job.submission] = submitted.library_id
-        book.event(
-            "submitted",
-            "client",
-            job.submission,
-            message=message,
-            request=job.request,
-            key=job.key,
-            payload={"eta_ms": due_ms} if job.delay_ms else {},  # INV_011: it never starts before
+    drive = Drive(adapter, drill, ctx, book, proxy, workers, origin, ids, seen, facts)
+    drive.submit_all()
+    drive.run()
+
+
+class Drive:
+    """One drill's run against a live queue: the submissions, the planned fault when its moment comes,
+    the workers' restarts, the queue's state polled until it settles."""
+
+    def __init__(self, adapter, drill: Drill, ctx, book: Book, proxy: Proxy, workers, origin: int, ids, seen, facts):
+        self.adapter, self.drill, self.ctx, self.book, self.proxy = adapter, drill, ctx, book, proxy
+        self.workers, self.origin, self.ids, self.seen, self.facts = workers, origin, ids, seen, facts
+        self.fault_needed = drill.strike is not None or drill.link is not None
+        facts.update(fault_bit=self.fault_needed, fault_at_ms=None)
+        self.fault_bit = not self.fault_needed
+        self.fault_done_at: float | None = None if self.fault_needed else time.monotonic()
+        self.link_until: float | None = None
+        self.resume_at: float | None = None
+        self.held_before = 0
+        self.next_poll = 0.0
+        self.boot_deadline = time.monotonic() + BOOT_LIMIT_S + drill.delay_ms / 1000
+
+    def submit_all(self) -> None:
+        drill, book = self.drill, self.book
+        jobs = [
+            Job(submission=f"s{n}", request=f"r{n}", key=f"k{n}", delay_ms=drill.delay_ms)
+            for n in range(1, drill.jobs + 1)
+        ]
+        if drill.duplicate_key:
+            jobs.insert(1, Job(submission="s1b", request="r1", key="k1", delay_ms=drill.delay_ms))
+        owner: dict[str, str] = {}  # library id -> the submission that made it
+        for message, job in enumerate(jobs, start=1):
+            # a delayed job is due no earlier than this (the library reads its clock after we read ours)
+            due_ms = (time.monotonic_ns() - self.origin) // 1_000_000 + job.delay_ms
+            submitted = self.adapter.submit(self.ctx, job)
+            if submitted.deduplicated:
+                book.event("submit_deduplicated", "client", owner[submitted.library_id], key=job.key)
+                continue
+            owner.setdefault(submitted.library_id, job.submission)
+            self.ids[job.submission] = submitted.library_id
+            book.event(
+                "submitted",
+                "client",
+                job.submission,
+                message=message,
+                request=job.request,
+                key=job.key,
+                payload={"eta_ms": due_ms} if job.delay_ms else {},  # INV_011: it never starts before
+            )
+
+    def run(self) -> None:
+        while True:
+            now = time.monotonic()
+            if not self.fault_bit and self.drill.strike is not None:
+                self.strike(now)
+            if not self.fault_bit and self.drill.link is not None:
+                self.cut_link(now)
+            self.heal(now)
+            self.supervise(now)
+            if now >= self.next_poll:
+                self.next_poll = now + STATE_POLL_S
+                if self.settled(now):
+                    break
+                self.refuse_if_never_bit(now)
+            time.sleep(POLL_S)
+        facts = self.facts
+        facts["fault_bit"] = facts["fault_bit"] if self.fault_needed else None
+        if facts["fault_bit"] is False:
+            raise BadInputError(
+                f"the planned fault of drill {self.drill.name} did not bite (no connection was open, or no byte "
+                "tried to cross the dark link): the run proves nothing and is refused; run it again"
+            )
+
+    def strike(self, now: float) -> None:
+        """The strike: a handler reached the hold - kill or stop its worker."""
+        strike, book = self.drill.strike, self.book
+        reached = [r for r in book.reached(strike.point) if r[0] == strike.job and r[1] == strike.attempt]
+        if not reached:
+            return
+        worker = next(w for w in self.workers if w.name == reached[0][2])
+        self.fault_bit, self.fault_done_at = True, None
+        kill = strike.action == KILL
+        when = book.event(
+            "crashed" if kill else "paused",
+            worker.name,
+            strike.job,
+            strike.attempt,
+            point=strike.point,
+            **({"incarnation": worker.incarnation} if kill else {"duration_ms": strike.stop_ms}),
         )
-    fault_needed = drill.strike is not None or drill.link is not None
-    facts.update(fault_bit=fault_needed, fault_at_ms=None)
-    fault_bit = not fault_needed
-    fault_done_at: float | None = None if fault_needed else time.monotonic()
-    link_until: float | None = None
-    resume_at: float | None = None
-    next_poll = 0.0
-    boot_deadline = time.monotonic() + BOOT_LIMIT_S + drill.delay_ms / 1000
-    while True:
-        now = time.monotonic()
-        # the strike: a handler reached the hold
-        if not fault_bit and drill.strike is not None:
-            reached = [
-                r for r in book.reached(drill.strike.point) if r[0] == drill.strike.job and r[1] == drill.strike.attempt
-            ]
-            if reached:
-                worker = next(w for w in workers if w.name == reached[0][2])
-                fault_bit, fault_done_at = True, None
-                when = book.event(
-                    "crashed" if drill.strike.action == KILL else "paused",
-                    worker.name,
-                    drill.strike.job,
-                    drill.strike.attempt,
-                    point=drill.strike.point,
-                    **(
-                        {"incarnation": worker.incarnation}
-                        if drill.strike.action == KILL
-                        else {"duration_ms": drill.strike.stop_ms}
-                    ),
-                )
-                facts["fault_at_ms"] = (when - origin) // 1_000_000
-                if drill.strike.action == KILL:
-                    worker.signal(signal.SIGKILL)
-                    worker.restart_at = now + drill.strike.restart_ms / 1000
-                else:
-                    worker.signal(signal.SIGSTOP)
-                    worker.stopped = True
-                    resume_at = now + drill.strike.stop_ms / 1000
-        if not fault_bit and drill.link is not None:
-            reached = [r for r in book.reached(drill.link.point) if r[0] == drill.link.job]
-            if reached:
-                fault_bit = proxy.open_connections > 0
-                latency = {"latency_ms": drill.link.latency_ms} if drill.link.mode == "latency" else {}
-                when = book.event("link_fault_started", "proxy", mode=drill.link.mode, target=adapter.server, **latency)
-                facts["fault_at_ms"] = (when - origin) // 1_000_000
-                held_before = proxy.held_bytes
-                getattr(proxy, drill.link.mode)(*latency.values())
-                link_until = now + drill.link.for_ms / 1000
-                if not fault_bit:  # nothing was connected: the cut touched nobody
-                    facts["fault_bit"] = False
-                    fault_bit = True
-        if link_until is not None and now >= link_until:
-            if drill.link.mode == "blackhole" and proxy.held_bytes == held_before:
-                facts["fault_bit"] = False  # nobody spoke while the link was dark: it proved nothing
-            proxy.heal()
-            book.event("link_fault_ended", "proxy")
-            link_until, fault_done_at = None, now
-        if resume_at is not None and now >= resume_at:
-            for worker in workers:
+        self.facts["fault_at_ms"] = (when - self.origin) // 1_000_000
+        if kill:
+            worker.signal(signal.SIGKILL)
+            worker.restart_at = now + strike.restart_ms / 1000
+        else:
+            worker.signal(signal.SIGSTOP)
+            worker.stopped = True
+            self.resume_at = now + strike.stop_ms / 1000
+
+    def cut_link(self, now: float) -> None:
+        """The link fault: a handler reached the hold - cut, blackhole or slow the broker's link."""
+        link, book, proxy = self.drill.link, self.book, self.proxy
+        if not [r for r in book.reached(link.point) if r[0] == link.job]:
+            return
+        self.fault_bit = proxy.open_connections > 0
+        latency = {"latency_ms": link.latency_ms} if link.mode == "latency" else {}
+        when = book.event("link_fault_started", "proxy", mode=link.mode, target=self.adapter.server, **latency)
+        self.facts["fault_at_ms"] = (when - self.origin) // 1_000_000
+        self.held_before = proxy.held_bytes
+        getattr(proxy, link.mode)(*latency.values())
+        self.link_until = now + link.for_ms / 1000
+        if not self.fault_bit:  # nothing was connected: the cut touched nobody
+            self.facts["fault_bit"] = False
+            self.fault_bit = True
+
+    def heal(self, now: float) -> None:
+        """The link's fault ends, and a stopped worker resumes, when their time comes."""
+        if self.link_until is not None and now >= self.link_until:
+            if self.drill.link.mode == "blackhole" and self.proxy.held_bytes == self.held_before:
+                self.facts["fault_bit"] = False  # nobody spoke while the link was dark: it proved nothing
+            self.proxy.heal()
+            self.book.event("link_fault_ended", "proxy")
+            self.link_until, self.fault_done_at = None, now
+        if self.resume_at is not None and now >= self.resume_at:
+            for worker in self.workers:
                 if worker.stopped:
-                    book.event("resumed", worker.name)
+                    self.book.event("resumed", worker.name)
                     worker.signal(signal.SIGCONT)
                     worker.stopped = False
-            resume_at, fault_done_at = None, now
-        for worker in workers:
+            self.resume_at, self.fault_done_at = None, now
+
+    def supervise(self, now: float) -> None:
+        """The process manager: restart a killed worker when due, note one that died on its own."""
+        for worker in self.workers:
             if worker.restart_at is not None and now >= worker.restart_at:
                 with contextlib.suppress(ChildProcessError):
                     worker.process.wait(5)
                 worker.start()
-                book.event("restarted", worker.name, incarnation=worker.incarnation)
-                worker.restart_at, fault_done_at = None, now
+                self.book.event("restarted", worker.name, incarnation=worker.incarnation)
+                worker.restart_at, self.fault_done_at = None, now
             elif worker.restart_at is None and not worker.stopped and not worker.alive():
                 # it died on its own: the process manager notes it and restarts it
-                book.event("crashed", worker.name, point="exited", incarnation=worker.incarnation)
+                self.book.event("crashed", worker.name, point="exited", incarnation=worker.incarnation)
                 worker.restart_at = now + 1.0
-        if now >= next_poll:
-            next_poll = now + STATE_POLL_S
-            _observe(book, adapter, ids, adapter.states(ctx, list(ids.values())), seen)
-            # settled: the queue's own verdict on every job. "missing" is no verdict while the run goes
-            # on (a queue that keeps no running state shows a job in a worker's hands as missing).
-            settled = all(seen.get(s) in (SUCCEEDED, FAILED) for s in ids)
-            if fault_done_at is not None and (settled or now >= fault_done_at + drill.settle_ms / 1000):
-                facts["settled"] = settled
-                facts["recovered_ms"] = int((now - fault_done_at) * 1000) if settled else None
-                break
-            if fault_done_at is None and not fault_bit and now >= boot_deadline + drill.hold_ms / 1000:
-                raise BadInputError(
-                    f"the planned fault of drill {drill.name} did not bite: no handler reached "
-                    f"{(drill.strike or drill.link).point} in {BOOT_LIMIT_S:.0f} s (is the worker starting? "
-                    "see its log with --keep)"
-                )
-        time.sleep(POLL_S)
-    facts["fault_bit"] = facts["fault_bit"] if fault_needed else None
-    if facts["fault_bit"] is False:
-        raise BadInputError(
-            f"the planned fault of drill {drill.name} did not bite (no connection was open, or no byte tried to "
-            "cross the dark link): the run proves nothing and is refused; run it again"
-        )
+
+    def settled(self, now: float) -> bool:
+        """Poll the queue's own state of every job; True once the run is over (every job settled, or
+        the quiet period after the fault ended)."""
+        ids, seen, facts = self.ids, self.seen, self.facts
+        _observe(self.book, self.adapter, ids, self.adapter.states(self.ctx, list(ids.values())), seen)
+        # settled: the queue's own verdict on every job. "missing" is no verdict while the run goes
+        # on (a queue that keeps no running state shows a job in a worker's hands as missing).
+        settled = all(seen.get(s) in (SUCCEEDED, FAILED) for s in ids)
+        done_at = self.fault_done_at
+        if done_at is None or not (settled or now >= done_at + self.drill.settle_ms / 1000):
+            return False
+        facts["settled"] = settled
+        facts["recovered_ms"] = int((now - done_at) * 1000) if settled else None
+        return True
+
+    def refuse_if_never_bit(self, now: float) -> None:
+        """No handler reached the fault's hold in time: the drill proves nothing."""
+        drill = self.drill
+        if self.fault_done_at is None and not self.fault_bit and now >= self.boot_deadline + drill.hold_ms / 1000:
+            raise BadInputError(
+                f"the planned fault of drill {drill.name} did not bite: no handler reached "
+                f"{(drill.strike or drill.link).point} in {BOOT_LIMIT_S:.0f} s (is the worker starting? "
+                "see its log with --keep)"
+            )
 
 
 def process_tree(root: int) -> list[int]:
