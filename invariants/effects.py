@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from invariants.registry import SAFETY, invariant
+from collections.abc import Mapping
+from typing import Any
+
+from invariants.registry import SAFETY, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
+from runtime.core.history import Event
 
 DURABLE = (ev.EFFECT_COMMITTED, ev.EFFECT_DEDUPLICATED)
 
 
-def _who(views, rows) -> tuple[str, list[int]]:
+def _who(views: Views, rows: list[dict[str, Any]]) -> tuple[str, list[int]]:
     """'w1 at 112ms, w2 at 1114ms' for ledger rows, with the indexes of their effect_committed events."""
     parts, indexes = [], []
     for row in rows:
@@ -21,7 +26,7 @@ def _who(views, rows) -> tuple[str, list[int]]:
     return ", ".join(parts), indexes
 
 
-def _logical(row) -> tuple[str, str]:
+def _logical(row: Mapping[str, Any]) -> tuple[str, str]:
     """What one request is: its idempotency key, or (without one) its request id."""
     key = row.get("idempotency_key")
     return ("key", key) if key is not None else ("request", row["request"])
@@ -36,14 +41,14 @@ def _logical(row) -> tuple[str, str]:
     ),
     kind=SAFETY,
 )
-def check_effect_once(views):
+def check_effect_once(views: Views) -> Findings:
     ledger = views.final["ledger"]
     jobs = {row["job_id"] for row in ledger}
     requests = {_logical(row) for row in ledger}
     if len(jobs) == len(requests) == len(ledger):
         return  # every row its own job and its own request: nothing was charged twice
-    by_job: dict[str, list] = {}
-    by_request: dict[str, list] = {}
+    by_job: dict[str, list[dict[str, Any]]] = {}
+    by_request: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in ledger:
         by_job.setdefault(row["job_id"], []).append(row)
         by_request.setdefault(_logical(row), []).append(row)
@@ -54,12 +59,12 @@ def check_effect_once(views):
     for (what, name), rows in by_request.items():
         if len(rows) < 2:
             continue
-        jobs = list(dict.fromkeys(row["job_id"] for row in rows))
-        if len(jobs) > 1:
+        owners = list(dict.fromkeys(row["job_id"] for row in rows))
+        if len(owners) > 1:
             who, indexes = _who(views, rows)
             logical = f"key {name!r}" if what == "key" else f"request {name}"
             yield (
-                f"{logical} was charged {len(rows)} times under jobs {', '.join(jobs)} ({who}); "
+                f"{logical} was charged {len(rows)} times under jobs {', '.join(owners)} ({who}); "
                 "one request, one effect",
                 indexes,
             )
@@ -71,11 +76,11 @@ def check_effect_once(views):
     statement="A job is acknowledged only after its effect is durable in the store.",
     kind=SAFETY,
 )
-def check_acked_implies_committed(views):
+def check_acked_implies_committed(views: Views) -> Findings:
     durable: dict[str, int] = {}  # job -> its first durable effect
     for event in views.events_of(*DURABLE):
         durable.setdefault(event.job_id, event.index)
-    ignored: dict[str, list] = {}  # job -> its error_ignored events
+    ignored: dict[str, list[Event]] = {}  # job -> its error_ignored events
     for event in views.of(ev.ERROR_IGNORED):
         ignored.setdefault(event.job_id, []).append(event)
     # A retry by republishing acks the failed original after its copy is scheduled: that ack retires
@@ -107,10 +112,10 @@ def check_acked_implies_committed(views):
     statement="A write from an older lease never lands after a newer lease of the job was granted.",
     kind=SAFETY,
 )
-def check_no_stale_write(views):
+def check_no_stale_write(views: Views) -> Findings:
     # Only a job leased more than once, or written with a token older than its one lease, can hold a
     # stale write: find those first, then replay their leases and writes in history order.
-    only_lease: dict[str, object] = {}
+    only_lease: dict[str, Event] = {}
     suspects: set[str] = set()
     for event in views.of(ev.LEASED):
         if event.job_id in only_lease:
@@ -122,8 +127,8 @@ def check_no_stale_write(views):
             suspects.add(event.job_id)
     if not suspects:
         return
-    newest_lease: dict[str, object] = {}
-    newest_write: dict[str, object] = {}
+    newest_lease: dict[str, Event] = {}
+    newest_write: dict[str, Event] = {}
     for event in views.events_of(ev.LEASED, ev.EFFECT_COMMITTED):
         if event.job_id not in suspects:
             continue

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from invariants.registry import LIVENESS, SAFETY, invariant
+from invariants.registry import LIVENESS, SAFETY, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
+from runtime.core.history import Event
 
 
 @invariant(
@@ -16,7 +18,7 @@ from runtime.core import history as ev
     ),
     kind=LIVENESS,
 )
-def check_no_lost_job(views):
+def check_no_lost_job(views: Views) -> Findings:
     first_submitted = views.first_submitted
     done = views.ledger_jobs | views.dead_jobs | views.minted_redrives.keys()
     if not views.pending_jobs and done.issuperset(first_submitted):
@@ -45,12 +47,12 @@ def check_no_lost_job(views):
     ),
     kind=SAFETY,
 )
-def check_attempts_bounded(views):
+def check_attempts_bounded(views: Views) -> Findings:
     """The judge counts the leases itself, since the job last started afresh (its submission, or a
     redrive under its own id): a queue that forgets a delivery cannot talk its way under the budget."""
     bound = views.header["attempt_bound"]
     counted: dict[str, int] = {}
-    over: dict[str, list] = {}
+    over: dict[str, list[tuple[int, Event]]] = {}
     for event in views.events_of(ev.LEASED, ev.REDRIVEN):
         if event.kind == ev.REDRIVEN:
             if event.get("ids") == "keep":
@@ -75,8 +77,8 @@ def check_attempts_bounded(views):
     statement="A client request with an idempotency key creates at most one job.",
     kind=SAFETY,
 )
-def check_one_job_per_key(views):
-    jobs_by_key: dict[str, list] = {}
+def check_one_job_per_key(views: Views) -> Findings:
+    jobs_by_key: dict[str, list[Event]] = {}
     seen: set[tuple[str, str]] = set()
     operators = set(views.minted_redrives.values())  # an operator's redrive, not the client's request
     for event in views.of(ev.SUBMITTED):
@@ -100,7 +102,7 @@ def check_one_job_per_key(views):
     ),
     kind=SAFETY,
 )
-def check_job_iff_committed(views):
+def check_job_iff_committed(views: Views) -> Findings:
     committed: dict[str, int] = {}  # job -> its first business_committed
     for event in views.of(ev.BUSINESS_COMMITTED):
         committed.setdefault(event.job_id, event.index)
@@ -145,14 +147,14 @@ def check_job_iff_committed(views):
     ),
     kind=LIVENESS,
 )
-def check_no_stranded_job(views):
+def check_no_stranded_job(views: Views) -> Findings:
     states = views.final.get("queue_states")
     if not states:
         return
-    last_start: dict[str, object] = {}
+    last_start: dict[str, Event] = {}
     for event in views.of(ev.STARTED):
         last_start[event.job_id] = event
-    deaths: dict[str, list] = {}
+    deaths: dict[str, list[Event]] = {}
     for event in views.of(ev.CRASHED):
         deaths.setdefault(event.actor, []).append(event)
     for job_id, state in sorted(states.items()):

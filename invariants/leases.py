@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from invariants.registry import SAFETY, invariant
+from invariants.registry import SAFETY, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
 
 
@@ -12,7 +13,7 @@ from runtime.core import history as ev
     statement="At any moment at most one worker is executing a given job.",
     kind=SAFETY,
 )
-def check_single_executor(views):
+def check_single_executor(views: Views) -> Findings:
     starts: dict[str, int] = {}
     for event in views.of(ev.STARTED):
         starts[event.job_id] = starts.get(event.job_id, 0) + 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
-from invariants.registry import SAFETY, invariant
+from invariants.registry import SAFETY, Findings, invariant
+from invariants.views import Views
 
 
 @invariant(
@@ -17,7 +18,7 @@ from invariants.registry import SAFETY, invariant
     ),
     kind=SAFETY,
 )
-def check_store_load_bounded(views):
+def check_store_load_bounded(views: Views) -> Findings:
     capacity = views.header["store_capacity_per_s"]
     if capacity is None:
         return

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 
 from invariants.views import Views
-from runtime.core.record import gc_paused
+from runtime.core.history import Event
+from runtime.core.record import RunRecord, gc_paused
+
+Findings = Iterator[tuple[str, list[int]]]
+"""What a checker yields: one (sentence, event indexes that prove it) per violation."""
+Checker = Callable[[Views], Findings]
 
 SAFETY = "safety"
 LIVENESS = "liveness"
@@ -21,7 +26,7 @@ class Violation:
     message: str
     events: tuple[int, ...]
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, object]:
         return {"invariant": self.invariant, "message": self.message, "events": list(self.events)}
 
 
@@ -31,9 +36,9 @@ class Invariant:
     name: str
     statement: str
     kind: str = attrs.field(validator=attrs.validators.in_((SAFETY, LIVENESS)))
-    check: Callable = attrs.field(eq=False, repr=False)
+    check: Checker = attrs.field(eq=False, repr=False)
 
-    def violations(self, record, views: Views | None = None) -> list[Violation]:
+    def violations(self, record: RunRecord, views: Views | None = None) -> list[Violation]:
         views = views if views is not None else Views(record)
         return [
             Violation(
@@ -48,10 +53,10 @@ class Invariant:
 REGISTRY: dict[str, Invariant] = {}
 
 
-def invariant(*, id: str, name: str, statement: str, kind: str):
+def invariant(*, id: str, name: str, statement: str, kind: str) -> Callable[[Checker], Checker]:
     """Register a checker. It reads the run's Views and yields (sentence, event indexes) per violation."""
 
-    def register(check):
+    def register(check: Checker) -> Checker:
         if id in REGISTRY:
             raise ValueError(f"invariant id {id} is registered twice")
         REGISTRY[id] = Invariant(id=id, name=name, statement=statement, kind=kind, check=check)
@@ -69,7 +74,7 @@ def all_invariants() -> tuple[Invariant, ...]:
 _SORTED: list[Invariant] = []
 
 
-def check_all(record) -> tuple[Violation, ...]:
+def check_all(record: RunRecord) -> tuple[Violation, ...]:
     """Every registered invariant, in id order, over one run (the shared views computed once)."""
     views = Views(record)
     found: list[Violation] = []
@@ -79,5 +84,5 @@ def check_all(record) -> tuple[Violation, ...]:
     return tuple(found)
 
 
-def violated_ids(violations) -> tuple[str, ...]:
+def violated_ids(violations: Iterable[Violation]) -> tuple[str, ...]:
     return tuple(sorted({v.invariant for v in violations}))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from invariants.registry import LIVENESS, invariant
+from invariants.registry import LIVENESS, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
 
 
@@ -15,7 +16,7 @@ from runtime.core import history as ev
     ),
     kind=LIVENESS,
 )
-def check_no_lost_request(views):
+def check_no_lost_request(views: Views) -> Findings:
     answered = {row["request"] for row in views.final["ledger"]}
     answered |= {views.request_of(job_id) for job_id in views.dead_jobs}
     answered |= {event.get("request") for event in views.of(ev.REQUEST_REFUSED)}

@@ -5,9 +5,13 @@ no job is refused by the system itself."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
-from invariants.registry import SAFETY, invariant
+from invariants.registry import SAFETY, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
+from runtime.core.history import Event
 
 
 @invariant(
@@ -20,13 +24,13 @@ from runtime.core import history as ev
     ),
     kind=SAFETY,
 )
-def check_backoff_respected(views):
+def check_backoff_respected(views: Views) -> Findings:
     yield from _eta_respected(views)
     if not views.of(ev.RETRY_SCHEDULED):
         return  # no retry, nothing to judge
     fields = views.header["policy"]
-    due: dict[int, object] = {}  # message -> its pending retry_scheduled event
-    per_second: Counter = Counter()
+    due: dict[int, Event] = {}  # message -> its pending retry_scheduled event
+    per_second: Counter[Any] = Counter()
     first_in_second: dict[int, int] = {}
     for event in views.events_of(ev.RETRY_SCHEDULED, ev.LEASED):
         if event.kind == ev.RETRY_SCHEDULED:
@@ -72,7 +76,7 @@ def check_backoff_respected(views):
             )
 
 
-def promised_delays_ms(fields, attempt: int, task_base_ms=None) -> tuple[int, int]:
+def promised_delays_ms(fields: Mapping[str, Any], attempt: int, task_base_ms: int | None = None) -> tuple[int, int]:
     """The retry delays a policy promises after failed attempt `attempt`, computed here from its fields
     as docs/10_policy_reference.md defines them, apart from the code that draws them: `fixed` waits
     the base; `exponential` doubles it per attempt up to backoff_max_ms; `full` jitter draws from
@@ -91,7 +95,7 @@ def promised_delays_ms(fields, attempt: int, task_base_ms=None) -> tuple[int, in
     return cap, cap
 
 
-def attempt_budget(fields, payload) -> int | None:
+def attempt_budget(fields: Mapping[str, Any], payload: Any) -> int | None:
     """The attempts a job may use, from the policy's fields and a workflow task's own `max_attempts`
     (the smaller counts); None: no budget (retry forever)."""
     own = payload.get("max_attempts") if isinstance(payload, dict) else None
@@ -99,7 +103,7 @@ def attempt_budget(fields, payload) -> int | None:
     return min(limits) if limits else None
 
 
-def _eta_respected(views):
+def _eta_respected(views: Views) -> Findings:
     """A delayed job (`eta_ms` in its submitted payload) starts no earlier than its ETA."""
     etas = {}
     for job_id, first in views.first_submitted.items():
@@ -125,7 +129,7 @@ def _eta_respected(views):
     ),
     kind=SAFETY,
 )
-def check_work_progresses(views):
+def check_work_progresses(views: Views) -> Findings:
     fields = views.header["policy"]
     leases_since: dict[str, int] = {}
     newest: dict[str, int] = {}  # job -> newest token granted so far

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from invariants.registry import SAFETY, invariant
+from invariants.registry import SAFETY, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
+from runtime.core.history import Event
+
+T = TypeVar("T")
 
 
 @invariant(
@@ -18,7 +24,7 @@ from runtime.core import history as ev
     ),
     kind=SAFETY,
 )
-def check_history_matches_state(views):
+def check_history_matches_state(views: Views) -> Findings:
     final = views.final
     rows = _count((row["job_id"], row["token"]) for row in final["ledger"])
     told = {pair: len(events) for pair, events in views.commit_events.items()}
@@ -52,13 +58,13 @@ def check_history_matches_state(views):
     yield from _run_disagreements(views)
 
 
-def _probe_outcome_disagreements(views):
+def _probe_outcome_disagreements(views: Views) -> Findings:
     """A probed queue's own verdict on each job against what its handler did. The lab never sees a
     third-party queue ack or drop a message, so its messages are not replayed; its outcomes are: a job
     it calls succeeded has its effect in the ledger, and a job it calls failed did not end with a run
     that committed its effect and returned."""
     returned = {(e.job_id, e.attempt): e for e in views.of(ev.RETURNED)}
-    last_attempt: dict[str, object] = {}
+    last_attempt: dict[str, Event] = {}
     for event in views.of(ev.STARTED):
         last_attempt[event.job_id] = event
     for job_id, state in sorted(views.final["queue_states"].items()):
@@ -74,7 +80,7 @@ def _probe_outcome_disagreements(views):
             )
 
 
-def _outbox_disagreements(views):
+def _outbox_disagreements(views: Views) -> Findings:
     """Rows still in the outbox: business rows committed with one, not yet marked relayed."""
     waiting = {e.job_id for e in views.of(ev.BUSINESS_COMMITTED) if e.get("outbox")}
     waiting -= {e.job_id for e in views.of(ev.OUTBOX_RELAYED)}
@@ -84,11 +90,11 @@ def _outbox_disagreements(views):
         yield f"the outbox and the business_committed/outbox_relayed events disagree about {', '.join(differing)}", []
 
 
-def _submission_disagreements(views):
+def _submission_disagreements(views: Views) -> Findings:
     """Every key the store holds names a job the history submitted under it, and every deduplicated
     submission names the key's owner."""
     keys = views.final["submissions"]
-    told: dict[tuple[str, str], list] = {}
+    told: dict[tuple[str, str], list[Event]] = {}
     for event in views.of(ev.SUBMITTED):
         key = event.get("key")
         if key is not None:
@@ -108,7 +114,7 @@ def _submission_disagreements(views):
             )
 
 
-def _attempt_disagreements(views):
+def _attempt_disagreements(views: Views) -> Findings:
     """A job's attempts are its leases since its last redrive under its own id (which starts a fresh
     budget)."""
     counted: dict[str, int] = dict.fromkeys(views.first_submitted, 0)
@@ -129,16 +135,17 @@ def _attempt_disagreements(views):
             )
 
 
-def _message_disagreements(views):
+def _message_disagreements(views: Views) -> Findings:
     """The messages left in the queue are the ones the history published and never removed: a publish
     or a retry's copy adds one; an accepted ack removes the one it leased (a lost ack puts it back); a
     worker's or the reaper's dead letter removes the leased message of that attempt, the queue's own
     (attempts exhausted, a payload refused) a message of the job waiting to be leased."""
-    live: dict[int, str] = {}
-    held: set[int] = set()  # messages under a lease now
-    leased: dict[int, int] = {}  # token -> message
-    of_attempt: dict[tuple[str, int], int] = {}  # (job, attempt) -> message
-    acked_message: dict[int, int] = {}  # index of an acked event -> its message
+    # Message ids as the history records them (ints in an honest history; a judge takes what it reads).
+    live: dict[Any, str] = {}  # message -> its job
+    held: set[Any] = set()  # messages under a lease now
+    leased: dict[int, Any] = {}  # token -> message
+    of_attempt: dict[tuple[str, int], Any] = {}  # (job, attempt) -> message
+    acked_message: dict[int, Any] = {}  # index of an acked event -> its message
     for event in views.events_of(
         ev.SUBMITTED, ev.LEASED, ev.ACKED, ev.ACK_LOST, ev.RETRY_SCHEDULED, ev.LEASE_EXPIRED, ev.DEAD_LETTERED
     ):
@@ -186,7 +193,7 @@ def _message_disagreements(views):
 QUEUE_ACTOR = "queue"
 
 
-def _run_disagreements(views):
+def _run_disagreements(views: Views) -> Findings:
     """Every run the history triggered is in the final state, and one the history finished is there in
     the state (and with the task states) it finished in."""
     runs = views.final.get("runs")
@@ -206,14 +213,14 @@ def _run_disagreements(views):
             )
 
 
-def _count(items) -> dict:
-    counts: dict = {}
+def _count(items: Iterable[T]) -> dict[T, int]:
+    counts: dict[T, int] = {}
     for item in items:
         counts[item] = counts.get(item, 0) + 1
     return counts
 
 
-def _ledger_disagreements(views, rows: Counter, told: Counter):
+def _ledger_disagreements(views: Views, rows: Counter[Any], told: Counter[Any]) -> Findings:
     for (job_id, token), count in sorted((rows - told).items()):
         yield (
             f"the ledger holds {count} row(s) of job {job_id} (token {token}) that no effect_committed event records",
@@ -238,7 +245,7 @@ def _ledger_disagreements(views, rows: Counter, told: Counter):
     ),
     kind=SAFETY,
 )
-def check_history_in_time(views):
+def check_history_in_time(views: Views) -> Findings:
     events = views.events
     previous = events[0]
     for event in events[1:]:

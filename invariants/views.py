@@ -8,23 +8,37 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from runtime.core import history as ev
 from runtime.core.faults import request_of
+from runtime.core.history import Event
 from runtime.core.policy import Policy
+
+if TYPE_CHECKING:
+    from runtime.core.record import RunRecord
+
+R = TypeVar("R")
 
 HEARTBEAT_KINDS = frozenset((ev.LEASE_RENEWED, ev.HEARTBEAT_STOPPED))
 """A heartbeat's events: the job they belong to is still running."""
 
 
-class _cached:
+class _cached(Generic[R]):
     """A view computed on first use, then read from the instance (functools.cached_property, without
     the lock it takes in Python 3.11: views are computed once per run, on one thread)."""
 
-    def __init__(self, compute) -> None:
+    def __init__(self, compute: Callable[[Views], R]) -> None:
         self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
 
-    def __get__(self, views, owner=None):
+    @overload
+    def __get__(self, views: None, owner: type | None = None) -> _cached[R]: ...
+
+    @overload
+    def __get__(self, views: Views, owner: type | None = None) -> R: ...
+
+    def __get__(self, views: Views | None, owner: type | None = None) -> R | _cached[R]:
         if views is None:
             return self
         value = views.__dict__[self.name] = self.compute(views)
@@ -32,13 +46,13 @@ class _cached:
 
 
 @functools.lru_cache(maxsize=64)
-def _policy(items: tuple) -> Policy:
+def _policy(items: tuple[tuple[str, Any], ...]) -> Policy:
     """The header's policy, parsed once per distinct policy (a sweep judges thousands of runs of one)."""
     return Policy.from_dict(dict(items))
 
 
 class Views:
-    def __init__(self, record) -> None:
+    def __init__(self, record: RunRecord) -> None:
         self.record = record
         self.events = record.events
         self.header = record.header
@@ -59,25 +73,25 @@ class Views:
             return Policy.from_dict(fields)
 
     @_cached
-    def by_kind(self) -> dict[str, list]:
-        kinds: defaultdict[str, list] = defaultdict(list)
+    def by_kind(self) -> dict[str, list[Event]]:
+        kinds: defaultdict[str, list[Event]] = defaultdict(list)
         for event in self.events:
             kinds[event.kind].append(event)
         return kinds
 
-    def of(self, kind: str) -> list:
+    def of(self, kind: str) -> list[Event]:
         return self.by_kind.get(kind, [])
 
-    def events_of(self, *kinds: str) -> list:
+    def events_of(self, *kinds: str) -> list[Event]:
         """The events of these kinds, in history order (a checker need not walk every event)."""
         merged = [event for kind in kinds for event in self.by_kind.get(kind, ())]
         merged.sort()  # events are tuples led by their unique index
         return merged
 
     @_cached
-    def commit_events(self) -> dict[tuple[str, int], list]:
+    def commit_events(self) -> dict[tuple[str, int], list[Event]]:
         """(job id, token) -> its effect_committed events (one, when the history is honest)."""
-        found: dict[tuple[str, int], list] = {}
+        found: dict[tuple[str, int], list[Event]] = {}
         for event in self.of(ev.EFFECT_COMMITTED):
             found.setdefault((event.job_id, event.token), []).append(event)
         return found
@@ -91,21 +105,21 @@ class Views:
         return {row[0] for row in self.final["dead_letters"]}
 
     @_cached
-    def pending_jobs(self) -> Counter:
+    def pending_jobs(self) -> Counter[str]:
         """Job id -> messages of it still in the queue when the run ended."""
         return Counter(row[1] for row in self.final["messages"])
 
     @_cached
-    def first_submitted(self) -> dict[str, object]:
-        first: dict[str, object] = {}
+    def first_submitted(self) -> dict[str, Event]:
+        first: dict[str, Event] = {}
         for event in self.of(ev.SUBMITTED):
             first.setdefault(event.job_id, event)
         return first
 
     @_cached
-    def last_seen(self) -> dict[str, object]:
+    def last_seen(self) -> dict[str, Event]:
         """Job id -> its last event (the evidence of where it stopped)."""
-        last: dict[str, object] = {}
+        last: dict[str, Event] = {}
         for event in self.events:
             if event.job_id is not None:
                 last[event.job_id] = event
@@ -121,9 +135,9 @@ class Views:
         return self.job_requests.get(job_id) or request_of(job_id)
 
     @_cached
-    def last_seen_request(self) -> dict[str, object]:
+    def last_seen_request(self) -> dict[str, Event]:
         """Request -> the last event of any job it created."""
-        last: dict[str, object] = {}
+        last: dict[str, Event] = {}
         for job_id, event in self.last_seen.items():
             request = self.request_of(job_id)
             seen = last.get(request)
@@ -132,12 +146,12 @@ class Views:
         return last
 
     @_cached
-    def execution_intervals(self) -> dict[str, list[tuple[int, int, object]]]:
+    def execution_intervals(self) -> dict[str, list[tuple[int, int, Event]]]:
         """job -> [(start_ms, end_ms, started_event)]. An execution runs from `started` to the
         executor's next event other than a heartbeat's (a renewal, or a renewal a stopped heartbeat
         silenced): its commit, failure, crash or pause."""
-        running: dict[str, object] = {}
-        intervals: dict[str, list] = {}
+        running: dict[str, Event] = {}
+        intervals: dict[str, list[tuple[int, int, Event]]] = {}
         started_kind, heartbeats = ev.STARTED, HEARTBEAT_KINDS
         for event in self.events[1:-1]:  # between the header and the closing event
             kind = event.kind
@@ -150,11 +164,11 @@ class Views:
             intervals.setdefault(started.job_id, []).append((started.time_ms, self.end_ms, started))
         return intervals
 
-    def executions_of(self, job_ids) -> dict[str, list[tuple[int, int, object]]]:
+    def executions_of(self, job_ids: Collection[str]) -> dict[str, list[tuple[int, int, Event]]]:
         """`execution_intervals` for these jobs only, each found by reading forward from its
         `started` event to its executor's next event (cheap when few jobs ran more than once)."""
         events, last = self.events, len(self.events) - 1
-        intervals: dict[str, list] = {}
+        intervals: dict[str, list[tuple[int, int, Event]]] = {}
         for started in self.of(ev.STARTED):
             if started.job_id not in job_ids:
                 continue
@@ -168,9 +182,9 @@ class Views:
         return intervals
 
     @_cached
-    def lease_spans(self) -> list[tuple[int, int, object, str]]:
+    def lease_spans(self) -> list[tuple[int, int, Event, str]]:
         """(start_ms, end_ms, leased_event, how_it_ended) for every lease granted in the run."""
-        open_leases: dict[int, object] = {}
+        open_leases: dict[int, Event] = {}
         spans = []
         ends = {ev.ACKED: "acked", ev.RETRY_SCHEDULED: "released", ev.LEASE_EXPIRED: "expired"}
         by_token: dict[int, int] = {}
@@ -189,7 +203,7 @@ class Views:
         return spans
 
     @_cached
-    def outages(self) -> list[tuple[int, int, object]]:
+    def outages(self) -> list[tuple[int, int, Event]]:
         """(start_ms, end_ms, outage_started_event) per store outage."""
         spans, began = [], None
         for event in self.events:
@@ -203,9 +217,9 @@ class Views:
         return spans
 
     @_cached
-    def pauses(self) -> list[tuple[int, int, object]]:
+    def pauses(self) -> list[tuple[int, int, Event]]:
         """(start_ms, end_ms, paused_event) per pause."""
-        open_pauses: dict[str, object] = {}
+        open_pauses: dict[str, Event] = {}
         spans = []
         for event in self.events:
             if event.kind == ev.PAUSED:

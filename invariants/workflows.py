@@ -4,8 +4,12 @@ task landing once per run is INV_001's promise about its job id."""
 
 from __future__ import annotations
 
-from invariants.registry import LIVENESS, SAFETY, invariant
+from typing import Any
+
+from invariants.registry import LIVENESS, SAFETY, Findings, invariant
+from invariants.views import Views
 from runtime.core import history as ev
+from runtime.core.history import Event
 
 DONE = (ev.EFFECT_COMMITTED, ev.EFFECT_DEDUPLICATED)
 
@@ -14,9 +18,9 @@ def task_job(run: str, task: str) -> str:
     return f"{run}:{task}"
 
 
-def _runs(views) -> dict[str, object]:
+def _runs(views: Views) -> dict[str, Event]:
     """Run id -> its workflow_triggered event (the first, if a run id were triggered twice)."""
-    runs: dict[str, object] = {}
+    runs: dict[str, Event] = {}
     for event in views.of(ev.WORKFLOW_TRIGGERED):
         runs.setdefault(event.get("run"), event)
     return runs
@@ -28,7 +32,7 @@ def _runs(views) -> dict[str, object]:
     statement="A workflow task starts only after every one of its parents succeeded in the same run.",
     kind=SAFETY,
 )
-def check_task_after_parents(views):
+def check_task_after_parents(views: Views) -> Findings:
     runs = _runs(views)
     if not runs:
         return
@@ -36,7 +40,7 @@ def check_task_after_parents(views):
     for kind in DONE:
         for event in views.of(kind):
             succeeded[event.job_id] = min(succeeded.get(event.job_id, event.index), event.index)
-    starts: dict[str, list] = {}
+    starts: dict[str, list[Event]] = {}
     for event in views.of(ev.STARTED):
         starts.setdefault(event.job_id, []).append(event)
     for triggered in runs.values():
@@ -58,8 +62,8 @@ def check_task_after_parents(views):
     statement="Each task of a run is dispatched once: a fan-in task whose parents finish together is one job.",
     kind=SAFETY,
 )
-def check_task_dispatched_once(views):
-    seen: dict[tuple, list] = {}
+def check_task_dispatched_once(views: Views) -> Findings:
+    seen: dict[tuple[Any, ...], list[Event]] = {}
     for event in views.of(ev.TASK_DISPATCHED):
         seen.setdefault((event.get("run"), event.get("task")), []).append(event)
     for (run, task), events in seen.items():
@@ -77,7 +81,7 @@ def check_task_dispatched_once(views):
     ),
     kind=LIVENESS,
 )
-def check_run_terminates(views):
+def check_run_terminates(views: Views) -> Findings:
     runs = _runs(views)
     if not runs:
         return
@@ -95,15 +99,15 @@ def check_run_terminates(views):
     ),
     kind=SAFETY,
 )
-def check_one_leader_one_fire(views):
-    leaders: dict[tuple, list] = {}
+def check_one_leader_one_fire(views: Views) -> Findings:
+    leaders: dict[tuple[Any, ...], list[Event]] = {}
     for event in views.of(ev.LEADER_ELECTED):
         leaders.setdefault((event.get("lock"), event.get("epoch")), []).append(event)
     for (lock, epoch), events in leaders.items():
         if len({e.actor for e in events}) > 1:
             names = ", ".join(sorted({e.actor for e in events}))
             yield f"lock {lock}: {names} all led in epoch {epoch}", [e.index for e in events]
-    fired: dict[tuple, list] = {}
+    fired: dict[tuple[Any, ...], list[Event]] = {}
     for event in views.of(ev.WORKFLOW_TRIGGERED):
         if event.get("schedule") is not None:
             fired.setdefault((event.get("schedule"), event.get("tick")), []).append(event)

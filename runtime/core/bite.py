@@ -16,12 +16,15 @@ Slow and poison jobs shape the workload and a clock skew is always on: they bite
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from runtime.core import history as ev
 from runtime.core.faults import (
     Crash,
     CrashJob,
     DuplicateDelivery,
+    Fault,
     FaultPlan,
     HeartbeatStop,
     Pause,
@@ -31,13 +34,14 @@ from runtime.core.faults import (
     fault_to_dict,
     request_of,
 )
+from runtime.core.history import Event
 from runtime.core.ports import UNAVAILABLE
 
 PAUSE_SLACK = 0.9
 """A pause that held nothing bit if it lasted at least this share of its planned time."""
 
 
-def unbitten(events, final, plan: FaultPlan) -> list[str]:
+def unbitten(events: Sequence[Event], final: Mapping[str, Any] | None, plan: FaultPlan) -> list[str]:
     """The plan's faults that did not bite in this history (as JSON), in the plan's order."""
     missing = []
     for fault in plan.faults:
@@ -46,7 +50,7 @@ def unbitten(events, final, plan: FaultPlan) -> list[str]:
     return missing
 
 
-def _bit(fault, events, final, plan: FaultPlan) -> bool:
+def _bit(fault: Fault, events: Sequence[Event], final: Mapping[str, Any] | None, plan: FaultPlan) -> bool:
     if isinstance(fault, Crash):
         return _hits(ev.CRASHED, fault, events) >= _planned(fault, plan)
     if isinstance(fault, Pause):
@@ -66,7 +70,7 @@ def _bit(fault, events, final, plan: FaultPlan) -> bool:
         )
     if isinstance(fault, SubmitTimeout):
         return any(
-            e.kind == ev.SUBMIT_RETRIED and e.get("reason") == "reply lost" and request_of(e.job_id) == fault.job
+            e.kind == ev.SUBMIT_RETRIED and e.get("reason") == "reply lost" and request_of(e.job_id or "") == fault.job
             for e in events
         )
     if isinstance(fault, StoreOutage):
@@ -78,24 +82,24 @@ def _bit(fault, events, final, plan: FaultPlan) -> bool:
     return True
 
 
-def _at_point(kind: str, fault, events) -> list:
+def _at_point(kind: str, fault: Crash | Pause, events: Sequence[Event]) -> list[Event]:
     return [e for e in events if e.kind == kind and e.actor == fault.actor and e.get("point") == fault.point]
 
 
-def _hits(kind: str, fault, events) -> int:
+def _hits(kind: str, fault: Crash | Pause, events: Sequence[Event]) -> int:
     return len(_at_point(kind, fault, events))
 
 
-def _planned(fault, plan: FaultPlan) -> int:
+def _planned(fault: Crash | Pause, plan: FaultPlan) -> int:
     """How many faults of this kind the plan puts at this (actor, point)."""
-    return sum(1 for f in plan.faults if type(f) is type(fault) and (f.actor, f.point) == (fault.actor, fault.point))
+    return sum(1 for f in plan.of_kind(type(fault)) if (f.actor, f.point) == (fault.actor, fault.point))
 
 
-def _pause_bit(paused, fault: Pause, events) -> bool:
+def _pause_bit(paused: Event, fault: Pause, events: Sequence[Event]) -> bool:
     resumed = next((e for e in events[paused.index + 1 :] if e.kind == ev.RESUMED and e.actor == paused.actor), None)
     stop = resumed.index if resumed is not None else len(events)
     others = [e for e in events[paused.index + 1 : stop] if e.actor != paused.actor]
-    point = paused.get("point", "")
+    point = str(paused.get("point", ""))
     if point.startswith("worker.") and paused.job_id is not None:  # a lease held: it expired meanwhile
         return any(e.kind == ev.LEASE_EXPIRED and e.job_id == paused.job_id for e in others)
     if point.startswith("scheduler."):  # the leader's lock: another scheduler took it meanwhile
@@ -104,10 +108,11 @@ def _pause_bit(paused, fault: Pause, events) -> bool:
     return end - paused.time_ms >= fault.duration_ms * PAUSE_SLACK
 
 
-def _outage_bit(fault: StoreOutage, events, final, plan: FaultPlan) -> bool:
+def _outage_bit(fault: StoreOutage, events: Sequence[Event], final: Mapping[str, Any] | None, plan: FaultPlan) -> bool:
     """A store call was refused while the store was recorded away, in this outage's recorded span
     (outages are recorded in the order the plan's windows fall)."""
-    spans, began = [], None
+    spans: list[tuple[int, int]] = []
+    began: int | None = None
     for event in events:
         if event.kind == ev.OUTAGE_STARTED:
             began = event.time_ms

@@ -7,12 +7,18 @@ submissions of each request created something. The client is a generator of effe
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from runtime.core import history as ev
-from runtime.core.effects import Claim, CommitBusiness, Enqueue, Point, Record, Sleep, Until, store_error
+from runtime.core.effects import Claim, CommitBusiness, Enqueue, Point, Record, Sleep, Steps, Until, store_error
 from runtime.core.faults import ALL_POINTS, CLIENT_AFTER_SUBMIT, CLIENT_BEFORE_BUSINESS_COMMIT, CLIENT_REPLY
 from runtime.core.ports import ERROR_TEXT, OK, STORE_ERRORS
+
+if TYPE_CHECKING:
+    from runtime.core.policy import Policy
+    from runtime.core.scenario import JobSpec
 
 ACCEPTED = "accepted"
 DEDUPED = "deduped"
@@ -27,7 +33,7 @@ def resubmission_id(job_id: str, copy: int) -> str:
 class Caller:
     """The upstream caller's intent: it outlives every client process (a crash loses only memory)."""
 
-    def __init__(self, jobs) -> None:
+    def __init__(self, jobs: Iterable[JobSpec]) -> None:
         self.requests = sorted(jobs, key=attrgetter("submit_at_ms"))
         self.position = 0
         self.copies: dict[str, int] = {}
@@ -53,7 +59,9 @@ class Caller:
         self.copies[request] = self.copies.get(request, 0) + 1
 
 
-def client(caller: Caller, policy, *, retry_ms: int, pace_ms: int, points: frozenset[str] = ALL_POINTS):
+def client(
+    caller: Caller, policy: Policy, *, retry_ms: int, pace_ms: int, points: frozenset[str] = ALL_POINTS
+) -> Steps[None]:
     """Send every request the caller still has, in submit order, at the caller's pace, each until it
     is accepted, deduplicated or refused. `points`: the fault points where a fault can fire for the
     client (PlanIndex.live_points)."""
@@ -95,14 +103,16 @@ def client(caller: Caller, policy, *, retry_ms: int, pace_ms: int, points: froze
     caller.finished = True
 
 
-def _rolled_back(job_id: str, outcome: str):
+def _rolled_back(job_id: str, outcome: str) -> Steps[None]:
     if outcome in STORE_ERRORS:
         yield store_error(job_id, "commit_business", outcome)
     error = ERROR_TEXT.get(outcome, "business row already exists")
     yield Record, ev.BUSINESS_ROLLED_BACK, job_id, None, None, {"error": error}
 
 
-def send(caller: Caller, policy, spec, job_id: str, payload, *, points: frozenset[str]):
+def send(
+    caller: Caller, policy: Policy, spec: JobSpec, job_id: str, payload: Mapping[str, Any], *, points: frozenset[str]
+) -> Steps[str]:
     """One submission. The outbox path claims the key, writes the business row and the job in one
     transaction; the naive path enqueues first and commits the business row after (a dual write)."""
     request, key = spec.job_id, spec.idempotency_key
@@ -124,7 +134,7 @@ def send(caller: Caller, policy, spec, job_id: str, payload, *, points: frozense
         outcome, owner = yield Claim, claim, job_id
         if outcome != OK:
             yield store_error(job_id, "claim_submission", outcome)
-            return outcome
+            return str(outcome)
         if owner != job_id:
             yield Record, ev.SUBMIT_DEDUPLICATED, owner, None, None, {"key": key}
             return DEDUPED

@@ -6,9 +6,12 @@ Protocol code only looks these up; tests/test_decisions.py checks them alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.core import history as ev
+
+if TYPE_CHECKING:
+    from runtime.core.policy import Policy
 from runtime.core.ports import COMMITTED, DEDUPLICATED, FENCED, MISSING_ROW, OVERLOADED, STORE_ERRORS, UNAVAILABLE
 
 STORE_ERROR_EVENT: dict[str, str] = {UNAVAILABLE: ev.STORE_UNAVAILABLE, OVERLOADED: ev.STORE_OVERLOADED}
@@ -28,7 +31,7 @@ FAILURE_REASON: dict[str, str] = {
 }
 
 
-def after_commit(outcome: str, policy) -> str:
+def after_commit(outcome: str, policy: Policy) -> str:
     """The step after a commit's outcome: a store error is failed or ignored as the policy says."""
     if outcome in STORE_ERRORS:
         return FAIL if policy.retry_on_store_error else IGNORE
@@ -38,17 +41,17 @@ def after_commit(outcome: str, policy) -> str:
         raise ValueError(f"unknown commit outcome {outcome!r} (known: {', '.join(AFTER_COMMIT)})") from None
 
 
-def attempt_limit(policy, payload: Mapping[str, Any] | None = None) -> int | None:
+def attempt_limit(policy: Policy, payload: Mapping[str, Any] | None = None) -> int | None:
     """The job's attempt budget: the policy's max_attempts, or a workflow task's own retry setting
     (`max_attempts` in its payload) when that is smaller. None: retry forever."""
     limit = policy.max_attempts
     own = payload.get("max_attempts") if payload else None
     if own is not None and (limit is None or own < limit):
-        return own
+        return int(own)
     return limit
 
 
-def is_final_attempt(attempt: int, policy, payload: Mapping[str, Any] | None = None) -> bool:
+def is_final_attempt(attempt: int, policy: Policy, payload: Mapping[str, Any] | None = None) -> bool:
     """A failure on this attempt dead-letters the job instead of retrying it."""
     limit = attempt_limit(policy, payload) if payload else policy.max_attempts
     return limit is not None and attempt >= limit
@@ -63,7 +66,7 @@ EXPIRED_WHY = {
 """The dead letter's last error when an expired lease buries a job, by `expired_lease`."""
 
 
-def after_lease_expiry(attempts: int, limit: int | None, policy) -> str:
+def after_lease_expiry(attempts: int, limit: int | None, policy: Policy) -> str:
     """What the queue does with a job whose lease expired (its worker died or stalled): dead-letter it
     when its attempt budget is spent - or, under `expired_lease="bury"`, always (a dead worker's job
     treated as failed, its retries forgotten); otherwise requeue it. Under `expiry_counts_attempt=false`
@@ -74,27 +77,27 @@ def after_lease_expiry(attempts: int, limit: int | None, policy) -> str:
     return REQUEUE
 
 
-def refunds_expired_attempt(policy) -> bool:
+def refunds_expired_attempt(policy: Policy) -> bool:
     """Whether a requeued expired lease gives its attempt back (the queue forgets a delivery whose worker
     died: a job that kills its worker is then redelivered forever)."""
     return not policy.expiry_counts_attempt
 
 
-def visible_from(payload: Mapping[str, Any], policy, now_ms: int) -> int:
+def visible_from(payload: Mapping[str, Any], policy: Policy, now_ms: int) -> int:
     """When a newly published job becomes visible: at its ETA when the queue holds delayed jobs
     (`eta_wait="queue"`), else at once."""
     eta = payload.get("eta_ms") if payload else None
-    return eta if eta is not None and eta > now_ms and policy.eta_wait == "queue" else now_ms
+    return int(eta) if eta is not None and eta > now_ms and policy.eta_wait == "queue" else now_ms
 
 
-def eta_wait_ms(payload: Mapping[str, Any], policy, now_ms: int) -> int:
+def eta_wait_ms(payload: Mapping[str, Any], policy: Policy, now_ms: int) -> int:
     """How long a worker that leased a job holds it before running it: until its ETA when the worker
     waits for ETAs (`eta_wait="worker"`), else not at all."""
     eta = payload.get("eta_ms") if payload else None
-    return eta - now_ms if eta is not None and eta > now_ms and policy.eta_wait == "worker" else 0
+    return int(eta) - now_ms if eta is not None and eta > now_ms and policy.eta_wait == "worker" else 0
 
 
-def backoff_range_ms(policy, attempt: int, payload: Mapping[str, Any] | None = None) -> tuple[int, int]:
+def backoff_range_ms(policy: Policy, attempt: int, payload: Mapping[str, Any] | None = None) -> tuple[int, int]:
     """The retry delays allowed after failed attempt `attempt`: the policy's backoff, grown from a
     workflow task's own `backoff_ms` (in its payload) when it has one."""
     base = payload.get("backoff_ms") if payload else None
@@ -111,7 +114,7 @@ def handler_error(payload: Mapping[str, Any], attempt: int) -> str | None:
     return None
 
 
-def effect_of(payload: Mapping[str, Any], worker: str, attempt: int) -> dict:
+def effect_of(payload: Mapping[str, Any], worker: str, attempt: int) -> dict[str, Any]:
     """The side effect a successful attempt commits: a charge, or a write of the result key."""
     if "write" in payload:
         return {"effect": "write", "key": payload["write"], "value": f"{worker}@attempt{attempt}"}

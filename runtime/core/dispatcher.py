@@ -24,16 +24,18 @@ from runtime.core.effects import (
     Record,
     Settle,
     Sleep,
+    Steps,
     TriggerRun,
     Until,
     store_error,
 )
 from runtime.core.faults import ALL_POINTS, DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER
-from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, STORE_ERRORS
-from runtime.core.workflow import LOCK, run_id, scheduled_run_id, task_job_id
+from runtime.core.policy import Policy
+from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, STORE_ERRORS, Note
+from runtime.core.workflow import LOCK, WorkflowSpec, run_id, scheduled_run_id, task_job_id
 
 
-def dispatch_steps(policy) -> tuple[tuple[bool, bool, bool], ...]:
+def dispatch_steps(policy: Policy) -> tuple[tuple[bool, bool, bool], ...]:
     """The transactions one task's dispatch takes under `policy`, each (claim, enqueue, mark):
     atomic: one (claim if the policy claims, enqueue, mark); a claim alone: claim and mark, then
     enqueue; naive: enqueue, then mark - check-then-act on what the note said."""
@@ -44,7 +46,7 @@ def dispatch_steps(policy) -> tuple[tuple[bool, bool, bool], ...]:
     return ((False, True, False), (False, False, True))
 
 
-def dispatcher(policy, *, poll_ms: int, dispatch_ms: int, points: frozenset[str] = ALL_POINTS):
+def dispatcher(policy: Policy, *, poll_ms: int, dispatch_ms: int, points: frozenset[str] = ALL_POINTS) -> Steps[None]:
     steps = dispatch_steps(policy)
     await_notes = (AwaitNotes, poll_ms)
     while (yield await_notes):
@@ -60,7 +62,9 @@ def dispatcher(policy, *, poll_ms: int, dispatch_ms: int, points: frozenset[str]
         yield from _handle(note, steps, poll_ms, points)
 
 
-def _handle(note, steps, poll_ms: int, points: frozenset[str]):
+def _handle(
+    note: Note, steps: tuple[tuple[bool, bool, bool], ...], poll_ms: int, points: frozenset[str]
+) -> Steps[None]:
     """Dispatch the note's ready tasks, then settle it; after a store error, wait and carry on where
     it stopped (a task this incarnation dispatched is not dispatched again)."""
     done: set[str] = set()
@@ -94,7 +98,7 @@ def _handle(note, steps, poll_ms: int, points: frozenset[str]):
         yield Sleep, poll_ms
 
 
-def trigger(workflow, times: tuple[int, ...], *, retry_ms: int):
+def trigger(workflow: WorkflowSpec, times: tuple[int, ...], *, retry_ms: int) -> Steps[None]:
     """Start run-N at the N-th time, retrying through store errors."""
     for n, at in enumerate(times, 1):
         yield Until, at
@@ -107,11 +111,19 @@ def trigger(workflow, times: tuple[int, ...], *, retry_ms: int):
 
 
 def scheduler(
-    policy, workflow, name: str, *, ticks: int, lease_ms: int, poll_ms: int, points: frozenset[str] = ALL_POINTS
-):
+    policy: Policy,
+    workflow: WorkflowSpec,
+    name: str,
+    *,
+    ticks: int,
+    lease_ms: int,
+    poll_ms: int,
+    points: frozenset[str] = ALL_POINTS,
+) -> Steps[None]:
     """Until every tick has started a run: lead (take or renew the lock), and fire the next tick
     once it is due. A fenced trigger carries the epoch; the store refuses a stale one."""
     schedule, every = workflow.name, workflow.schedule_every_ms
+    assert every is not None, "a scheduler runs only a scheduled workflow"
     if not policy.leader_lock:
         yield from _every_instance_fires(policy, workflow, name, ticks=ticks, poll_ms=poll_ms, points=points)
         return
@@ -147,10 +159,13 @@ def scheduler(
             yield Sleep, poll_ms
 
 
-def _every_instance_fires(policy, workflow, name: str, *, ticks: int, poll_ms: int, points: frozenset[str]):
+def _every_instance_fires(
+    policy: Policy, workflow: WorkflowSpec, name: str, *, ticks: int, poll_ms: int, points: frozenset[str]
+) -> Steps[None]:
     """A scheduler without a leader lock (a second instance of a cron process): it keeps its own
     schedule in memory and fires every tick once due; a fenced trigger still claims the tick."""
     schedule, every = workflow.name, workflow.schedule_every_ms
+    assert every is not None, "a scheduler runs only a scheduled workflow"
     tick = 1
     while tick <= ticks:
         yield Until, tick * every

@@ -11,7 +11,8 @@ driver answers an effect by looking its kind up in a table (benchmarks/README.md
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Generator
+from typing import Any, ClassVar, TypeVar
 
 from runtime.core.decisions import STORE_ERROR_EVENT
 from runtime.core.ports import ERROR_TEXT
@@ -22,6 +23,10 @@ PAUSED = "paused"
 Effect = tuple[Any, ...]
 """(kind, *fields): what a protocol generator yields."""
 
+T = TypeVar("T")
+Steps = Generator[Effect, Any, T]
+"""A protocol generator: yields effects, is sent each one's answer, returns a T at the end."""
+
 
 class Kind:
     """An effect's kind: its name, its fields (in tuple order after the kind) and what it answers."""
@@ -29,7 +34,7 @@ class Kind:
     fields: ClassVar[tuple[str, ...]] = ()
 
 
-def show(effect: Effect) -> str:
+def show(effect: Any) -> str:
     """`Ack(delivery=..., on_receipt=False)`: an effect with its field names (errors, debugging)."""
     kind = effect[0] if isinstance(effect, tuple) and effect else None
     if not (isinstance(kind, type) and issubclass(kind, Kind)) or len(effect) != len(kind.fields) + 1:
@@ -38,7 +43,9 @@ def show(effect: Effect) -> str:
     return f"{kind.__name__}({values})"
 
 
-def store_error(job_id: str | None, operation: str, outcome: str, attempt: int | None = None, token=None) -> Effect:
+def store_error(
+    job_id: str | None, operation: str, outcome: str, attempt: int | None = None, token: int | None = None
+) -> Effect:
     """The Record of a store error the actor saw: which event, with the operation and the error."""
     detail = {"operation": operation, "error": ERROR_TEXT[outcome]}
     return (Record, STORE_ERROR_EVENT[outcome], job_id, attempt, token, detail)

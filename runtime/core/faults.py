@@ -7,12 +7,18 @@ Deciding what happens at a point is the injector's job, in each world (runtime.s
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 import attrs
 
 from runtime.core.errors import FaultPlanError
+
+if TYPE_CHECKING:
+    from runtime.core.policy import Policy
+    from runtime.core.ports import Delivery
+
+F = TypeVar("F")
 
 # Named fault points: where components ask the injector "does something break here?"
 WORKER_AFTER_LEASE = "worker.after_lease"
@@ -52,15 +58,15 @@ MAX_START_MS = 86_400_000
 MAX_HIT = 1_000
 
 
-def _bounded(low: int, high: int):
-    def check(instance, attribute, value):
+def _bounded(low: int, high: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise FaultPlanError(f"{attribute.name} must be an integer in [{low}, {high}], got {value!r}")
 
     return check
 
 
-def _known_point(instance, attribute, value):
+def _known_point(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in FAULT_POINTS:
         raise FaultPlanError(f"unknown fault point {value!r} (known: {', '.join(FAULT_POINTS)})")
 
@@ -111,7 +117,7 @@ class StoreOutage:
     start_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS))
     end_ms: int = attrs.field(validator=_bounded(0, MAX_START_MS + MAX_DURATION_MS))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if self.end_ms <= self.start_ms:
             raise FaultPlanError(f"store_outage end_ms ({self.end_ms}) must be after start_ms ({self.start_ms})")
         if self.end_ms - self.start_ms > MAX_DURATION_MS:
@@ -149,12 +155,12 @@ class SilencedHeartbeat:
 
     __slots__ = ("at_ms", "_token", "_unnoticed")
 
-    def __init__(self, stop: HeartbeatStop, policy) -> None:
+    def __init__(self, stop: HeartbeatStop, policy: Policy) -> None:
         self.at_ms = stop.at_ms
         self._token: int | None = None
         self._unnoticed = policy.heartbeat_mode == "thread"
 
-    def renew(self, now_ms: int, delivery, send, record):
+    def renew(self, now_ms: int, delivery: Delivery, send: Callable[[], Any], record: Callable[[], Any]) -> Any:
         """`send()` renews for real; `record()` writes the heartbeat_stopped event. Returns what the
         worker's Renew returns: the delivery (renewed, or so it believes), or None (the lease is lost)."""
         if self._token is None and now_ms >= self.at_ms:
@@ -262,7 +268,8 @@ def fault_from_dict(data: Any, position: int) -> Fault:
             shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
             raise FaultPlanError(f"{where} ({kind}): field {name!r} must be {expected.__name__}, got {shown}")
     try:
-        return cls(**{k: v for k, v in data.items() if k != "kind"})
+        fault: Fault = cls(**{k: v for k, v in data.items() if k != "kind"})
+        return fault
     except FaultPlanError as error:
         raise FaultPlanError(f"{where} ({kind}): {error}") from None
 
@@ -312,7 +319,7 @@ class FaultPlan:
             ) from None
         return cls.from_dict(data)
 
-    def of_kind(self, cls: type) -> tuple:
+    def of_kind(self, cls: type[F]) -> tuple[F, ...]:
         return tuple(f for f in self.faults if isinstance(f, cls))
 
     def outages(self) -> tuple[StoreOutage, ...]:
@@ -366,7 +373,7 @@ def check_plan(
                     )
         point = getattr(fault, "point", None)
         if point is not None:
-            owner = "worker" if isinstance(fault, CrashJob) else actors[actor]
+            owner = "worker" if isinstance(fault, CrashJob) or actor is None else actors[actor]
             if point_role(point) != owner:
                 points = ", ".join(p for p in FAULT_POINTS if point_role(p) == owner)
                 raise FaultPlanError(f"{where}: {actor or 'a worker'!s} never reaches {point!r} (its points: {points})")
@@ -397,11 +404,11 @@ def request_of(job_id: str) -> str:
 class PlanIndex(NamedTuple):
     """A plan's faults by how an injector looks them up (both worlds' injectors use it)."""
 
-    at_point: dict[tuple[str, str], list]
+    at_point: dict[tuple[str, str], list[Crash | Pause]]
     """(actor, point) -> the crashes and pauses planned there, each for its `hit`-th visit."""
     crash_jobs: dict[tuple[str, str], CrashJob]
     """(point, request) -> the job that kills whichever worker reaches the point with it."""
-    counted: dict[tuple[str, str], list]
+    counted: dict[tuple[str, str], list[DuplicateDelivery | SubmitTimeout]]
     """(queue.ack, job) or (client.reply, request) -> the lost acks and replies planned, one each."""
     skews: dict[str, ClockSkew]
     heartbeat_stops: dict[str, HeartbeatStop]

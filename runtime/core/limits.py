@@ -9,15 +9,17 @@ so the limit need not wait for the extra attempts such runs make.)
 from __future__ import annotations
 
 from math import ceil
+from typing import Any
 
 from runtime.core.faults import Crash, CrashJob, DuplicateDelivery, Pause, PoisonJob, Redrive, SlowJob, SubmitTimeout
-from runtime.core.scenario import per_jobs
+from runtime.core.policy import Policy
+from runtime.core.scenario import JobSpec, Scenario, per_jobs
 
 SLACK_MS = 10_000
 STORE_CALLS_PER_JOB = 4
 
 
-def _job_facts(jobs) -> dict:
+def _job_facts(jobs: tuple[JobSpec, ...]) -> dict[str, Any]:
     """What the limit reads from the jobs alone (computed once per workload, see per_jobs)."""
     durations = {job.job_id: job.duration_ms for job in jobs}
     return {
@@ -32,7 +34,7 @@ def _job_facts(jobs) -> dict:
     }
 
 
-def _workflow_ms(scenario, policy) -> int:
+def _workflow_ms(scenario: Scenario, policy: Policy) -> int:
     """A workflow's share: every run it can start (a naive scheduler may start a tick once per
     scheduler), each run's tasks one after another with every attempt, backoff and dispatch."""
     spec = scenario.workflow
@@ -50,17 +52,18 @@ def _workflow_ms(scenario, policy) -> int:
     return starts + runs * per_run
 
 
-def time_limit_ms(scenario, policy) -> int:
+def time_limit_ms(scenario: Scenario, policy: Policy) -> int:
     """The sum of bounds, each explained below; every term is zero when its cause is absent."""
     if not scenario.jobs:
         return _workflow_ms(scenario, policy) + _faults_ms(scenario, policy) + SLACK_MS
     return _jobs_ms(scenario, policy) + _workflow_ms(scenario, policy)
 
 
-def _faults_ms(scenario, policy) -> int:
+def _faults_ms(scenario: Scenario, policy: Policy) -> int:
     """A workload of workflow tasks only: each planned fault costs one long attempt and its recovery."""
-    plan = scenario.plan
-    longest = max((task.duration_ms for task in scenario.workflow.tasks), default=0) + scenario.duration_jitter_ms
+    plan, spec = scenario.plan, scenario.workflow
+    assert spec is not None, "a workload of workflow tasks only"
+    longest = max((task.duration_ms for task in spec.tasks), default=0) + scenario.duration_jitter_ms
     recovery = (
         (policy.lease_ms or 0)
         + policy.lease_margin_ms
@@ -79,7 +82,7 @@ def _faults_ms(scenario, policy) -> int:
     )
 
 
-def _jobs_ms(scenario, policy) -> int:
+def _jobs_ms(scenario: Scenario, policy: Policy) -> int:
     plan = scenario.plan
     jobs = scenario.jobs
     facts = per_jobs(jobs, "time limit", _job_facts)
@@ -127,7 +130,7 @@ def _jobs_ms(scenario, policy) -> int:
         work += cost
         longest = max(longest, cost)
         retries += attempts - 1
-    shortest = max(1, shortest)
+    shortest = max(1, shortest if shortest is not None else 1)
 
     # 2. Faults. An outage wastes at most the time the workers spend inside it plus the attempt that
     #    straddles its end, and the reruns cost as much again. A crash or pause loses one attempt and
@@ -157,7 +160,7 @@ def _jobs_ms(scenario, policy) -> int:
     last_redrive = max((f.at_ms for f in redrives), default=0)
     redrive_cost = last_redrive + len(redrives) * (ceil(work / workers) + longest + backoff_chain)
 
-    return (
+    return int(
         redrive_cost
         + max(submit_end, faults_end)
         + outage_ms

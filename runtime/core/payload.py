@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 MAX_TEXT_CHARS = 200
 MAX_DURATION_MS = 3_600_000
@@ -64,6 +64,7 @@ def field_problem(field: PayloadField, value: Any) -> str | None:
     """Why `value` is not a valid `field`, or None."""
     if field.kind is bool:
         return None if isinstance(value, bool) else f"must be true or false, got {_shown(value)}"
+    assert field.low is not None and field.high is not None  # an int's range, a text's length range
     if field.kind is int:
         if isinstance(value, bool) or not isinstance(value, int) or not field.low <= value <= field.high:
             return f"must be an integer in [{field.low}, {field.high}], got {_shown(value)}"
@@ -120,7 +121,9 @@ def _walk(value: Any, depth: int) -> tuple[tuple[list[str], str] | None, int]:
         for key, item in value.items():
             if type(key) is not str:
                 return ([], f"has a key that is not text ({_shown(key)})"), 0
-            why = text_problem(key) or (len(key) > MAX_TEXT_CHARS and f"is longer than {MAX_TEXT_CHARS} characters")
+            why = text_problem(key) or (
+                f"is longer than {MAX_TEXT_CHARS} characters" if len(key) > MAX_TEXT_CHARS else None
+            )
             if why:
                 return ([], f"key {_shown(key)} {why}"), 0
             found, size = _walk(item, depth + 1)
@@ -170,7 +173,7 @@ _TASK_FIELDS = {field.name: field for field in TASK_PAYLOAD_FIELDS}
 
 def read_stored(
     job_id: Any, payload_text: Any, duration_ms: Any, request: Any, key: Any
-) -> tuple[dict | None, Problem | None]:
+) -> tuple[dict[str, Any] | None, Problem | None]:
     """A stored job as a queue reads it back: (payload, None), or (None, what it cannot interpret).
     Total: whatever a row holds (text that is not JSON, JSON that is not an object, a field of the
     wrong type, a duration that is not a number, an id that is not text), it answers, never raises."""
@@ -191,7 +194,7 @@ def read_stored(
     return (None, problem) if problem else (payload, None)
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 

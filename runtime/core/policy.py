@@ -6,12 +6,14 @@ smallest change between two policies, never a branch on the FM's id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from runtime.core.errors import PolicyError
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 ACK_MODES = ("after_commit", "on_receipt")
 BACKOFFS = ("fixed", "exponential")
@@ -27,8 +29,8 @@ MAX_MS = 3_600_000
 MAX_COUNT = 1_000_000
 
 
-def _one_of(choices):
-    def check(instance, attribute, value):
+def _one_of(choices: tuple[str, ...]) -> Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in choices:
             raise PolicyError(
                 f"policy field {attribute.name} = {value!r} is not allowed (choose one of: {', '.join(choices)})"
@@ -37,8 +39,8 @@ def _one_of(choices):
     return check
 
 
-def _in_range(minimum, maximum, optional=False):
-    def check(instance, attribute, value):
+def _in_range(minimum: int, maximum: int, optional: bool = False) -> Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
@@ -50,12 +52,12 @@ def _in_range(minimum, maximum, optional=False):
     return check
 
 
-def _boolean(instance, attribute, value):
+def _boolean(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, bool):
         raise PolicyError(f"policy field {attribute.name} = {value!r} must be true or false")
 
 
-def _field(default, validator, doc: str, protects: str):
+def _field(default: Any, validator: Validator, doc: str, protects: str) -> Any:
     """A policy field with its one-line meaning and the invariants it protects (for the reference)."""
     return attrs.field(default=default, validator=validator, metadata={"doc": doc, "protects": protects})
 
@@ -294,7 +296,7 @@ class Policy:
     @property
     def attempt_bound(self) -> int:
         """The attempt budget a run is judged against (INV_003): max_attempts, or the lab's ceiling."""
-        return self.max_attempts if self.max_attempts is not None else LAB_ATTEMPT_CEILING
+        return int(self.max_attempts) if self.max_attempts is not None else LAB_ATTEMPT_CEILING
 
     def backoff_cap_ms(self, attempt: int, base_ms: int | None = None) -> int:
         """The un-jittered delay after failed attempt number `attempt` (1-based), grown from
@@ -302,7 +304,7 @@ class Policy:
         base = self.backoff_base_ms if base_ms is None else base_ms
         if self.backoff == "fixed":
             return base
-        return min(self.backoff_max_ms, base * 2 ** min(attempt - 1, 40))
+        return min(self.backoff_max_ms, base << min(attempt - 1, 40))
 
     def backoff_range_ms(self, attempt: int, base_ms: int | None = None) -> tuple[int, int]:
         """The delays the policy allows after failed attempt `attempt`: [low, high] (INV_011)."""
@@ -313,7 +315,7 @@ class Policy:
             return cap // 2, cap
         return cap, cap
 
-    def backoff_delay_ms(self, attempt: int, rng) -> int:
+    def backoff_delay_ms(self, attempt: int, rng: Any) -> int:
         """Delay before retrying after failed attempt `attempt`, drawn from `rng` when jittered."""
         low, high = self.backoff_range_ms(attempt)
         return low if high == low else low + rng.randint(0, high - low)
@@ -347,7 +349,7 @@ def _parse_field(name: str, text: str) -> Any:
     fields = attrs.fields_dict(Policy)
     if name not in fields:
         raise PolicyError(_unknown_field_message(name))
-    kind = fields[name].type
+    kind = str(fields[name].type)
     lowered = text.strip().lower()
     if kind == "bool":
         if lowered in ("true", "yes", "1", "on"):

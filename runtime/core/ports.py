@@ -41,7 +41,14 @@ class Delivery(NamedTuple):
 
 class QueuePort(Protocol):
     def enqueue(
-        self, actor: str, job_id: str, payload, duration_ms: int, request: str, key: str | None, outbox: bool = False
+        self,
+        actor: str,
+        job_id: str,
+        payload: Mapping[str, Any],
+        duration_ms: int,
+        request: str,
+        key: str | None,
+        outbox: bool = False,
     ) -> bool:
         """Accept a publish as a new message (or drop it inside the policy's dedupe window)."""
 
@@ -93,7 +100,12 @@ class StorePort(Protocol):
     def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]: ...
 
     def commit_business(
-        self, actor: str, job_id: str, row: Mapping[str, Any], outbox_row=None, claim_key: str | None = None
+        self,
+        actor: str,
+        job_id: str,
+        row: Mapping[str, Any],
+        outbox_row: Mapping[str, Any] | None = None,
+        claim_key: str | None = None,
     ) -> tuple[str, str | None]: ...
 
     def read_outbox(self, actor: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]: ...
@@ -127,7 +139,7 @@ class RunsPort(Protocol):
         self,
         actor: str,
         run: str,
-        workflow,
+        workflow: Any,
         schedule: str | None,
         tick: int | None,
         epoch: int | None,
@@ -157,9 +169,25 @@ class RunsPort(Protocol):
 
 
 class HistorySink(Protocol):
-    def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, **detail: Any): ...
+    def record(
+        self,
+        kind: str,
+        actor: str,
+        job_id: str | None = None,
+        attempt: int | None = None,
+        token: int | None = None,
+        *values: Any,
+    ) -> Any:
+        """Append an event; its detail values come positionally, in the kind's key order
+        (runtime.core.history.KEYS)."""
 
 
 class Injector(Protocol):
-    def at(self, point: str, actor: str, job_id: str | None = None):
+    """What both worlds' injectors answer (each world's driver also asks its own for the time-bound
+    faults it applies itself: outages, clock skews)."""
+
+    def at(self, point: str, actor: str, job_id: str | None = None) -> Any:
         """The fault that fires for this visit of `actor` to `point` (a plan record), or None."""
+
+    def live_points(self, actor: str) -> frozenset[str]:
+        """The points where a fault can fire for `actor`: its protocol passes the others silently."""

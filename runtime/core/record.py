@@ -7,7 +7,7 @@ import contextlib
 import functools
 import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -16,7 +16,9 @@ from runtime.core import history as ev
 from runtime.core.errors import BadInputError
 from runtime.core.faults import FaultPlan
 from runtime.core.history import Event
-from runtime.core.scenario import request_entries
+from runtime.core.policy import Policy
+from runtime.core.ports import QueuePort, RunsPort, StorePort
+from runtime.core.scenario import Scenario, request_entries
 
 
 @attrs.frozen(kw_only=True)
@@ -37,7 +39,8 @@ class RunRecord:
 
     @property
     def final(self) -> Mapping[str, Any]:
-        return self.closing["final"]
+        final: Mapping[str, Any] = self.closing["final"]
+        return final
 
     @property
     def end_ms(self) -> int:
@@ -45,7 +48,7 @@ class RunRecord:
 
     @property
     def seed(self) -> int:
-        return self.header["seed"]
+        return int(self.header["seed"])
 
     @property
     def workers(self) -> tuple[str, ...]:
@@ -90,7 +93,7 @@ class RunRecord:
 
 
 @contextlib.contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a run is built or judged.
 
     A run allocates thousands of small records (events, ledger rows, view entries) that live until
@@ -106,7 +109,7 @@ def gc_paused():
             gc.enable()
 
 
-def run_header(scenario, policy, seed: int, time_limit_ms: int, world: str | None = None) -> dict[str, Any]:
+def run_header(scenario: Scenario, policy: Policy, seed: int, time_limit_ms: int, world: str | None = None) -> dict[str, Any]:
     """What `run_started` records: everything a judge needs besides the events (both worlds; `world`
     is "real" for the real world, left out for the simulator)."""
     header = {
@@ -125,7 +128,7 @@ def run_header(scenario, policy, seed: int, time_limit_ms: int, world: str | Non
     return header
 
 
-def final_state(queue, store, runs=None) -> dict[str, Any]:
+def final_state(queue: QueuePort, store: StorePort, runs: RunsPort | None = None) -> dict[str, Any]:
     """The ground truth read from the queue and the store (any implementation of the ports) at the end,
     and the workflow runs when a workflow ran."""
     state = {**queue.snapshot(), **store.snapshot()}
@@ -134,6 +137,6 @@ def final_state(queue, store, runs=None) -> dict[str, Any]:
     return state
 
 
-def as_json(value) -> Any:
+def as_json(value: Any) -> Any:
     """A header value as it reads back from JSON (tuples become lists)."""
     return json.loads(json.dumps(value))

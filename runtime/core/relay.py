@@ -5,12 +5,12 @@ At least once: a crash between the publish and the mark publishes the row again 
 
 from __future__ import annotations
 
-from runtime.core.effects import READ_OUTBOX, AwaitOutbox, Enqueue, Hold, MarkRelayed, Point, Sleep, store_error
+from runtime.core.effects import READ_OUTBOX, AwaitOutbox, Enqueue, Hold, MarkRelayed, Point, Sleep, Steps, store_error
 from runtime.core.faults import ALL_POINTS, RELAY_AFTER_PUBLISH, RELAY_AFTER_READ
 from runtime.core.ports import OK
 
 
-def relay(*, poll_ms: int, points: frozenset[str] = ALL_POINTS):
+def relay(*, poll_ms: int, points: frozenset[str] = ALL_POINTS) -> Steps[None]:
     """Publish the outbox's rows until the system is quiet; `points` as the worker's."""
     await_rows = (AwaitOutbox, poll_ms)
     while (yield await_rows):

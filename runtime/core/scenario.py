@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -22,6 +22,7 @@ from runtime.core.faults import (
     check_plan,
 )
 from runtime.core.payload import payload_problem
+from runtime.core.policy import Policy
 from runtime.core.workflow import WorkflowSpec, run_id, task_job_id
 
 RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger", "operator")
@@ -29,8 +30,8 @@ MAX_MS = 3_600_000
 MAX_SEED = 2**64 - 1
 
 
-def _in_range(low: int, high: int):
-    def check(instance, attribute, value):
+def _in_range(low: int, high: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
             raise ScenarioError(f"scenario field {attribute.name} must be an integer in [{low}, {high}], got {value!r}")
 
@@ -50,7 +51,7 @@ class JobSpec:
     business_row: bool = False
     """The job belongs to a business row the client commits (the dual-write path)."""
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if not self.job_id or "~" in self.job_id:
             raise ScenarioError(f"job id {self.job_id!r} must be non-empty and without '~' (resubmissions use it)")
         problem = payload_problem(self.payload)
@@ -88,7 +89,7 @@ class Scenario:
     """How many ticks of the workflow's schedule the run covers (tick k is due at k * every_ms)."""
     leader_lease_ms: int = attrs.field(default=1_000, validator=_in_range(1, MAX_MS))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         ids = [job.job_id for job in self.jobs]
         if len(set(ids)) != len(ids):
             raise ScenarioError(f"scenario {self.name!r} repeats a job id")
@@ -108,21 +109,22 @@ class Scenario:
             raise ScenarioError(f"scenario {self.name!r} has triggers or schedulers but no workflow")
 
     def _check_workflow(self) -> None:
-        name = self.name
+        name, workflow = self.name, self.workflow
+        assert workflow is not None
         if not self.dispatchers:
             raise ScenarioError(f"scenario {name!r} runs a workflow: it needs at least one dispatcher")
         for at in self.triggers:
             _in_range(0, 86_400_000)(self, attrs.fields(Scenario).triggers, at)
         if self.schedulers or self.ticks:
-            if self.workflow.schedule_every_ms is None:
+            if workflow.schedule_every_ms is None:
                 raise ScenarioError(
-                    f"scenario {name!r} has schedulers, but workflow {self.workflow.name!r} no schedule"
+                    f"scenario {name!r} has schedulers, but workflow {workflow.name!r} no schedule"
                 )
             if not self.schedulers or not self.ticks:
                 raise ScenarioError(f"scenario {name!r}: a scheduled workflow needs schedulers and ticks >= 1")
         if not self.triggers and not self.ticks:
             raise ScenarioError(
-                f"scenario {name!r}: workflow {self.workflow.name!r} never runs (no triggers, no ticks)"
+                f"scenario {name!r}: workflow {workflow.name!r} never runs (no triggers, no ticks)"
             )
 
     @property
@@ -146,13 +148,14 @@ class Scenario:
 
     @property
     def request_ids(self) -> tuple[str, ...]:
-        return per_jobs(self.jobs, "ids", lambda jobs: tuple(job.job_id for job in jobs))
+        ids: tuple[str, ...] = per_jobs(self.jobs, "ids", lambda jobs: tuple(job.job_id for job in jobs))
+        return ids
 
 
-_PER_JOBS: dict[tuple[int, str], tuple[tuple, Any]] = {}
+_PER_JOBS: dict[tuple[int, str], tuple[tuple[JobSpec, ...], Any]] = {}
 
 
-def per_jobs(jobs: tuple[JobSpec, ...], what: str, build):
+def per_jobs(jobs: tuple[JobSpec, ...], what: str, build: Callable[[tuple[JobSpec, ...]], Any]) -> Any:
     """`build(jobs)`, computed once per jobs tuple (by identity; the tuple is kept alive with its
     entry, so the id can't be reused): an explorer sweep runs one workload thousands of times, each
     with its own plan. Treat the result as read-only."""
@@ -167,21 +170,22 @@ def per_jobs(jobs: tuple[JobSpec, ...], what: str, build):
     return value
 
 
-def request_entries(jobs: tuple[JobSpec, ...]) -> list[dict]:
+def request_entries(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
     """The header's `requests`: every request with its idempotency key and business-row flag."""
-    return per_jobs(jobs, "requests", _request_entries)
+    entries: list[dict[str, Any]] = per_jobs(jobs, "requests", _request_entries)
+    return entries
 
 
-def _request_entries(jobs) -> list[dict]:
+def _request_entries(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
     return [{"request": job.job_id, "key": job.idempotency_key, "business_row": job.business_row} for job in jobs]
 
 
-def relay_runs(scenario: Scenario, policy) -> bool:
+def relay_runs(scenario: Scenario, policy: Policy) -> bool:
     """The outbox relay runs only when the policy has an outbox and some job has a business row."""
     return policy.outbox and any(job.business_row for job in scenario.jobs)
 
 
-def reachable_points(scenario: Scenario, policy) -> set[str]:
+def reachable_points(scenario: Scenario, policy: Policy) -> set[str]:
     """The fault points some run of this scenario under this policy can reach."""
     points = set(FAULT_POINTS) - set(RELAY_POINTS) - set(WORKFLOW_POINTS)
     if scenario.workflow is not None:
@@ -197,7 +201,7 @@ def reachable_points(scenario: Scenario, policy) -> set[str]:
     return points
 
 
-def validate_plan(scenario: Scenario, policy, plan: FaultPlan | None = None) -> None:
+def validate_plan(scenario: Scenario, policy: Policy, plan: FaultPlan | None = None) -> None:
     """Bad input if any fault of the plan can never fire in this scenario under this policy."""
     check_plan(
         plan if plan is not None else scenario.plan,
@@ -209,7 +213,7 @@ def validate_plan(scenario: Scenario, policy, plan: FaultPlan | None = None) -> 
     )
 
 
-def check_seed(seed) -> int:
+def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise BadInputError(f"seed must be an integer in [0, 2**64 - 1], got {seed!r}")
     return seed

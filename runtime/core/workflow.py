@@ -7,13 +7,13 @@ Every error names the task and the problem in one line (WorkflowError, a BadInpu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from runtime.core.errors import BadInputError
-from runtime.core.faults import PoisonJob, SlowJob
+from runtime.core.faults import FaultPlan, PoisonJob, SlowJob
 from runtime.core.payload import task_payload_problem
 
 HANDLERS = {
@@ -222,7 +222,7 @@ def run_outcome(states: Mapping[str, str]) -> str | None:
     return SUCCEEDED if all(state == SUCCEEDED for state in states.values()) else FAILED
 
 
-def job_shaper(plan):
+def job_shaper(plan: FaultPlan | None) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     """(job id, job) -> the job as the plan shapes it: a poison_job's payload can never be
     processed, a slow_job takes its planned duration (the same shaping as a client's jobs get)."""
     poisoned = {f.job for f in plan.of_kind(PoisonJob)} if plan is not None else set()
@@ -230,7 +230,7 @@ def job_shaper(plan):
     if not poisoned and not slow:
         return lambda job_id, job: job
 
-    def shape(job_id: str, job: dict) -> dict:
+    def shape(job_id: str, job: dict[str, Any]) -> dict[str, Any]:
         payload = {**job["payload"], "poison": True} if job_id in poisoned else job["payload"]
         return {"payload": payload, "duration_ms": slow.get(job_id, job["duration_ms"])}
 
