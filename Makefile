@@ -59,6 +59,7 @@ up: $(STAMP)
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
 
 # Drill screenshots for the README and docs/drills/ (needs Debian's chromium: apt-get install chromium).
 images: $(STAMP)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,9 +81,9 @@ def main() -> int:
             ["git", "worktree", "add", "--detach", str(base), args.base], cwd=ROOT, check=True, capture_output=True
         )
         try:
-            results = {}
+            results: dict[str, dict[str, Any]] = {}
             for label, (what, n) in MEASUREMENTS.items():
-                sides = {"base": [], "head": []}
+                sides: dict[str, list[float]] = {"base": [], "head": []}
                 for _ in range(args.rounds):
                     sides["base"].append(measure(base, what, n))
                     sides["head"].append(measure(ROOT, what, n))
@@ -90,9 +91,8 @@ def main() -> int:
                     side: {"min": round(min(v), 1), "median": round(statistics.median(v), 1), "max": round(max(v), 1)}
                     for side, v in sides.items()
                 }
-                results[label]["head/base (medians)"] = round(
-                    statistics.median(sides["head"]) / statistics.median(sides["base"]), 3
-                )
+                ratio = statistics.median(sides["head"]) / statistics.median(sides["base"])
+                results[label]["head/base (medians)"] = round(ratio, 3)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     if args.json:

@@ -142,8 +142,8 @@ def measure(seeds: int, naive_seeds: int, dask: bool, rounds: int = 3) -> dict:
         "retry_budget": retry_budget_cost(),
     }
     if dask:
-        result["dask_2_workers"] = dask_sweeps(seeds, naive_seeds)
-        for policy, data in result["dask_2_workers"].items():
+        on_dask = result["dask_2_workers"] = dask_sweeps(seeds, naive_seeds)
+        for policy, data in on_dask.items():
             data["speedup_over_one_process"] = round(data["seeds_per_wall_s"] / one[policy]["seeds_per_wall_s"], 2)
     return result
 

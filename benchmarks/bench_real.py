@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import Any
 
 import psycopg
 
@@ -38,12 +39,23 @@ from runtime.real.db import Database, drop_database, ensure_database
 SERVER = os.environ.get("FAULTLINE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
+def _one(conn, sql: str) -> Any:
+    """The one value a one-row query answers."""
+    row = conn.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
 # -- Faultline ---------------------------------------------------------------------------------
 def _pool_main(url: str, workers: int, stop) -> None:
     pool = Pool(url, Policy.safe(), workers)
     import threading
 
-    threading.Thread(target=lambda: (stop.wait(), setattr(pool, "stopping", True)), daemon=True).start()
+    def stop_when_told() -> None:
+        stop.wait()
+        pool.stopping = True
+
+    threading.Thread(target=stop_when_told, daemon=True).start()
     pool.run(None)
 
 
@@ -127,10 +139,11 @@ def procrastinate(url: str, jobs: int, workers: int, paced: int) -> dict:
     for proc in procs:
         proc.join()  # wait=False: a worker exits once the queue is empty
     with psycopg.connect(url) as conn:  # from the first job started to the last one done, by its own clock
-        drain_s = conn.execute(
+        drain_s = _one(
+            conn,
             "SELECT extract(epoch from max(at) FILTER (WHERE type = 'succeeded') - min(at) FILTER (WHERE type = "
-            "'started')) FROM procrastinate_events"
-        ).fetchone()[0]
+            "'started')) FROM procrastinate_events",
+        )
     procs = [context.Process(target=_procrastinate_worker, args=(url, True)) for _ in range(workers)]
     for proc in procs:
         proc.start()
@@ -142,7 +155,7 @@ def procrastinate(url: str, jobs: int, workers: int, paced: int) -> dict:
     with psycopg.connect(url) as conn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            left = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'").fetchone()[0]
+            left = _one(conn, "SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'")
             if left == 0:
                 break
             time.sleep(0.01)

@@ -56,7 +56,7 @@ def faultline_once(scenario: Scenario, seed: int) -> int:
 
 
 class Event(NamedTuple):  # the same record Faultline keeps
-    index: int
+    index: int  # type: ignore[assignment]  # as runtime.core.history.Event: it shadows tuple.index
     time_ms: int
     kind: str
     actor: str
@@ -207,7 +207,7 @@ def floor(jobs: int, seed: int) -> int:
     for n in range(jobs):
         book.enqueue(0, n, n + 1)
     ready = collections.deque(range(1, jobs + 1))
-    heap = [(0, k, f"w{k}", None) for k in range(WORKERS)]  # (time, seq, worker, job in hand)
+    heap: list[tuple[int, int, str, Any]] = [(0, k, f"w{k}", None) for k in range(WORKERS)]  # (time, seq, worker, job)
     seq = WORKERS
     now = 0
     while heap:

@@ -153,7 +153,10 @@ def _load(folder: Path) -> FailureMode:
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"{spec}: cannot be read ({error.__class__.__name__})") from None
     data = parse_front_matter(text, str(spec))
-    number, slug = FOLDER_PATTERN.match(folder.name).groups()
+    match = FOLDER_PATTERN.match(folder.name)
+    if match is None:
+        raise SpecError(f"{folder}: not a failure mode folder (FM_NNN_<name>)")
+    number, slug = match.groups()
     if data["id"] != f"FM_{number}":
         raise SpecError(f"{spec}: id {data['id']!r} does not match folder {folder.name}")
     invariants = data["invariants"]

@@ -118,11 +118,12 @@ def policy_reference_doc() -> str:
         "| field | what it does | protects | naive | safe | fixes that change it |",
         "|---|---|---|---|---|---|",
     ]
-    for field in attrs.fields(Policy):
-        fixes = ", ".join(changed_by.get(field.name, [])) or "—"
+    for attribute in attrs.fields(Policy):
+        name, meta = attribute.name, attribute.metadata
+        fixes = ", ".join(changed_by.get(name, [])) or "—"
         lines.append(
-            f"| `{field.name}` | {field.metadata['doc']} | {field.metadata['protects']} | "
-            f"`{_value(naive[field.name])}` | `{_value(safe[field.name])}` | {fixes} |"
+            f"| `{name}` | {meta['doc']} | {meta['protects']} | "
+            f"`{_value(naive[name])}` | `{_value(safe[name])}` | {fixes} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -437,20 +438,33 @@ def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _violations(done: subprocess.CompletedProcess) -> Any:
+    """The violations a command's JSON reports when it exits 1 (violated); None for any other exit or
+    output (a crash before the CLI could answer also exits 1, with a traceback instead of JSON)."""
+    if done.returncode != 1:
+        return None
+    try:
+        return json.loads(done.stdout)["violations"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _first_judge(mutant: Mutant, root: Path, seeds: int, processes: int) -> tuple[str | None, str]:
     """(what caught it, how) from the sweep, the real run or the drill; (None, why not) when silent."""
     if mutant.drill:
         done = _run(root, "-m", "faultline", "drill", mutant.drill, "--json")
-        if done.returncode == 1:
-            violated = sorted({v["invariant"] for v in json.loads(done.stdout)["violations"]})
+        found = _violations(done)
+        if found is not None:
+            violated = sorted({v["invariant"] for v in found})
             return f"{', '.join(violated)} (drill {mutant.drill})", "drill"
-        return None, f"drill {mutant.drill} exit {done.returncode}"
+        return None, f"drill {mutant.drill} exit {done.returncode}: {done.stderr.strip()[-160:]}"
     if mutant.real:
         (root / "mutant-plan.json").write_text(mutant.plan, encoding="utf-8")
         args = [arg.replace("{plan}", str(root / "mutant-plan.json")) for arg in mutant.real]
         done = _run(root, "-m", "faultline", "run", *args, "--real", "--db", str(root / "mutant.sqlite"), "--json")
-        if done.returncode == 1:
-            violated = sorted({v["invariant"] for v in json.loads(done.stdout)["violations"]})
+        found = _violations(done)
+        if found is not None:
+            violated = sorted({v["invariant"] for v in found})
             return f"{', '.join(violated)} (real run)", "real run"
         return None, f"real run exit {done.returncode}: {done.stderr.strip()[:160]}"
     explored = _run(
@@ -460,12 +474,12 @@ def _first_judge(mutant: Mutant, root: Path, seeds: int, processes: int) -> tupl
         *(("--workload", mutant.workload) if mutant.workload else ()),
         *(arg for pair in mutant.sets for arg in ("--set", pair)),
     )
-    if explored.returncode == 1:
-        found = json.loads(explored.stdout)["violations"]
+    found = _violations(explored)
+    if found:
         first = min(found.items(), key=lambda item: (item[1]["first_seed"], item[0]))
         return f"{first[0]} (explore, first seed {first[1]['first_seed']}; {len(found)} invariant(s))", "explore"
-    if explored.returncode not in (0, 1):
-        return None, f"explore crashed (exit {explored.returncode}): {explored.stderr.strip()[:160]}"
+    if explored.returncode != 0:
+        return None, f"explore crashed (exit {explored.returncode}): {explored.stderr.strip()[-160:]}"
     return None, "explore silent"
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import attrs
 import pytest
 
+from runtime.core.record import RunRecord
+
 MARKER = "faultline(seeds=1, policy='safe', start=0): sweep the faultline fixture's runs over seeds"
 
 
@@ -47,7 +49,7 @@ def pytest_configure(config) -> None:
 class Verdict:
     """One run and how the judges saw it."""
 
-    record: object
+    record: RunRecord
     violations: tuple
     seed: int
     replay: str

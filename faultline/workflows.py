@@ -46,7 +46,7 @@ class Task(_Strict):
     handler: StrictStr = "charge"
     payload: dict[str, Any] = Field(default_factory=dict)
     depends_on: list[StrictStr] = Field(default_factory=list)
-    retry: Retry = Field(default_factory=Retry)
+    retry: Retry = Field(default_factory=lambda: Retry(max_attempts=3, backoff_ms=100))
     duration_ms: StrictInt = Field(100, ge=1, le=3_600_000)
 
 

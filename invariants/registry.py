@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 import attrs
 
 from invariants.views import Views
-from runtime.core.history import Event
 from runtime.core.record import RunRecord, gc_paused
 
 Findings = Iterator[tuple[str, list[int]]]

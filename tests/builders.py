@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faultline.cli import main
 from runtime.core.history import RUN_ENDED, RUN_STARTED, Event
 from runtime.core.policy import Policy
@@ -15,7 +17,11 @@ def e(time_ms, kind, actor, job_id=None, attempt=None, token=None, **detail):
 
 def final_from(rows) -> dict:
     """The final state an honest store and queue would report after `rows`."""
-    ledger, dead, business, pending, attempts = [], [], [], {}, {}
+    ledger: list[Any] = []
+    dead: list[Any] = []
+    business: list[Any] = []
+    pending: dict[Any, Any] = {}
+    attempts: dict[Any, Any] = {}
     for row in rows:
         kind, job, detail = row["kind"], row["job_id"], row["detail"]
         if kind == "submitted":
@@ -116,6 +122,6 @@ def call_cli(capsys, *argv) -> tuple[int, str, str]:
         main(list(argv))
         code = 0
     except SystemExit as done:
-        code = done.code or 0
+        code = int(done.code or 0)
     out, err = capsys.readouterr()
     return code, out, err

@@ -21,7 +21,7 @@ ROW = re.compile(r"^\| `([^`]+)` \| ([0-9.]+) \|$")
 def blocks(doc: Path) -> list[tuple[str, dict[str, float]]]:
     found = []
     for command, table in BLOCK.findall(doc.read_text()):
-        rows = dict(ROW.match(line).groups() for line in table.splitlines() if ROW.match(line))
+        rows = {match[1]: match[2] for line in table.splitlines() if (match := ROW.match(line))}
         found.append((command, {name: float(value) for name, value in rows.items()}))
     return found
 

@@ -2,6 +2,7 @@
 get the same verdicts, and every event carries only the detail keys docs/02_history.md documents."""
 
 import functools
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,9 @@ from runtime.core.errors import BadInputError
 from runtime.core.record import RunRecord
 from tests.builders import call_cli
 
-RUNS = {f"{mode.id}-{'fixed' if fixed else 'naive'}": (mode.id, fixed) for mode in catalog() for fixed in (False, True)}
+RUNS: dict[str, tuple[str, Any]] = {
+    f"{mode.id}-{'fixed' if fixed else 'naive'}": (mode.id, fixed) for mode in catalog() for fixed in (False, True)
+}
 RUNS |= {f"{policy}-seed{seed}": (policy, seed) for policy in ("naive", "safe") for seed in range(10)}
 
 

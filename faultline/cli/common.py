@@ -13,6 +13,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO, cast
 
 import click
 from rich.console import Console
@@ -111,7 +112,7 @@ def console(stderr: bool = False) -> Console:
     trailing spaces."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", "110") or 110)
-    return Console(highlight=False, soft_wrap=False, width=width, file=_Trimmed(stream))
+    return Console(highlight=False, soft_wrap=False, width=width, file=cast(TextIO, _Trimmed(stream)))
 
 
 def current_umask() -> int:
@@ -172,6 +173,7 @@ class Output:
         if self.stdout:
             click.echo(text, nl=False)
             return
+        assert self._temp is not None and self.target is not None  # set by __init__ unless stdout
         try:
             with open(self._temp, "w", encoding="utf-8") as stream:
                 stream.write(text)

@@ -55,7 +55,7 @@ def list_command(as_json: bool) -> None:
                 "id": r["id"],
                 "title": r["title"],
                 "invariants": r["invariants"],
-                "try it": f"make test-fm{int(r['id'][3:])} / make test-fm{int(r['id'][3:])}-fix"
+                "try it": f"make test-fm{int(str(r['id'])[3:])} / make test-fm{int(str(r['id'])[3:])}-fix"
                 if own
                 else f"faultline run {r['id']} / pytest {r['folder']}",
             }

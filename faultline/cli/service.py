@@ -90,7 +90,7 @@ def api_key(path: str | None) -> str | None:
         key = read_text_file(path, max_chars=1024, noun="API key file", fix="give a file holding the key").strip()
         where = f"--api-key-file {path!r}"
     else:
-        key = os.environ.get(API_KEY_ENV)
+        key = os.environ.get(API_KEY_ENV, "")
         if not key:
             return None
         where = API_KEY_ENV

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import random
+from typing import Any
 
 from runtime.core.errors import BadInputError
 from runtime.core.faults import (
@@ -191,7 +192,7 @@ def draw_fault(
 ):
     """One fault of `kind`; a redrive falls `dead_letters_ms` or later (when a job that fails every
     attempt is dead-lettered: a redrive before that has nothing to move)."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     actors = actors if actors is not None else [*workers, CLIENT, RELAY]
     for field, spec in FAULT_DRAWS[kind].items():
         values[field] = _draw_value(spec, rng, values.get("actor"), actors, workers, jobs, window_ms, dead_letters_ms)

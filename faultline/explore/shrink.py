@@ -15,6 +15,7 @@ from invariants import check_all
 from runtime.core.errors import FaultPlanError
 from runtime.core.faults import ClockSkew, Crash, FaultPlan, Pause, SlowJob, StoreOutage
 from runtime.core.policy import Policy
+from runtime.core.scenario import Scenario
 
 
 @attrs.frozen(kw_only=True)
@@ -39,7 +40,7 @@ def shrink(
     case: Case,
     policy: Policy,
     seed: int,
-    workload: Callable[[int, int, FaultPlan], object],
+    workload: Callable[[int, int, FaultPlan], Scenario],
     max_runs: int = 2_000,
 ) -> Shrunk:
     """Smallest case (by the passes below) whose run under `policy`/`seed` still breaks `invariant`."""

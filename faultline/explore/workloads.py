@@ -33,7 +33,7 @@ SCHEDULERS = ("s1", "s2")
 TICKS = 2
 # Kinds that name a client request: a workflow's tasks are not requests, so these can never fire.
 NOT_FOR_TASKS = ("submit_timeout",)
-ROLE_POINTS = {
+ROLE_POINTS: dict[str, tuple[str, ...]] = {
     "dispatcher": (DISPATCHER_AFTER_FIRST_WRITE,),
     "scheduler": (SCHEDULER_BEFORE_TRIGGER,),
     "worker": WORKER_POINTS,
@@ -72,9 +72,11 @@ def draw_workflow_plan(seed: int, path: str, workers: int, policy: Policy) -> Fa
     roles = {**{w: "worker" for w in scenario.workers}, **scenario.workflow_actors}
     actors = list(roles)
     jobs = list(scenario.task_jobs)
-    durations = sum(task.duration_ms for task in scenario.workflow.tasks)
-    window_ms = durations + (scenario.ticks * (scenario.workflow.schedule_every_ms or 0))
-    tasks = scenario.workflow.tasks
+    spec = scenario.workflow
+    assert spec is not None  # a workflow workload
+    tasks = spec.tasks
+    durations = sum(task.duration_ms for task in tasks)
+    window_ms = durations + (scenario.ticks * (spec.schedule_every_ms or 0))
     dead_letters_ms = dead_letter_horizon_ms(policy, [(t.duration_ms, t.max_attempts, t.backoff_ms) for t in tasks])
     # Kinds added later (LATER_KINDS) are left out, so that every seed's workflow plan stays what it was.
     kinds = [
@@ -93,7 +95,7 @@ def draw_workflow_plan(seed: int, path: str, workers: int, policy: Policy) -> Fa
                 actors=actors,
                 dead_letters_ms=dead_letters_ms,
             )
-            role = roles.get(getattr(fault, "actor", None))
+            role = roles.get(getattr(fault, "actor", ""), "")
             if kind in ("crash", "pause") and role != "worker":
                 # The plan table draws a worker's point; aim it at one of this actor's own points (a
                 # scheduler reaches its point once per tick it fires).

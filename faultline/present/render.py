@@ -126,7 +126,7 @@ def print_run(
         console.print(fix_hint, soft_wrap=True, markup=False)
 
 
-def run_json(*, fm_id: str, policy_label: str, result, violations) -> dict:
+def run_json(*, fm_id: str | None, policy_label: str, result, violations) -> dict:
     return {
         "fm": fm_id,
         "policy": policy_label,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from html import escape
+from typing import Any
 
 from faultline.present.render import _detail_text, _visible_indexes
 from faultline.present.trace import tracks
@@ -138,7 +139,8 @@ class Labels:
     CHAR_PX, BOLD_PX, ASCENT, DESCENT = 7.0, 7.6, 10, 3
 
     def __init__(self, width: float, height: float) -> None:
-        self.width, self.height, self.placed = width, height, []
+        self.width, self.height = width, height
+        self.placed: list[tuple[float, float, float, float]] = []
 
     def place(self, text: str, spots, *, fill: str, bold: bool = False, css: str = "") -> str:
         wide = len(text) * (self.BOLD_PX if bold else self.CHAR_PX)
@@ -167,7 +169,7 @@ def timeline_svg(result, violations) -> str:
     end = max(result.end_ms, 1)
     scale = TimeScale([e.time_ms for e in result.events], end)
     evidence = {i for v in violations for i in v.events}
-    job_color = {}
+    job_color: dict[str, str] = {}
     for event in result.events:
         if event.kind == ev.SUBMITTED:
             job_color.setdefault(event.job_id, PALETTE[len(job_color) % len(PALETTE)])
@@ -249,7 +251,7 @@ def timeline_svg(result, violations) -> str:
             continue
         shape, color = mark or ("circle", "#c62828")
         lane = LANE_OF.get(event.kind, event.actor)
-        y = row.get(lane, row.get("queue"))
+        y = row.get(lane, row["queue"])
         x = scale.x(event.time_ms)
         parts.append(_mark(shape, x, y, color, f"event {event.kind}"))
         if event.index in evidence:
@@ -274,7 +276,8 @@ def timeline_svg(result, violations) -> str:
 def compact_metrics(metrics: dict) -> list[tuple[str, float, str]]:
     """(name, value, shown) per metric, a histogram summarised as one line (count and mean) instead
     of its buckets."""
-    rows, histograms = [], {}
+    rows: list[Any] = []
+    histograms: dict[str, Any] = {}
     for name, value in metrics.items():
         base, _, part = name.partition("{")[0].rpartition("_")
         if part in ("bucket", "count", "sum", "created") and name.partition("{")[0].endswith(

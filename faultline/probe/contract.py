@@ -130,14 +130,26 @@ def handed_to_worker(name: str) -> dict[str, Any]:
 
 @runtime_checkable
 class Adapter(Protocol):
-    name: str
-    """The CLI's name for it: `faultline probe NAME`."""
-    distribution: str
-    """The PyPI distribution whose version the report names."""
-    server: str
-    """`redis`, `rabbitmq` or `postgres`: which of the machine's servers it needs."""
-    knobs: Mapping[str, Knob]
-    configurations: Mapping[str, Configuration]
+    @property
+    def name(self) -> str:
+        """The CLI's name for it: `faultline probe NAME`."""
+        ...
+
+    @property
+    def distribution(self) -> str:
+        """The PyPI distribution whose version the report names."""
+        ...
+
+    @property
+    def server(self) -> str:
+        """`redis`, `rabbitmq` or `postgres`: which of the machine's servers it needs."""
+        ...
+
+    @property
+    def knobs(self) -> Mapping[str, Knob]: ...
+
+    @property
+    def configurations(self) -> Mapping[str, Configuration]: ...
 
     def attempts(self, settings: Mapping[str, Any]) -> int:
         """How many deliveries the library's configuration allows a job (1 + its retries). `settings`

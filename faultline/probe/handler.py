@@ -32,7 +32,6 @@ def _book() -> Book:
     global _BOOK
     if _BOOK is None or _BOOK.pid != os.getpid():  # a forked pool child opens its own connection
         _BOOK = Book(Path(os.environ["FAULTLINE_PROBE_DIR"]) / "book.sqlite")
-        _BOOK.pid = os.getpid()
     return _BOOK
 
 

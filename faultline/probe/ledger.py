@@ -11,6 +11,7 @@ order is their time order.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ class Book:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self.pid = os.getpid()  # the process that opened this connection (a forked child opens its own)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

@@ -95,7 +95,7 @@ def build_record(
         "workers": workers,
         "requests": sorted(
             ({"request": f"r{n}", "key": f"k{n}", "business_row": False} for n in range(1, drill.jobs + 1)),
-            key=lambda r: int(r["request"][1:]),
+            key=lambda r: int(str(r["request"])[1:]),
         ),
         "world": "probe",
         "probe": {

@@ -26,11 +26,12 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 
 from faultline.probe.contract import FAILED, SUCCEEDED, Adapter, Job, ProbeContext
-from faultline.probe.drills import DRILLS, KILL, Drill
+from faultline.probe.drills import DRILLS, KILL, Drill, LinkFault, Strike
 from faultline.probe.ledger import Book
 from faultline.probe.proxy import Proxy
 from faultline.probe.record import build_record
 from runtime.core.errors import BadInputError
+from runtime.core.record import RunRecord
 
 POLL_S = 0.05
 STATE_POLL_S = 0.25
@@ -93,7 +94,7 @@ class Worker:
 
 @attrs.frozen(kw_only=True)
 class ProbeResult:
-    record: object
+    record: RunRecord
     facts: dict
     """What the run measured beyond the verdict: jobs lost, doubled, stuck, time to recover."""
 
@@ -225,7 +226,8 @@ def _observe(book: Book, adapter, ids: dict[str, str], states: dict[str, str], s
         state = states.get(library_id)
         if state != seen.get(submission) and state in (SUCCEEDED, FAILED):
             book.event("acked" if state == SUCCEEDED else "dead_lettered", adapter.name, submission, observed=True)
-        seen[submission] = state
+        if state is not None:
+            seen[submission] = state
 
 
 def _drive(
@@ -294,10 +296,11 @@ class Drive:
     def run(self) -> None:
         while True:
             now = time.monotonic()
-            if not self.fault_bit and self.drill.strike is not None:
-                self.strike(now)
-            if not self.fault_bit and self.drill.link is not None:
-                self.cut_link(now)
+            strike, link = self.drill.strike, self.drill.link
+            if not self.fault_bit and strike is not None:
+                self.strike(now, strike)
+            if not self.fault_bit and link is not None:
+                self.cut_link(now, link)
             self.heal(now)
             self.supervise(now)
             if now >= self.next_poll:
@@ -314,9 +317,9 @@ class Drive:
                 "tried to cross the dark link): the run proves nothing and is refused; run it again"
             )
 
-    def strike(self, now: float) -> None:
+    def strike(self, now: float, strike: Strike) -> None:
         """The strike: a handler reached the hold - kill or stop its worker."""
-        strike, book = self.drill.strike, self.book
+        book = self.book
         reached = [r for r in book.reached(strike.point) if r[0] == strike.job and r[1] == strike.attempt]
         if not reached:
             return
@@ -340,9 +343,9 @@ class Drive:
             worker.stopped = True
             self.resume_at = now + strike.stop_ms / 1000
 
-    def cut_link(self, now: float) -> None:
+    def cut_link(self, now: float, link: LinkFault) -> None:
         """The link fault: a handler reached the hold - cut, blackhole or slow the broker's link."""
-        link, book, proxy = self.drill.link, self.book, self.proxy
+        book, proxy = self.book, self.proxy
         if not [r for r in book.reached(link.point) if r[0] == link.job]:
             return
         self.fault_bit = proxy.open_connections > 0
@@ -359,7 +362,11 @@ class Drive:
     def heal(self, now: float) -> None:
         """The link's fault ends, and a stopped worker resumes, when their time comes."""
         if self.link_until is not None and now >= self.link_until:
-            if self.drill.link.mode == "blackhole" and self.proxy.held_bytes == self.held_before:
+            if (
+                self.drill.link is not None
+                and self.drill.link.mode == "blackhole"
+                and self.proxy.held_bytes == self.held_before
+            ):
                 self.facts["fault_bit"] = False  # nobody spoke while the link was dark: it proved nothing
             self.proxy.heal()
             self.book.event("link_fault_ended", "proxy")
@@ -404,10 +411,16 @@ class Drive:
     def refuse_if_never_bit(self, now: float) -> None:
         """No handler reached the fault's hold in time: the drill proves nothing."""
         drill = self.drill
-        if self.fault_done_at is None and not self.fault_bit and now >= self.boot_deadline + drill.hold_ms / 1000:
+        fault = drill.strike or drill.link
+        if (
+            fault is not None
+            and self.fault_done_at is None
+            and not self.fault_bit
+            and now >= self.boot_deadline + drill.hold_ms / 1000
+        ):
             raise BadInputError(
                 f"the planned fault of drill {drill.name} did not bite: no handler reached "
-                f"{(drill.strike or drill.link).point} in {BOOT_LIMIT_S:.0f} s (is the worker starting? "
+                f"{fault.point} in {BOOT_LIMIT_S:.0f} s (is the worker starting? "
                 "see its log with --keep)"
             )
 

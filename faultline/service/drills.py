@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -209,7 +210,7 @@ def _take_the_database_away(drill: Drill, database: Database, api: str, services
     caller.join(timeout=max(1.0, (drill.deadline_ms - database.now_ms()) / 1000))
 
 
-BREAKS = {
+BREAKS: dict[str, Callable[[Drill, Database, str, Any], str | None]] = {
     "worker-crash": _kill_a_worker_mid_job,
     "duplicate-submission": _fifty_posts_of_one_key,
     "db-outage": _take_the_database_away,

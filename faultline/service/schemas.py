@@ -49,7 +49,7 @@ def text(low: int, high: int):
     return Annotated[StrictStr, Field(min_length=low, max_length=high, pattern=TEXT_PATTERN)]
 
 
-KEY_SCHEMA = {"maxLength": MAX_TEXT_CHARS, "pattern": TEXT_PATTERN}
+KEY_SCHEMA: dict[str, Any] = {"maxLength": MAX_TEXT_CHARS, "pattern": TEXT_PATTERN}
 SCALAR_SCHEMAS = [
     {"type": "string", "pattern": TEXT_PATTERN},
     {"type": "number"},
@@ -85,12 +85,13 @@ def _no_default(schema: dict) -> None:
 def _payload_model() -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for field in PAYLOAD_FIELDS:
+        low, high = field.low or 0, field.high or 0  # set for an int or a text field
         if field.kind is bool:
             annotation: Any = StrictBool
         elif field.kind is int:
-            annotation = json_int(field.low, field.high)
+            annotation = json_int(low, high)
         else:
-            annotation = text(field.low, field.high)
+            annotation = text(low, high)
         # Optional, never null: absent means the handler's default (the schema states no default).
         fields[field.name] = (annotation, Field(default=None, description=field.meaning, json_schema_extra=_no_default))
     return create_model(
@@ -186,12 +187,12 @@ WORKFLOW_BODY = {
 }
 
 
-def guarded_responses(guarded: list) -> dict:
+def guarded_responses(guarded: list[Any]) -> dict[int | str, dict[str, Any]]:
     """The refusals a mutating route documents: BAD, and 401 when it needs the API key."""
     return {**BAD, 401: {"model": Error}} if guarded else BAD
 
 
-BAD = {
+BAD: dict[int | str, dict[str, Any]] = {
     400: {"model": Error},
     404: {"model": Error},
     413: {"model": Error},

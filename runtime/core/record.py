@@ -109,7 +109,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run_header(scenario: Scenario, policy: Policy, seed: int, time_limit_ms: int, world: str | None = None) -> dict[str, Any]:
+def run_header(
+    scenario: Scenario, policy: Policy, seed: int, time_limit_ms: int, world: str | None = None
+) -> dict[str, Any]:
     """What `run_started` records: everything a judge needs besides the events (both worlds; `world`
     is "real" for the real world, left out for the simulator)."""
     header = {

@@ -117,15 +117,11 @@ class Scenario:
             _in_range(0, 86_400_000)(self, attrs.fields(Scenario).triggers, at)
         if self.schedulers or self.ticks:
             if workflow.schedule_every_ms is None:
-                raise ScenarioError(
-                    f"scenario {name!r} has schedulers, but workflow {workflow.name!r} no schedule"
-                )
+                raise ScenarioError(f"scenario {name!r} has schedulers, but workflow {workflow.name!r} no schedule")
             if not self.schedulers or not self.ticks:
                 raise ScenarioError(f"scenario {name!r}: a scheduled workflow needs schedulers and ticks >= 1")
         if not self.triggers and not self.ticks:
-            raise ScenarioError(
-                f"scenario {name!r}: workflow {workflow.name!r} never runs (no triggers, no ticks)"
-            )
+            raise ScenarioError(f"scenario {name!r}: workflow {workflow.name!r} never runs (no triggers, no ticks)")
 
     @property
     def workflow_actors(self) -> dict[str, str]:

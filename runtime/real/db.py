@@ -124,7 +124,9 @@ class Tx:
 
     def record_seq(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> int:
         """`record`, returning the row's sequence number (for an event another event will name)."""
-        return self.record_at(self.now, kind, actor, job_id, attempt, token, detail_json(kind, values), returning=True)
+        seq = self.record_at(self.now, kind, actor, job_id, attempt, token, detail_json(kind, values), returning=True)
+        assert seq is not None  # asked for with returning=True
+        return seq
 
     def record_at(
         self, time_ms: int, kind: str, actor: str, job_id, attempt, token, detail: str, returning: bool = False
@@ -220,7 +222,7 @@ class Database:
         if self.clock is not None:
             return self.clock.now_ms
         if self.epoch_ms is None:
-            self.epoch_ms = float(self.meta("epoch_ms"))
+            self.epoch_ms = float(self.meta("epoch_ms") or "nan")  # set when the run starts
         return int((wall_ms - self.epoch_ms) / self.scale)
 
     def now_ms(self) -> int:
@@ -554,7 +556,7 @@ def ensure_database(url: str) -> None:
     from psycopg import sql
 
     info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info.get("dbname")
+    name = str(info.get("dbname") or "")
     if not name or name == "postgres":
         return
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
@@ -567,7 +569,7 @@ def drop_database(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    name = psycopg.conninfo.conninfo_to_dict(url).get("dbname")
+    name = str(psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "")
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

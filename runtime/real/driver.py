@@ -21,6 +21,7 @@ import time
 
 from runtime.core import effects as fx
 from runtime.core import history as ev
+from runtime.core.client import Caller
 from runtime.core.faults import WORKER_CLOCK, WORKER_HEARTBEAT, WORKER_MID_COMMIT, Pause, SilencedHeartbeat
 from runtime.core.history import values_of
 from runtime.real.db import Database, retry
@@ -112,7 +113,7 @@ class RealDriver:
         self.heartbeat = SilencedHeartbeat(stop, queue.policy) if stop is not None else None
         self.skew_ms = skew.skew_ms if skew is not None else 0
         self.more_work = False  # a workflow or a planned redrive: quiet asks about them too (is_quiet)
-        self.caller = None  # the client's Caller, saved before every point where it may die
+        self.caller: Caller | None = None  # the client's Caller, saved before every point where it may die
         self.pauses = "."  # the folder where a pausing process leaves its pause's duration (the supervisor's)
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
         self._holding = None  # what the actors table says this process holds (written when it matters)

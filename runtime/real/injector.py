@@ -48,7 +48,7 @@ class RealInjector:
         if point == WORKER_HEARTBEAT:  # the driver applies it from its at_ms on (SilencedHeartbeat)
             return self._heartbeat_stops.get(actor)
         if point == CLIENT_REPLY:
-            request = request_of(job_id)
+            request = request_of(job_id or "")
             if request not in self._replies:
                 return None
 

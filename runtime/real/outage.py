@@ -68,7 +68,7 @@ def _take_away(url: str):
         return lock
     import psycopg
 
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
     _allow_connections(url, name, False)
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:

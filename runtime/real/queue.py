@@ -103,7 +103,7 @@ class SqlQueue:
                 message_id, job_id = row[0], row[1]
                 attempt = (row[6] if isinstance(row[6], int) else 0) + 1
                 payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
-                if problem is not None:  # a row this version cannot run: it never reaches a worker
+                if problem is not None or payload is None:  # a row this version cannot run: never leased
                     self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
                     tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
                     self.refused += 1

@@ -83,7 +83,7 @@ class Supervisor:
         self.redrives = sorted(f.at_ms for f in scenario.plan.of_kind(Redrive))
         self.more_work = scenario.workflow is not None or bool(self.redrives)
         self.quiet_after_ms = max(self.quiet_after_ms, *self.redrives, 0)
-        self._lock = None  # what holds the database away during an outage
+        self._lock: Outage | None = None  # what holds the database away during an outage
         self._gate: tuple[int, int] | None = None  # first incarnations wait here until the run starts
         self._ready: tuple[int, int] | None = None  # ... after saying here that they are connected
         self.ended_quiet = False
@@ -103,7 +103,9 @@ class Supervisor:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
             self.db.forget_connection()
             self.db.pending.clear()
-            if self._gate is not None:  # connect first, say so, then wait: the run's clock starts at the gate
+            if (
+                self._gate is not None and self._ready is not None
+            ):  # connect, say so, wait: the clock starts at the gate
                 os.close(self._gate[1])
                 os.close(self._ready[0])
                 retry(self.db, lambda: self.db.read("SELECT 1 FROM actors WHERE name = ?", (name,)))
@@ -140,6 +142,7 @@ class Supervisor:
             driver.first_poll_on_grid = True
             driver.run(dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, points=points))
         elif role in ("trigger", "scheduler"):
+            assert scenario.workflow is not None, "runs start only with a workflow"
             if role == "trigger":
                 driver.run(trigger(scenario.workflow, scenario.triggers, retry_ms=scenario.client_retry_ms))
             else:

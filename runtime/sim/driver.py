@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from functools import partial
+from typing import Any
 
 from runtime.core import effects as fx
 from runtime.core import history as ev
@@ -14,6 +15,7 @@ from runtime.core.faults import (
     Pause,
     SilencedHeartbeat,
 )
+from runtime.core.ports import Delivery
 from runtime.sim.scheduler import Poll
 from runtime.sim.supervisor import crashed, restarted
 
@@ -48,17 +50,18 @@ class Actor:
     def __init__(self, name: str, role: str, start, seed: str, *, on_crash=None, held=None, skew_ms: int = 0) -> None:
         self.name, self.role, self.start, self._seed = name, role, start, seed
         self.on_crash, self.held, self.skew_ms = on_crash, held, skew_ms
-        self._rng = None
-        self.holding = None
+        self._rng: random.Random | None = None
+        self.holding: Any = None
         self.incarnation = 1
         self.done = False  # its protocol returned
 
     @property
     def rng(self) -> random.Random:
         """The actor's own random stream, seeded from `seed` on its first draw (most actors never draw)."""
-        if self._rng is None:
-            self._rng = random.Random(self._seed)
-        return self._rng
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = random.Random(self._seed)
+        return rng
 
     def draw(self, low: int, high: int) -> int:
         """A uniform integer in [low, high] from the actor's own stream: random.Random.randint's own
@@ -236,7 +239,7 @@ class Driver:
         _, poll_ms, size = effect
         lease, clock = self.sim.queue.lease, self._clock
         while True:
-            batch = []
+            batch: list[Delivery] = []
             while len(batch) < size:
                 delivery = lease(actor.name, clock.now_ms + actor.skew_ms)
                 if delivery is None:

@@ -70,7 +70,8 @@ class FaultInjector:
         if point == WORKER_HEARTBEAT:  # the driver applies it from its at_ms on (SilencedHeartbeat)
             return self._heartbeat_stops.get(actor)
         if point in (QUEUE_ACK, CLIENT_REPLY):
-            left = self._left.get((point, job_id if point == QUEUE_ACK else request_of(job_id)))
+            subject = job_id if point == QUEUE_ACK else request_of(job_id or "")
+            left = self._left.get((point, subject or ""))
             return left.pop() if left else None
         if self._crash_jobs and job_id is not None:
             doomed = self._crash_jobs.get((point, request_of(job_id)))

@@ -130,7 +130,8 @@ class Queue:
         self._buried: list[tuple] = []  # (payload, duration, request, key) per dead letter, for a redrive
         self._redrives = 0
         # The policy's fields the hot path reads, looked up once.
-        self._lease_ms, self._max_attempts = policy.lease_ms, policy.max_attempts
+        self._lease_ms: int | None = policy.lease_ms
+        self._max_attempts: int | None = policy.max_attempts
         self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
         self._window_ms = policy.publish_dedupe_window_ms
         self._acks_lost = injector.acks_lost
@@ -177,9 +178,9 @@ class Queue:
             # leases since acked or renewed are stale: drop them here; reclaim only when one is live.
             leased = self._leased
             while expiries and expiries[0][0] + self._margin_ms <= worker_now_ms:
-                expires, token, message_id = expiries[0]
+                due, token, message_id = expiries[0]
                 live = leased.get(message_id)
-                if live is not None and live.token == token and live.lease_expires_at_ms == expires:
+                if live is not None and live.token == token and live.lease_expires_at_ms == due:
                     self._reclaim(worker, worker_now_ms, margin_ms=self._margin_ms)
                     break
                 expiries.popleft()

@@ -29,7 +29,7 @@ from runtime.sim.driver import Actor, Driver
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
 from runtime.sim.runs import Runs
-from runtime.sim.scheduler import Poll, Scheduler
+from runtime.sim.scheduler import Poll, Process, Scheduler
 from runtime.sim.sink import History
 from runtime.sim.store import Store
 
@@ -67,7 +67,9 @@ class Simulation:
         self._quiet_after_ms = max(self.injector.last_fault_ms(), *self._redrives, 0)
         self._max_skew_ms = max((actor.skew_ms for actor in self.workers), default=0)
         self.ended_quiet = False
-        self._reaper_process = self._relay_process = None  # their scheduler processes, once started
+        # Their scheduler processes, once started.
+        self._reaper_process: Process | None = None
+        self._relay_process: Process | None = None
 
     def stream(self, actor: str) -> str:
         """The seed of the actor's own random stream: one actor's extra draw shifts no other's."""
@@ -77,7 +79,7 @@ class Simulation:
         policy, scenario = self.policy, self.scenario
         points = self.injector.live_points(name)
         skew = self.injector.at(WORKER_CLOCK, name)
-        actor = Actor(
+        actor: Actor = Actor(
             name,
             "worker",
             lambda: worker(
@@ -119,6 +121,7 @@ class Simulation:
 
     def _dispatcher(self, name: str) -> Actor:
         policy, scenario, runs = self.policy, self.scenario, self.runs
+        assert runs is not None, "a dispatcher runs only with a workflow"
         points = self.injector.live_points(name)
         return Actor(
             name,
@@ -131,6 +134,7 @@ class Simulation:
     def _leaders(self) -> list[Actor]:
         """The processes that start runs: the on-demand trigger, the schedulers."""
         policy, scenario, spec = self.policy, self.scenario, self.scenario.workflow
+        assert spec is not None, "runs start only with a workflow"
         actors = []
         if scenario.triggers:
             start = functools.partial(trigger, spec, scenario.triggers, retry_ms=scenario.client_retry_ms)
@@ -169,6 +173,7 @@ class Simulation:
         return (
             all(actor.done for actor in self.leaders)
             and all(actor.holding is None for actor in self.dispatchers)
+            and self.runs is not None
             and not self.runs.notes_waiting()
         )
 
@@ -189,8 +194,7 @@ class Simulation:
         elif self.runs is not None and self.runs.free_notes():
             # A note is seen when a dispatcher next looks.
             now, next_run = self.clock.now_ms, self.scheduler.next_run_ms
-            looks = [next_run(process, now) for process in self._dispatcher_processes]
-            looks = [time for time in looks if time is not None]
+            looks = [time for process in self._dispatcher_processes if (time := next_run(process, now)) is not None]
             if not looks:
                 return None
             change = min(change, *looks)
@@ -221,11 +225,11 @@ class Simulation:
         for actor in self.workers:
             scheduler.spawn(driver.process(actor))
         if self.policy.lease_ms is not None and self.policy.lease_clock == "store":
-            self._reaper_process = self._reaper()
-            scheduler.spawn(self._reaper_process, self.scenario.reaper_interval_ms)
+            self._reaper_process = reaper = self._reaper()
+            scheduler.spawn(reaper, self.scenario.reaper_interval_ms)
         if self.relay is not None:
-            self._relay_process = driver.process(self.relay)
-            scheduler.spawn(self._relay_process)
+            self._relay_process = relay = driver.process(self.relay)
+            scheduler.spawn(relay)
         for at_ms in self._redrives:
             scheduler.spawn(self._operator(), at_ms)
         for actor in self.leaders:

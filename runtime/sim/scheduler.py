@@ -116,8 +116,10 @@ class Scheduler:
 
     def close(self) -> None:
         """End every process still waiting (a run that stopped quiet or at its time limit)."""
-        for entry in (*self._heap, *self._polls):
-            entry[2].close()
+        for _, _, process in self._heap:
+            process.close()
+        for _, _, process, _ in self._polls:
+            process.close()
         self._heap.clear()
         self._polls.clear()
         self.next_change = None
@@ -129,7 +131,10 @@ class Scheduler:
         heap, polls = self._heap, self._polls
         first = heap[0] if heap else None
         horizon = first[0] if first is not None else NEVER
-        change = self.next_change(horizon + 1)
+        next_change = self.next_change
+        if next_change is None:
+            return False
+        change = next_change(horizon + 1)
         if change is None:
             return False
         if change <= horizon:
@@ -154,7 +159,7 @@ class Scheduler:
         self.skipped += skipped
         if len(moved) > 1:
             moved.sort()
-        push, seq = heapq.heappush, self._seq
+        push, counter = heapq.heappush, self._seq
         for target, _, _, _, process, period in moved:
-            push(polls, (target, next(seq), process, period))
+            push(polls, (target, next(counter), process, period))
         return True

@@ -60,17 +60,18 @@ def sql_world(url: str):
         db = Database(url, clock=clock)
         db.reset()
         install_plan(db, plan)
-        outages = [[outage, None] for outage in plan.outages()]
+        outages = plan.outages()
+        handles: list[Outage | None] = [None] * len(outages)
 
         def advance(ms: int) -> None:
             clock.advance(ms)
-            for window in outages:
-                outage, handle = window
+            for n, outage in enumerate(outages):
+                handle = handles[n]
                 if handle is None and outage.start_ms <= clock.now_ms < outage.end_ms:
-                    window[1] = Outage(db)
+                    handles[n] = Outage(db)
                 elif handle is not None and clock.now_ms >= outage.end_ms:
                     handle.give_back()
-                    window[1] = None
+                    handles[n] = None
 
         advance(0)
         queue = SqlQueue(db, policy)

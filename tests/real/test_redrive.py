@@ -17,6 +17,7 @@ def bury(db_url: str, job_id: str) -> None:
     queue = SqlQueue(database, Policy.safe())
     queue.enqueue("api", job_id, {"amount": 3}, 100, job_id, f"key-{job_id}")
     delivery = queue.lease("w1", 0)
+    assert delivery is not None
     queue.report_failure("w1", delivery, error="boom", reason="handler", delay_ms=None, republish=False)
     database.close()
 

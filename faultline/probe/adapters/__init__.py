@@ -7,8 +7,9 @@ from faultline.probe.adapters.dramatiq import Dramatiq
 from faultline.probe.adapters.huey import Huey
 from faultline.probe.adapters.procrastinate import Procrastinate
 from faultline.probe.adapters.rq import RQ
+from faultline.probe.contract import Adapter
 
-ADAPTERS = {
+ADAPTERS: dict[str, Adapter] = {
     adapter.name: adapter
     for adapter in (
         RQ(),

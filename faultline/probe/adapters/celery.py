@@ -5,6 +5,8 @@ builds the probed app from the probe's settings."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from faultline.probe.contract import (
     FAILED,
@@ -30,7 +32,7 @@ REDIS = "redis://127.0.0.1:6379"
 the probe's own."""
 
 
-def make_app(broker: str, backend: str, queue: str, settings: dict):
+def make_app(broker: str, backend: str, queue: str, settings: Mapping[str, Any]):
     import celery
 
     app = celery.Celery("faultline_probe", broker=broker, backend=backend)
@@ -92,10 +94,10 @@ class Celery:
             ),
         }
 
-    def attempts(self, settings: dict) -> int:
+    def attempts(self, settings: Mapping[str, Any]) -> int:
         return 1
 
-    def recovery_ms(self, settings: dict) -> int:
+    def recovery_ms(self, settings: Mapping[str, Any]) -> int:
         if self.server == "redis":  # an unacked message comes back once its visibility timeout passed
             return settings["visibility_timeout"] * 1000
         return 5_000  # RabbitMQ requeues a dead consumer's unacked messages when its connection drops
@@ -121,7 +123,7 @@ class Celery:
 
     def submit(self, ctx: ProbeContext, job: Job) -> Submitted:
         app = ctx.extra.get("app") or ctx.extra.setdefault("app", self._client(ctx))
-        options = {}
+        options: dict[str, Any] = {}
         if job.delay_ms:
             options["countdown"] = job.delay_ms / 1000
         if ctx.settings["task_id"]:

@@ -5,6 +5,8 @@ queues (ready, delayed and dead-letter) as the final state. The worker loads
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from faultline.probe.contract import (
     FAILED,
@@ -26,7 +28,7 @@ from faultline.probe.servers import claim_redis_db, delete_amqp_queues, release_
 REDIS = "redis://127.0.0.1:6379"
 
 
-def make_broker(amqp_url: str, results_url: str, queue: str, settings: dict):
+def make_broker(amqp_url: str, results_url: str, queue: str, settings: Mapping[str, Any]):
     """A RabbitMQ broker with the Results middleware, and the probed actor on `queue`."""
     import dramatiq
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -42,14 +44,13 @@ def make_broker(amqp_url: str, results_url: str, queue: str, settings: dict):
         return True
 
     actor = dramatiq.actor(
-        faultline_job,
         actor_name="faultline_job",
         queue_name=queue,
         max_retries=settings["max_retries"],
         min_backoff=settings["min_backoff_ms"],
         max_backoff=settings["max_backoff_ms"],
         broker=broker,
-    )
+    )(faultline_job)
     return broker, actor
 
 
@@ -71,10 +72,10 @@ class Dramatiq:
         ),
     }
 
-    def attempts(self, settings: dict) -> int:
+    def attempts(self, settings: Mapping[str, Any]) -> int:
         return 1 + settings["max_retries"]
 
-    def recovery_ms(self, settings: dict) -> int:
+    def recovery_ms(self, settings: Mapping[str, Any]) -> int:
         return 5_000  # RabbitMQ requeues a dead consumer's unacked messages when its connection drops
 
     def prepare(self, ctx: ProbeContext) -> None:

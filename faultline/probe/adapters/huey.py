@@ -4,6 +4,8 @@ state. The consumer loads `faultline.probe.adapters.huey_worker.huey`, built fro
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from faultline.probe.contract import (
     FAILED,
@@ -23,7 +25,7 @@ from faultline.probe.handler import lab_job
 from faultline.probe.servers import claim_redis_db, release_redis_db, with_redis_db
 
 
-def make_huey(url: str, settings: dict):
+def make_huey(url: str, settings: Mapping[str, Any]):
     from huey import RedisHuey
 
     huey = RedisHuey("faultline", url=url)
@@ -53,10 +55,10 @@ class Huey:
         ),
     }
 
-    def attempts(self, settings: dict) -> int:
+    def attempts(self, settings: Mapping[str, Any]) -> int:
         return 1 + settings["retries"]
 
-    def recovery_ms(self, settings: dict) -> int:
+    def recovery_ms(self, settings: Mapping[str, Any]) -> int:
         return 5_000  # huey takes a task off the queue before it runs it: nothing comes back later
 
     def prepare(self, ctx: ProbeContext) -> None:

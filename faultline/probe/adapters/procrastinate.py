@@ -5,6 +5,8 @@ builds the probed app from the probe's settings and calls procrastinate's own `r
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from faultline.probe.contract import (
     FAILED,
@@ -29,7 +31,7 @@ QUEUE = "faultline"
 RETRY_STALLED_EVERY_S = 2
 
 
-def make_app(conninfo: str, settings: dict, *, sync: bool = False):
+def make_app(conninfo: str, settings: Mapping[str, Any], *, sync: bool = False):
     """The probed procrastinate app: one task that runs the lab's handler, and - when `retry_stalled`
     is set - the periodic task procrastinate's docs give for retrying stalled jobs."""
     import procrastinate
@@ -94,10 +96,10 @@ class Procrastinate:
         ),
     }
 
-    def attempts(self, settings: dict) -> int:
+    def attempts(self, settings: Mapping[str, Any]) -> int:
         return 1 + settings["retries"]
 
-    def recovery_ms(self, settings: dict) -> int:
+    def recovery_ms(self, settings: Mapping[str, Any]) -> int:
         if not settings["retry_stalled"]:
             return 10**9  # nothing in the library takes back a stalled job by itself
         return (settings["stalled_timeout"] + settings["heartbeat"] + RETRY_STALLED_EVERY_S) * 1000
@@ -142,8 +144,11 @@ class Procrastinate:
         import psycopg
 
         with psycopg.connect(with_pg_database(ctx.server_url, ctx.extra["database"])) as db:
-            row = db.execute("SELECT id FROM procrastinate_jobs WHERE queueing_lock = %s ORDER BY id LIMIT 1", (key,))
-            return str(row.fetchone()[0])
+            row = db.execute(
+                "SELECT id FROM procrastinate_jobs WHERE queueing_lock = %s ORDER BY id LIMIT 1", (key,)
+            ).fetchone()
+            assert row is not None, "a deduplicated job has an owner holding its queueing lock"
+            return str(row[0])
 
     def worker_command(self, ctx: ProbeContext) -> list[str]:
         return [sys.executable, "-m", "faultline.probe.adapters.procrastinate"]

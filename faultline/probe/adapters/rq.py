@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from faultline.probe.contract import (
     FAILED,
@@ -74,10 +76,10 @@ class RQ:
         ),
     }
 
-    def attempts(self, settings: dict) -> int:
+    def attempts(self, settings: Mapping[str, Any]) -> int:
         return 1 + settings["retries"]
 
-    def recovery_ms(self, settings: dict) -> int:
+    def recovery_ms(self, settings: Mapping[str, Any]) -> int:
         # An execution's registry entry lives min(job_timeout, job monitoring interval 30 s) + 60 s past
         # its last heartbeat; a worker's maintenance pass then finds it abandoned.
         # An idle worker blocks on the queue for worker_ttl - 15 s between maintenance checks.
@@ -119,7 +121,7 @@ class RQ:
             else:
                 made = queue.enqueue(faultline_job, *args, job_id=job_id, unique=job_id is not None, **options)
         except DuplicateJobError:
-            return Submitted(library_id=job_id, deduplicated=True)
+            return Submitted(library_id=str(job_id), deduplicated=True)  # a unique job: it has an id
         finally:
             queue.connection.close()
         return Submitted(library_id=made.id)
