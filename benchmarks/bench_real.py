@@ -33,6 +33,7 @@ from typing import Any
 import psycopg
 
 from faultline.service.worker import Pool
+from runtime.core import history as ev
 from runtime.core.policy import Policy
 from runtime.real.db import Database, drop_database, ensure_database
 
@@ -66,11 +67,6 @@ def _start_pool(url: str, workers: int):
     return process, stop
 
 
-def _left(db: Database) -> int:
-    """Messages not yet acked (an acked message is deleted): cheap to ask every few ms."""
-    return db.read("SELECT count(*) FROM messages")[0][0]
-
-
 def faultline(url: str, jobs: int, workers: int, paced: int) -> dict:
     from runtime.real.queue import SqlQueue
 
@@ -80,28 +76,25 @@ def faultline(url: str, jobs: int, workers: int, paced: int) -> dict:
     for n in range(jobs):
         queue.enqueue("bench", f"d{n}", {"amount": 1}, 0, f"d{n}", None)
     process, stop = _start_pool(url, workers)
-    while _left(db):
+    while not queue.is_idle():  # an acked message is deleted
         time.sleep(0.005)
     # From the first job leased to the last one acked, by the history's own clock.
-    first, last = (
-        db.read("SELECT min(time_ms) FROM history WHERE kind = 'leased'")[0][0],
-        db.read("SELECT max(time_ms) FROM history WHERE kind = 'acked'")[0][0],
-    )
+    events = db.events()
+    first = min(e.time_ms for e in events if e.kind == ev.LEASED)
+    last = max(e.time_ms for e in events if e.kind == ev.ACKED)
     drain_s = (last - first) / 1000
     for n in range(paced):  # the latency phase: one submit every pace
         queue.enqueue("bench", f"p{n}", {"amount": 1}, 0, f"p{n}", None)
         time.sleep(PACE_S)
-    while _left(db):
+    while not queue.is_idle():
         time.sleep(0.005)
     stop.set()
     process.join(timeout=10)
-    rows = db.read(
-        "SELECT s.time_ms, a.time_ms FROM history s JOIN history a ON a.job_id = s.job_id "
-        "WHERE s.kind = 'submitted' AND a.kind = 'acked' AND s.job_id LIKE ?",
-        ("p%",),
-    )
+    events = db.events()
+    submitted = {e.job_id: e.time_ms for e in events if e.kind == ev.SUBMITTED and e.job_id.startswith("p")}
+    latencies = [float(e.time_ms - submitted[e.job_id]) for e in events if e.kind == ev.ACKED and e.job_id in submitted]
     db.close()
-    return _figures(jobs, drain_s, [done - submitted for submitted, done in rows])
+    return _figures(jobs, drain_s, latencies)
 
 
 # -- procrastinate -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ faultline, with no cycles; the protocol and the judges load no tooling; runtime/
 scheduler or in-memory store."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,37 @@ def test_no_function_is_more_complex_than_radon_grade_d():
                 if cc_rank(block.complexity) in "EF":
                     worst.append(f"{path.relative_to(ROOT)}:{block.lineno} {block.name} ({block.complexity})")
     assert worst == []
+
+
+SQL = re.compile(
+    r"^\s*(SELECT\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|CREATE\s+(TABLE|INDEX|UNIQUE|DATABASE)\s|"
+    r"DROP\s+(TABLE|INDEX|DATABASE)\s|ALTER\s+TABLE\s|PRAGMA\s|WITH\s+\w+\s+AS\s|BEGIN\b|COMMIT\b|ROLLBACK\b)"
+)
+SQL_ELSEWHERE = {
+    "faultline/mutants.py": "a mutant's text quotes the runtime/real code it plants a bug in",
+    "benchmarks/bench_real.py": "procrastinate's timings, read from its own event table (its API has none)",
+}
+
+
+def _sql_strings(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+        for part in parts:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str) and SQL.match(part.value):
+                found.append((part.lineno, part.value.strip().splitlines()[0][:60]))
+    return found
+
+
+def test_no_sql_outside_runtime_real():
+    """Faultline's SQL lives in runtime/real: every other layer asks it by name (a function or a port)."""
+    stray = []
+    for top in (*PACKAGES, "benchmarks", "failure_modes"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            where = path.relative_to(ROOT).as_posix()
+            if where.startswith("runtime/real/") or where in SQL_ELSEWHERE:
+                continue
+            stray += [f"{where}:{line} {text}" for line, text in _sql_strings(ast.parse(path.read_text()))]
+    assert stray == []
+    peers = _sql_strings(ast.parse((ROOT / "benchmarks/bench_real.py").read_text()))
+    assert peers and all("procrastinate_" in text or "extract(" in text for _, text in peers), peers

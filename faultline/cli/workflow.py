@@ -130,7 +130,7 @@ def show_command(run_id: str, db: str, as_json: bool) -> None:
     and times. Exit 2 when the database has no such run."""
     from faultline.realcheck import READ, check_database
     from runtime.real.db import Database
-    from runtime.real.workflows import has_table, run_status
+    from runtime.real.workflows import has_table, newest_runs, run_status
 
     check_database(db, mode=READ)
     database = Database(db)
@@ -138,7 +138,7 @@ def show_command(run_id: str, db: str, as_json: bool) -> None:
         if not has_table(database, "runs"):
             raise BadInputError(f"--db {db!r} has no workflow runs: the job service never ran on it")
         found = run_status(database, run_id)
-        known = [run for (run,) in database.read("SELECT run FROM runs ORDER BY created_ms DESC LIMIT 5")]
+        known = newest_runs(database)
     finally:
         database.close()
     if found is None:

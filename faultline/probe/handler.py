@@ -20,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-from faultline.probe.ledger import Book
+from runtime.real.ledger import Book
 
 POINTS = ("before_effect", "after_effect")
 """Where the plan can hold the handler (docs/13_probes.md)."""

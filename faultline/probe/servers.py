@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from runtime.real.db import drop_database, ensure_database
+
 CLAIM_KEY = "faultline:probe:claim"
 
 
@@ -47,18 +49,13 @@ def with_pg_database(url: str, name: str) -> str:
 
 def create_pg_database(url: str, name: str) -> str:
     """A fresh Postgres database for this probe (the server's `postgres` database is asked to make it)."""
-    import psycopg
-
-    with psycopg.connect(with_pg_database(url, "postgres"), autocommit=True) as db:
-        db.execute(f'CREATE DATABASE "{name}"')
-    return with_pg_database(url, name)
+    target = with_pg_database(url, name)
+    ensure_database(target)
+    return target
 
 
 def drop_pg_database(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(with_pg_database(url, "postgres"), autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(with_pg_database(url, name))
 
 
 def delete_amqp_queues(url: str, names: list[str]) -> None:

@@ -29,6 +29,7 @@ from runtime.core.faults import FaultPlan, StoreOutage
 from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.scenario import JobSpec, Scenario
+from runtime.real import actors
 from runtime.real.db import Database, Unavailable
 from runtime.real.jobs import API_BEFORE_PUBLISH, CRASH_AT
 from runtime.real.outage import Outage
@@ -180,14 +181,7 @@ def _kill_the_service_between_claim_and_publish(drill: Drill, database: Database
 def _kill_a_worker_mid_job(drill: Drill, database: Database, api: str, services=None) -> None:
     _submit_all(drill, api)
 
-    def holder():
-        rows = database.read(
-            "SELECT a.pid FROM actors a JOIN messages m ON m.owner = a.name "
-            "WHERE m.state = 'leased' AND a.pid IS NOT NULL ORDER BY a.name"
-        )
-        return rows[0][0] if rows else None
-
-    os.kill(wait_until(holder, timeout=10), signal.SIGKILL)
+    os.kill(wait_until(lambda: actors.lease_holder_pid(database), timeout=10), signal.SIGKILL)
 
 
 def _fifty_posts_of_one_key(drill: Drill, database: Database, api: str, services=None) -> None:
@@ -223,12 +217,9 @@ def _wait_for_quiet(database: Database, drill: Drill) -> bool:
 
     def quiet():
         try:
-            messages, holding = database.read(
-                "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
-            )[0]
+            return actors.settled(database)
         except Unavailable:
             return False
-        return messages == 0 and holding == 0
 
     while database.now_ms() < drill.deadline_ms:
         if quiet():

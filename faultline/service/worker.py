@@ -10,7 +10,6 @@ mode); the parent's /metrics adds them up.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -20,11 +19,11 @@ import traceback
 from http.server import ThreadingHTTPServer
 
 from runtime.core import effects as fx
-from runtime.core import history as ev
 from runtime.core.dispatcher import dispatcher
 from runtime.core.faults import FaultPlan
 from runtime.core.ports import STORE_ERRORS
 from runtime.core.worker import worker
+from runtime.real import actors
 from runtime.real.db import Database, Unavailable, retry
 from runtime.real.driver import RealDriver
 from runtime.real.injector import RealInjector
@@ -131,11 +130,7 @@ class Pool:
     def serve(self, name: str) -> None:
         db = self.db
 
-        def register(tx) -> None:
-            tx.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-            tx.run("UPDATE actors SET pid = ?, holding = NULL WHERE name = ?", (os.getpid(), name))
-
-        retry(db, lambda: self._in_tx(register))
+        retry(db, lambda: self._in_tx(lambda tx: actors.register(tx, name, os.getpid())))
         queue = SqlQueue(db, self.policy)
         driver = Observed(
             db,
@@ -216,9 +211,9 @@ class Pool:
             # A worker died (killed by a drill, or crashed): a killed process can't speak, so the pool
             # says what it held, forgets it, and starts a new incarnation.
             how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
-            self._note(name, lambda tx, n=name, h=how: self._crashed(tx, n, h))
+            self._note(name, lambda tx, n=name, h=how: actors.record_crash(tx, n, how=h))
             time.sleep(RESTART_S)
-            self._note(name, lambda tx, n=name: self._restarted(tx, n))
+            self._note(name, lambda tx, n=name: actors.record_restart(tx, n))
             self.spawn(name)
 
     def _note(self, name: str, body) -> None:
@@ -232,26 +227,6 @@ class Pool:
     def _in_tx(self, body):
         with self.db.transaction() as tx:
             return body(tx)
-
-    @staticmethod
-    def _crashed(tx, name: str, how: str) -> None:
-        tx.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))  # died registering
-        holding, incarnation = tx.one("SELECT holding, incarnation FROM actors WHERE name = ?", (name,))
-        leased = tx.one(
-            "SELECT job_id, attempt, token FROM messages WHERE owner = ? AND state = 'leased' ORDER BY token DESC",
-            (name,),
-        )
-        job_id, attempt, token = json.loads(holding) if holding else (leased or (None, None, None))
-        tx.record(ev.CRASHED, name, job_id, attempt, token, how, incarnation)
-        tx.run("UPDATE actors SET holding = NULL WHERE name = ?", (name,))
-        SqlRuns.release_in(tx, name)  # a dispatcher's notes come back (a worker holds none)
-
-    @staticmethod
-    def _restarted(tx, name: str) -> None:
-        incarnation = tx.one(
-            "UPDATE actors SET incarnation = incarnation + 1 WHERE name = ? RETURNING incarnation", (name,)
-        )[0]
-        tx.record(ev.RESTARTED, name, None, None, None, incarnation)
 
 
 def wait_for_database(db: Database, who: str, say=None, stopping=lambda: False) -> bool:

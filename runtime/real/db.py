@@ -426,6 +426,10 @@ class Database:
             )
         return applied
 
+    def ping(self) -> None:
+        """Raise Unavailable unless the database answers."""
+        self.read("SELECT 1")
+
     def meta(self, key: str) -> str | None:
         with self.transaction_free() as cursor:
             cursor.execute(self._q("SELECT value FROM meta WHERE key = ?"), (key,))

@@ -18,7 +18,6 @@ Virtual milliseconds map to real ones times `scale` (the FM timings are in virtu
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -45,6 +44,7 @@ from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.relay import relay
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.core.worker import worker
+from runtime.real import actors
 from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
@@ -224,30 +224,16 @@ class Supervisor:
             self.crashed(self.dead.pop(0))
 
     def crashed(self, name: str) -> None:
-        """A killed process can't speak: say what it held and where it died, forget its memory."""
-        row = retry(
-            self.db,
-            lambda: self.db.read("SELECT holding, point, incarnation, died_ms FROM actors WHERE name = ?", (name,)),
-        )
-        holding, point, incarnation, died_ms = row[0]
+        """A killed process can't speak: say what it held and where it died, forget its memory (the
+        client's in-flight request is what its caller remembers)."""
+        held = None
         if name == CLIENT:
             caller = Caller(shaped_jobs(self.scenario))
-            load_caller(self.db, caller)
-            held = [caller.in_flight, None, None] if caller.in_flight is not None else None
+            retry(self.db, lambda: load_caller(self.db, caller))
+            held = (caller.in_flight, None, None) if caller.in_flight is not None else (None, None, None)
             caller.client_crashed(self.policy.client_resubmits)
             save_caller(self.db, caller)
-        else:
-            held = json.loads(holding) if holding else None
-        job_id, attempt, token = held if held is not None else (None, None, None)
-
-        def write(tx):  # at the moment it died (what it wrote down), before anything its death caused
-            at = tx.now if died_ms is None else died_ms
-            tx.record_at(at, ev.CRASHED, name, job_id, attempt, token, detail_json(ev.CRASHED, (point, incarnation)))
-            tx.run("UPDATE actors SET holding = NULL, point = NULL, died_ms = NULL WHERE name = ?", (name,))
-            if self.roles.get(name) == "dispatcher":
-                SqlRuns.release_in(tx, name)
-
-        retry(self.db, lambda: self._in_tx(write))
+        retry(self.db, lambda: self._in_tx(lambda tx: actors.record_crash(tx, name, held=held)))
         self.restarts[name] = time.monotonic() + self.scenario.restart_delay_ms * self.db.scale / 1000
 
     def _in_tx(self, body):
@@ -260,13 +246,7 @@ class Supervisor:
             if due <= now:
                 del self.restarts[name]
 
-                def write(tx, name=name):
-                    incarnation = tx.one(
-                        "UPDATE actors SET incarnation = incarnation + 1 WHERE name = ? RETURNING incarnation", (name,)
-                    )[0]
-                    tx.record(ev.RESTARTED, name, None, None, None, incarnation)
-
-                retry(self.db, lambda write=write: self._in_tx(write))
+                retry(self.db, lambda name=name: self._in_tx(lambda tx: actors.record_restart(tx, name)))
                 self.spawn(name)
 
     def thaw_due(self) -> None:

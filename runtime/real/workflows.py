@@ -50,6 +50,11 @@ def has_table(db: Database, name: str) -> bool:
     return db.read("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0]
 
 
+def newest_runs(db: Database, limit: int = 5) -> list[str]:
+    """The ids of the newest workflow runs, newest first."""
+    return [run for (run,) in db.read("SELECT run FROM runs ORDER BY created_ms DESC LIMIT ?", (limit,))]
+
+
 def run_status(db: Database, run: str) -> dict[str, Any] | None:
     """A run's state and its tasks' states, attempts and times (run ms); None for an unknown run."""
     rows = db.read("SELECT workflow, state, created_ms, finished_ms FROM runs WHERE run = ?", (run,))

@@ -6,10 +6,10 @@ import time
 import pytest
 
 from faultline.probe.drills import DRILLS
-from faultline.probe.ledger import Book
 from faultline.probe.record import build_record
 from invariants import check_all
 from runtime.core.record import RunRecord
+from runtime.real.ledger import Book
 
 
 class FakeQueue:

@@ -45,11 +45,12 @@ def test_recording_a_crash_never_takes_the_supervisor_down(db_url, capfd):
     """A worker that died before it registered has no actors row; a recording that meets any other
     error costs that row (one line on stderr), never the pool."""
     from faultline.service.worker import Pool
+    from runtime.real import actors
 
     Database(db_url).reset()
     pool = Pool(db_url, Policy.safe(), 1)
     assert pool.open_database()
-    pool._note("w9", lambda tx: Pool._crashed(tx, "w9", "exit 3"))  # never registered: recorded anyway
+    pool._note("w9", lambda tx: actors.record_crash(tx, "w9", how="exit 3"))  # never registered: recorded anyway
     crashed = pool.db.read("SELECT actor, kind FROM history WHERE kind = 'crashed'")
     assert crashed == [("w9", "crashed")]
     pool._note("w1", lambda tx: 1 / 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from faultline.probe.contract import (
@@ -136,33 +137,26 @@ class Procrastinate:
                     .configure(**options)
                     .defer(submission=job.submission, request=job.request, key=job.key)
                 )
-            except AlreadyEnqueued:
-                return Submitted(library_id=self._owner(ctx, job.key), deduplicated=True)
+            except AlreadyEnqueued:  # the job that holds the lock, as procrastinate's own API lists it
+                owners = sorted(found.id for found in app.job_manager.list_jobs(queueing_lock=job.key))
+                return Submitted(library_id=str(owners[0]), deduplicated=True)
         return Submitted(library_id=str(job_id))
-
-    def _owner(self, ctx: ProbeContext, key: str) -> str:
-        import psycopg
-
-        with psycopg.connect(with_pg_database(ctx.server_url, ctx.extra["database"])) as db:
-            row = db.execute(
-                "SELECT id FROM procrastinate_jobs WHERE queueing_lock = %s ORDER BY id LIMIT 1", (key,)
-            ).fetchone()
-            assert row is not None, "a deduplicated job has an owner holding its queueing lock"
-            return str(row[0])
 
     def worker_command(self, ctx: ProbeContext) -> list[str]:
         return [sys.executable, "-m", "faultline.probe.adapters.procrastinate"]
 
     def states(self, ctx: ProbeContext, library_ids: list[str]) -> dict[str, str]:
-        import psycopg
-
+        """Each job's state as procrastinate's own API lists it (JobManager.list_jobs)."""
         found = dict.fromkeys(library_ids, MISSING)
-        with psycopg.connect(with_pg_database(ctx.server_url, ctx.extra["database"])) as db:
-            rows = db.execute(
-                "SELECT id::text, status::text, scheduled_at > now() FROM procrastinate_jobs "
-                "WHERE id = ANY(%s::bigint[])",
-                ([int(i) for i in library_ids],),
-            ).fetchall()
+        app = self._client(ctx)
+        with app.open():
+            listed = list(app.job_manager.list_jobs(queue=ctx.extra["queue"]))
+        now = datetime.now(UTC)
+        rows = [
+            (str(job.id), job.status, job.scheduled_at is not None and job.scheduled_at > now)
+            for job in listed
+            if str(job.id) in found
+        ]
         for job_id, status, later in rows:
             if status == "todo":
                 found[job_id] = SCHEDULED if later else QUEUED

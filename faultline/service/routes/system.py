@@ -20,7 +20,7 @@ def router(guarded: list) -> APIRouter:
     @api.get("/health", operation_id="health")
     def health(state: ServiceDep):
         try:
-            state.db.read("SELECT 1")
+            state.db.ping()
         except Unavailable as down:
             return JSONResponse({"status": "unavailable", "error": str(down)}, status_code=503)
         return {"status": "ok"}
