@@ -24,7 +24,7 @@ import platform
 import statistics
 import time
 
-from faultline.explore import DEFAULT_JOBS, DEFAULT_WORKERS, explore, policy_named, scenario_for
+from faultline.explore import DEFAULT_JOBS, DEFAULT_WORKERS, Sweep, explore, scenario_for
 from runtime.core.faults import FaultPlan
 from runtime.core.policy import Policy
 from runtime.core.record import gc_paused
@@ -48,26 +48,27 @@ def throughput(policy: str, seeds: int, **where) -> dict:
     return result
 
 
-def plain_runs_per_cpu_s(runs: int) -> float:
-    """Plain runs of the standard workload under the safe policy: no fault planned, nothing checked."""
-    scenario, policy = scenario_for(DEFAULT_JOBS, DEFAULT_WORKERS, FaultPlan()), policy_named("safe")
+def explored_overhead(seeds: int) -> dict:
+    """An explored safe seed's CPU over a plain run's. Seed by seed, the two alternate - a plain run of
+    the standard workload (safe policy, no fault planned, nothing checked), then the seed as the
+    explorer runs it (its plan drawn, the workload run with it, every invariant checked) - so that a
+    slow spell of the machine weighs on both sides alike."""
+    sweep = Sweep(policy_name="safe")
+    scenario, policy = scenario_for(DEFAULT_JOBS, DEFAULT_WORKERS, FaultPlan()), sweep.policy()
+    plain = explored = 0.0
+    clock = time.process_time
     with gc_paused():
-        cpu = time.process_time()
-        for seed in range(runs):
+        for seed in range(seeds):
+            began = clock()
             run(scenario, policy, seed)
-        return runs / (time.process_time() - cpu)
-
-
-def explored_overhead(seeds: int, rounds: int = 5) -> dict:
-    """An explored safe seed's CPU over a plain run's, from the best of `rounds` interleaved rounds."""
-    plain, explored = 0.0, 0.0
-    for _ in range(rounds):
-        plain = max(plain, plain_runs_per_cpu_s(seeds))
-        explored = max(explored, throughput("safe", seeds)["seeds_per_cpu_s"])
+            middle = clock()
+            sweep.run_seed(seed)
+            plain, explored = plain + middle - began, explored + clock() - middle
     return {
-        "plain_runs_per_cpu_s": round(plain, 1),
-        "explored_safe_seeds_per_cpu_s": round(explored, 1),
-        "explored_seed_over_plain_run": round(plain / explored, 2),
+        "seeds": seeds,
+        "plain_runs_per_cpu_s": round(seeds / plain, 1),
+        "explored_safe_seeds_per_cpu_s": round(seeds / explored, 1),
+        "explored_seed_over_plain_run": round(explored / plain, 2),
     }
 
 
@@ -136,7 +137,7 @@ def measure(seeds: int, naive_seeds: int, dask: bool, rounds: int = 3) -> dict:
         "workload": {"jobs": DEFAULT_JOBS, "workers": DEFAULT_WORKERS},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "one_process": one,
-        "overhead": explored_overhead(min(seeds, 200)),
+        "overhead": explored_overhead(min(seeds, 1000)),
         "processes_2": two,
         "naive_seeds_to_first_find": seeds_to_first_find(),
         "retry_budget": retry_budget_cost(),

@@ -431,10 +431,10 @@ class Event(NamedTuple):
 
     def get(self, key: str, default: Any = None) -> Any:
         """One detail value (`default` when the event does not carry it), without building the dict."""
-        position = _POSITIONS[self.kind].get(key)
-        if position is None or position >= len(self.values):
+        try:  # the common case first: the kind has the key, and the event its value
+            value = self.values[_POSITIONS[self.kind][key]]
+        except (KeyError, IndexError):
             return default
-        value = self.values[position]
         return default if value is MISSING else value
 
     @classmethod

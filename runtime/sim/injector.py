@@ -59,6 +59,10 @@ class FaultInjector:
 
     def at(self, point: str, actor: str, job_id: str | None = None):
         """The fault that fires for this visit of `actor` to `point`, or None."""
+        key = (actor, point)
+        planned = self._at_point.get(key)
+        if planned is not None and not self._crash_jobs:  # the common case: a crash or pause planned here
+            return self._visit(key, planned)
         if point == STORE_CALL:
             now = self._clock.now_ms
             for (start, end), outage in self._outages:
@@ -77,10 +81,12 @@ class FaultInjector:
             doomed = self._crash_jobs.get((point, request_of(job_id)))
             if doomed is not None:
                 return doomed
-        key = (actor, point)
-        planned = self._at_point.get(key)
         if planned is None:
             return None
+        return self._visit(key, planned)
+
+    def _visit(self, key: tuple[str, str], planned):
+        """Count this visit of (actor, point); the crash or pause planned for this visit, or None."""
         count = self._hits.get(key, 0) + 1
         self._hits[key] = count
         for fault in planned:
