@@ -10,9 +10,9 @@ import uuid
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core.ports import OK
 from runtime.real.db import Database
 from runtime.real.queue import SqlQueue
+from runtime.real.store import SqlStore
 
 API = "api"
 DEFAULT_DURATION_MS = 100
@@ -33,9 +33,7 @@ def submit(
     duration = int(payload.get("duration_ms", DEFAULT_DURATION_MS))
     with db.transaction() as tx:
         if key is not None and dedupe:
-            tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, job_id))
-            owner = tx.one("SELECT job_id FROM submissions WHERE key = ?", (key,))[0]
-            tx.call(API, "claim_submission", OK)
+            owner = SqlStore.claim_in(tx, API, key, job_id)  # the client's own key-claim rule
             if owner != job_id:
                 tx.record(ev.SUBMIT_DEDUPLICATED, API, owner, None, None, key)
                 return owner, False

@@ -91,11 +91,19 @@ class SqlStore:
 
     def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]:
         def body(tx):
-            tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, job_id))
-            owner = tx.one("SELECT job_id FROM submissions WHERE key = ?", (key,))[0]
-            return tx.call(actor, "claim_submission", OK), owner
+            return OK, self.claim_in(tx, actor, key, job_id)
 
         return self._call(actor, "claim_submission", body, pair=True)
+
+    @staticmethod
+    def claim_in(tx, actor: str, key: str, job_id: str) -> str:
+        """The key-claim rule, inside the caller's transaction: claim `key` for `job_id` unless a job
+        already owns it; returns the owner (the client's claim_submission, and the job service's submit,
+        which publishes the job in the same transaction)."""
+        tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, job_id))
+        owner = str(tx.one("SELECT job_id FROM submissions WHERE key = ?", (key,))[0])
+        tx.call(actor, "claim_submission", OK)
+        return owner
 
     def commit_business(
         self, actor: str, job_id: str, row: Mapping[str, Any], outbox_row=None, claim_key: str | None = None
