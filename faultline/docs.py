@@ -45,7 +45,7 @@ def invariants_doc() -> str:
         "or the time limit the workload allows).",
         "",
         "Checkers live in `invariants/`; each has unit tests on hand-built clean and violating",
-        "histories in `tests/test_invariants.py`.",
+        "histories in `tests/judges/test_invariants.py`.",
         "",
     ]
     return "\n".join(lines)

@@ -36,7 +36,7 @@ COPIED = (
     "failure_modes",
     "tests",
     "docs",
-    "benchmarks",  # tests/test_golden.py compares runs with benchmarks/compare_runs.py
+    "benchmarks",  # tests/sim/test_golden.py compares runs with benchmarks/compare_runs.py
     "constraints",
     "examples",
     "pyproject.toml",
@@ -68,20 +68,20 @@ class Mutant:
 
 
 PINS = (
-    "--ignore=tests/test_golden.py",  # pinned digests
+    "--ignore=tests/sim/test_golden.py",  # pinned digests
     "--ignore=tests/sim/test_idle_polls.py",  # skipped idle polls' identity with polling tick by tick
-    "--ignore=tests/test_docs_sync.py",  # generated docs
-    "--ignore=tests/test_determinism.py",  # digests across processes
-    "--ignore=tests/test_check_determinism.py",
-    "--deselect=tests/test_observability.py::test_fm_metrics_are_exact",  # exact metric values
-    "--deselect=tests/test_observability.py::test_happy_path_metrics_are_exact",
+    "--ignore=tests/lab/test_docs_sync.py",  # generated docs
+    "--ignore=tests/sim/test_determinism.py",  # digests across processes
+    "--ignore=tests/sim/test_check_determinism.py",
+    "--deselect=tests/lab/test_observability.py::test_fm_metrics_are_exact",  # exact metric values
+    "--deselect=tests/lab/test_observability.py::test_happy_path_metrics_are_exact",
 )
 """Tests that flag any change in behaviour: not judges (see the module's docstring)."""
 
 
 def kind_of_test(nodeid: str) -> str:
     """What a failing test is, as a judge."""
-    if nodeid.startswith("tests/test_invariants.py"):
+    if nodeid.startswith("tests/judges/test_invariants.py"):
         return "checker test"
     if nodeid.startswith("failure_modes/"):
         return "FM test (invariants on the scenario and a seed sweep)"
@@ -503,7 +503,7 @@ def judge(mutant: Mutant, seeds: int, processes: int) -> dict:
         tested = _run(
             root,
             *("-m", "pytest", "-q", "-n", str(processes), "-p", "no:cacheprovider"),
-            "--ignore=tests/test_mutants.py",  # it checks the mutants' own text: never a judge of them
+            "--ignore=tests/lab/test_mutants.py",  # it checks the mutants' own text: never a judge of them
             *PINS,
             *("-m", "not drill"),  # the suite `make test` runs
         )

@@ -1,6 +1,6 @@
 """Decisions: what follows each outcome under a policy, as tables and pure functions (h11 style).
 
-Protocol code only looks these up; tests/test_decisions.py checks them alone.
+Protocol code only looks these up; tests/core/test_decisions.py checks them alone.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ class RetryBudget:
     """At most `per_s` retries fall due in any one second: a retry due in a full second moves to the
     same offset in the first second with room. The full seconds are linked to the next candidate
     (a union-find with path compression), so finding room costs about the same however many seconds
-    are already full (tests/test_runtime_units.py counts the probes)."""
+    are already full (tests/core/test_runtime_units.py counts the probes)."""
 
     __slots__ = ("per_s", "_due", "_next", "probes")
 

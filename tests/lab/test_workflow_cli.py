@@ -9,7 +9,7 @@ from faultline.present.workflow import dag_svg, runs_of
 from faultline.runspec import RunSpec
 from tests.builders import call_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ETL = str(ROOT / "examples" / "etl_fanout.yml")
 PERIODIC = str(ROOT / "examples" / "periodic.yml")
 

@@ -15,7 +15,7 @@ from faultline.present.trace import trace_document
 from invariants import check_all
 from runtime.core.policy import Policy
 from runtime.sim import run
-from tests.test_happy_path import HAPPY
+from tests.sim.test_happy_path import HAPPY
 
 SUBMITTED, SUCCEEDED, DEAD, RETRIES, LEASED = (
     "faultline_jobs_submitted_total",

@@ -5,7 +5,7 @@ import re
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 GROUP_FILES = sorted((ROOT / "constraints").glob("*.txt"))
 PIN_FILES = [ROOT / "requirements.txt", *GROUP_FILES]

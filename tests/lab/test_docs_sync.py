@@ -31,7 +31,7 @@ def test_history_doc_lists_every_event_kind_and_detail_key():
 
     from runtime.core.history import FINAL_STATE_KEYS, SCHEMA
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "02_history.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "02_history.md").read_text()
     rows = {line.split(" | ")[0].strip("| `"): line for line in doc.splitlines() if line.startswith("| `")}
     for kind, spec in SCHEMA.items():
         assert kind in rows, f"docs/02_history.md does not document {kind}"

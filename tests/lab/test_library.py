@@ -14,7 +14,7 @@ import faultline
 from faultline.cli import cli
 from tests.builders import call_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "09_library.md"
 
 

@@ -22,7 +22,7 @@ def test_safe_policy_finishes_every_job_once_faults_stop(plan):
     assert [v.message for v in check_all(result)] == []
 
 
-@settings(max_examples=30)  # an identity pin (tests/test_determinism.py holds it across processes)
+@settings(max_examples=30)  # an identity pin (tests/sim/test_determinism.py holds it across processes)
 @given(plan=fault_plans(jobs=8, workers=3))
 def test_the_same_plan_gives_the_same_digest_twice(plan):
     assert (

@@ -19,7 +19,7 @@ from tests.builders import call_cli
 NAIVE_FINDS = {"INV_001", "INV_002", "INV_003", "INV_004", "INV_005", "INV_006", "INV_007", "INV_009", "INV_010"}
 
 cli = call_cli
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_seed_draws_its_own_plan_the_same_way_every_time():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("runtime", "invariants", "faultline")
 # Which of our packages each layer may import (besides the standard library and its allowed third parties).
 ALLOWED = {

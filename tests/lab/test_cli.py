@@ -128,7 +128,7 @@ def test_the_docs_fault_plan_example_is_valid_against_fm_001(capsys, tmp_path):
     """docs/03's example plan names only actors, jobs and points FM_001's scenario has."""
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "03_fault_plans.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "03_fault_plans.md").read_text()
     plan = tmp_path / "plan.json"
     plan.write_text(doc.split("```json\n", 1)[1].split("```", 1)[0])
     code, out, err = call(capsys, "run", "FM_001", "--plan", str(plan), "--json")

@@ -9,7 +9,7 @@ from faultline.workflows import parse
 from runtime.core.workflow import TaskSpec, WorkflowError, topological_order
 from tests.builders import call_cli
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yml"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

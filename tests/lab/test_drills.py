@@ -12,7 +12,7 @@ from faultline.cli import main
 
 # The simulated drills (real_drills.md is the real world's, checked by make drills).
 DRILLS = sorted(
-    p for p in (Path(__file__).resolve().parent.parent / "docs" / "drills").glob("*.md") if p.stem != "real_drills"
+    p for p in (Path(__file__).resolve().parents[2] / "docs" / "drills").glob("*.md") if p.stem != "real_drills"
 )
 BLOCK = re.compile(r"^Run: `(faultline [^`]+)`\n\n((?:\|.*\|\n)+)", re.MULTILINE)
 ROW = re.compile(r"^\| `([^`]+)` \| ([0-9.]+) \|$")

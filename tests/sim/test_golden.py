@@ -10,8 +10,8 @@ import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "runs.json").read_text(encoding="utf-8"))
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = json.loads((Path(__file__).resolve().parents[1] / "golden" / "runs.json").read_text(encoding="utf-8"))
 
 
 def _compare_runs():

@@ -11,7 +11,7 @@ from pathlib import Path
 from faultline import explore
 from tests.builders import call_cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def one_line_exit_2(capsys, *argv) -> str:
