@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from runtime.core.history import Event, detail_of
+from runtime.real.queries import queries
+
+SQL = queries("db")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB = ".faultline/real.sqlite"
@@ -115,7 +118,7 @@ class Tx:
 
     def next(self, counter: str) -> int:
         """The next value of a named counter (message ids, fencing tokens, queue positions)."""
-        return self.one("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (counter,))[0]
+        return self.one(SQL.next_update_counters, (counter,))[0]
 
     def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
         """A history row stamped with the transaction's time (nothing read back: on Postgres it travels
@@ -131,7 +134,7 @@ class Tx:
     def record_at(
         self, time_ms: int, kind: str, actor: str, job_id, attempt, token, detail: str, returning: bool = False
     ) -> int | None:
-        sql = "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        sql = SQL.record_at_insert_history
         params = (time_ms, kind, actor, job_id, attempt, token, detail)
         if not returning:
             self.run(sql, params)
@@ -140,7 +143,7 @@ class Tx:
 
     def call(self, actor: str, operation: str, outcome: str, time_ms: int | None = None) -> str:
         self.run(
-            "INSERT INTO store_calls (time_ms, actor, operation, outcome) VALUES (?, ?, ?, ?)",
+            SQL.call_insert_store_calls,
             (self.now if time_ms is None else time_ms, actor, operation, outcome),
         )
         return outcome
@@ -148,8 +151,7 @@ class Tx:
     def take_fault(self, point: str, subject: str) -> bool:
         """Use up one planned fault of a counted kind (a lost ack, a lost reply) if one is left."""
         row = self.one(
-            "UPDATE faults_left SET remaining = remaining - 1 WHERE point = ? AND subject = ? AND remaining > 0 "
-            "RETURNING remaining",
+            SQL.take_fault_update_faults_left,
             (point, subject),
         )
         return row is not None
@@ -190,8 +192,8 @@ class Database:
             with contextlib.suppress(OSError):  # a new database is the owner's alone (its WAL too)
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             conn = sqlite3.connect(path, isolation_level=None, timeout=self.busy_ms / 1000)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(SQL.pragma_wal)
+            conn.execute(SQL.pragma_synchronous)
             return conn
         import psycopg
 
@@ -246,7 +248,7 @@ class Database:
             tx = Tx(self, cursor, self.run_ms(wall))
             flushed = self._flush(tx)
             yield tx
-            cursor.execute("COMMIT")
+            cursor.execute(SQL.commit)
             if batch is not None:
                 batch.sync()  # the COMMIT's own answer: from here on the transaction has committed
         except errors as error:
@@ -279,10 +281,10 @@ class Database:
                 batch = stack.enter_context(conn.pipeline()) if self.dialect == "postgres" else None
                 cursor = conn.cursor()
                 if self.dialect == "sqlite":
-                    cursor.execute("BEGIN IMMEDIATE")
+                    cursor.execute(SQL.begin_immediate)
                     return stack, cursor, batch, clock_ms()
-                cursor.execute("BEGIN")  # the writer's turn, in one round trip
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+                cursor.execute(SQL.begin)  # the writer's turn, in one round trip
+                cursor.execute(SQL.advisory_lock, (ADVISORY_LOCK,))
                 cursor.fetchone()
                 return stack, cursor, batch, clock_ms()  # read once the turn is ours
             except errors as error:
@@ -314,7 +316,7 @@ class Database:
 
     def _rollback(self, cursor) -> None:
         try:
-            cursor.execute("ROLLBACK")
+            cursor.execute(SQL.rollback)
         except Exception:
             self._drop()
 
@@ -353,8 +355,8 @@ class Database:
         """Apply the dialect's migrations in order, each once; returns the ones applied now."""
         conn = self.connection()
         cursor = conn.cursor()
-        cursor.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)")
-        cursor.execute("SELECT version FROM schema_migrations")
+        cursor.execute(SQL.migrate_create_schema_migrations)
+        cursor.execute(SQL.migrate_select_schema_migrations)
         done = {row[0] for row in cursor.fetchall()}
         applied = []
         for path in sorted((MIGRATIONS / self.dialect).glob("*.sql")):
@@ -362,13 +364,12 @@ class Database:
                 continue
             script = path.read_text(encoding="utf-8")
             if self.dialect == "sqlite":
-                cursor.executescript(
-                    f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES ('{path.stem}');\nCOMMIT;"
-                )
+                # One transaction per migration; the version is the migration file's own name.
+                cursor.executescript(SQL.migrate_sqlite.replace("{version}", path.stem).replace("{script}", script))
             else:
                 with conn.transaction():
                     cursor.execute(script)
-                    cursor.execute("INSERT INTO schema_migrations VALUES (%s)", (path.stem,))
+                    cursor.execute(SQL.migrate_insert_schema_migrations, (path.stem,))
             applied.append(path.stem)
         return applied
 
@@ -382,24 +383,24 @@ class Database:
         else:
             conn = self.connection()
             cursor = conn.cursor()
-            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            cursor.execute(SQL.reset_select_pg_tables)
             ours = faultline_tables("postgres")
             tables = [row[0] for row in cursor.fetchall() if row[0].lower() in ours]  # never anyone else's
             if tables:
-                cursor.execute("DROP TABLE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE")
+                cursor.execute(SQL.drop_tables.format(tables=", ".join(f'"{name}"' for name in tables)))
         self.migrate()
         epoch = self.epoch_ms = clock_ms()
         with self.transaction() as tx:
             for name in ("message", "token", "seq"):
-                tx.run("INSERT INTO counters (name, value) VALUES (?, 0)", (name,))
-            tx.run("INSERT INTO meta (key, value) VALUES ('epoch_ms', ?)", (repr(epoch),))
+                tx.run(SQL.reset_insert_counters, (name,))
+            tx.run(SQL.reset_insert_meta, (repr(epoch),))
 
     def restart_clock(self) -> None:
         """The run's time 0 is now (the supervisor, once every actor is ready; they read the epoch on
         their first look at the clock, after the gate)."""
         epoch = self.epoch_ms = clock_ms()
         with self.transaction_free() as cursor:
-            cursor.execute(self._q("UPDATE meta SET value = ? WHERE key = 'epoch_ms'"), (repr(epoch),))
+            cursor.execute(self._q(SQL.restart_clock_update_meta), (repr(epoch),))
 
     def open(self) -> list[str]:
         """Use the database as it is (the job service, its workers): migrate, and set the counters
@@ -418,21 +419,17 @@ class Database:
         now = clock_ms()
         with self.transaction_free() as cursor:
             for name in ("message", "token", "seq"):
-                cursor.execute(
-                    self._q("INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT DO NOTHING"), (name,)
-                )
-            cursor.execute(
-                self._q("INSERT INTO meta (key, value) VALUES ('epoch_ms', ?) ON CONFLICT DO NOTHING"), (repr(now),)
-            )
+                cursor.execute(self._q(SQL.open_insert_counters), (name,))
+            cursor.execute(self._q(SQL.open_insert_meta), (repr(now),))
         return applied
 
     def ping(self) -> None:
         """Raise Unavailable unless the database answers."""
-        self.read("SELECT 1")
+        self.read(SQL.ping)
 
     def meta(self, key: str) -> str | None:
         with self.transaction_free() as cursor:
-            cursor.execute(self._q("SELECT value FROM meta WHERE key = ?"), (key,))
+            cursor.execute(self._q(SQL.meta_select_meta), (key,))
             row = cursor.fetchone()
         return None if row is None else row[0]
 
@@ -458,9 +455,7 @@ class Database:
     def events(self) -> list[Event]:
         """The history in time order (ties in commit order), indexed by position (references between
         events mapped): an observation that waited out an outage sits where it happened."""
-        rows = self.read(
-            "SELECT seq, time_ms, kind, actor, job_id, attempt, token, detail FROM history ORDER BY time_ms, seq"
-        )
+        rows = self.read(SQL.events_select_history)
         position = {row[0]: index for index, row in enumerate(rows)}
         events = []
         for index, (_, time_ms, kind, actor, job_id, attempt, token, detail) in enumerate(rows):
@@ -498,11 +493,11 @@ def inspect_database(url: str) -> tuple[str, str]:
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (info.get("dbname"),)).fetchone()
+            exists = conn.execute(SQL.inspect_database_select_pg_database, (info.get("dbname"),)).fetchone()
         if exists is None:
             return MISSING_DB, "does not exist"
         with psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
-            rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()
+            rows = conn.execute(SQL.reset_select_pg_tables).fetchall()
     except psycopg.Error as error:
         raise Unavailable(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__) from None
     return _classify({row[0] for row in rows}, "postgres")
@@ -528,7 +523,7 @@ def _inspect_sqlite(path: Path) -> tuple[str, str]:
         try:
             names = {
                 row[0]
-                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                for row in conn.execute(SQL.inspect_sqlite_select_sqlite_master)
                 if not row[0].startswith("sqlite_")  # SQLite's own (AUTOINCREMENT's sequence, statistics)
             }
         finally:
@@ -565,8 +560,8 @@ def ensure_database(url: str) -> None:
         return
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if conn.execute(SQL.inspect_database_select_pg_database, (name,)).fetchone() is None:
+            conn.execute(sql.SQL(SQL.create_database).format(sql.Identifier(name)))
 
 
 def drop_database(url: str) -> None:
@@ -576,4 +571,4 @@ def drop_database(url: str) -> None:
     name = str(psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "")
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL(SQL.drop_database).format(sql.Identifier(name)))

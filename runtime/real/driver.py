@@ -25,7 +25,10 @@ from runtime.core.client import Caller
 from runtime.core.faults import WORKER_CLOCK, WORKER_HEARTBEAT, WORKER_MID_COMMIT, Pause, SilencedHeartbeat
 from runtime.core.history import values_of
 from runtime.real.db import Database, retry
+from runtime.real.queries import queries
 from runtime.real.runs import UNSYNCED
+
+SQL = queries("driver")
 
 RANK_GAP_S = 0.012  # wide enough that a loaded machine keeps the order
 
@@ -35,15 +38,8 @@ def kill() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-QUIET = (
-    "SELECT (SELECT state FROM caller WHERE id = 1), "
-    "(SELECT count(*) FROM messages), (SELECT count(*) FROM outbox), "
-    "(SELECT count(*) FROM actors WHERE holding IS NOT NULL)"
-)
-QUIET_WITH_WORK = (
-    QUIET + ", (SELECT count(*) FROM actors WHERE busy = 1) + (SELECT count(*) FROM notes) + "
-    f"(SELECT count(*) FROM ({UNSYNCED}) AS unsynced)"
-)
+QUIET = SQL.quiet
+QUIET_WITH_WORK = SQL.quiet_with_work.format(quiet=QUIET, unsynced=UNSYNCED)
 
 
 def is_quiet(db: Database, quiet_after_ms: int, more_work: bool = False) -> bool:
@@ -78,14 +74,14 @@ def save_caller(db: Database, caller) -> None:
     retry(
         db,
         lambda: db.transaction_write(
-            "INSERT INTO caller (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            SQL.save_caller_insert_caller,
             (json.dumps(state, sort_keys=True),),
         ),
     )
 
 
 def load_caller(db: Database, caller) -> None:
-    rows = db.read("SELECT state FROM caller WHERE id = 1")
+    rows = db.read(SQL.load_caller_select_caller)
     if rows:
         for name, value in json.loads(rows[0][0]).items():
             setattr(caller, name, value)
@@ -148,7 +144,7 @@ class RealDriver:
             held = None if value is None else json.dumps(value)
             retry(
                 self.db,
-                lambda: self.db.transaction_write("UPDATE actors SET holding = ? WHERE name = ?", (held, self.name)),
+                lambda: self.db.transaction_write(SQL.hold_update_actors, (held, self.name)),
             )
 
     def lease_held(self, delivery) -> None:
@@ -187,7 +183,7 @@ class RealDriver:
 
         def write() -> None:
             with self.db.transaction() as tx:
-                tx.run("UPDATE actors SET point = ?, died_ms = ? WHERE name = ?", (point, tx.now, self.name))
+                tx.run(SQL.write_down_update_actors, (point, tx.now, self.name))
 
         retry(self.db, write)
 

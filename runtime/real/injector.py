@@ -16,15 +16,16 @@ from runtime.core.faults import (
     request_of,
 )
 from runtime.real.db import Database, retry
+from runtime.real.queries import queries
+
+SQL = queries("injector")
 
 
 def install_plan(db: Database, plan: FaultPlan) -> None:
     """The counted faults (lost acks, lost replies) as rows, each used up once."""
     with db.transaction() as tx:
         for (point, subject), faults in sorted(index_plan(plan).counted.items()):
-            tx.run(
-                "INSERT INTO faults_left (point, subject, remaining) VALUES (?, ?, ?)", (point, subject, len(faults))
-            )
+            tx.run(SQL.install_plan_insert_faults_left, (point, subject, len(faults)))
 
 
 class RealInjector:
@@ -68,8 +69,7 @@ class RealInjector:
         def count() -> int:  # the visit count lives in the database: it outlives a crash (and an outage)
             with self.db.transaction() as tx:
                 return tx.one(
-                    "INSERT INTO fault_hits (actor, point, hits) VALUES (?, ?, 1) ON CONFLICT (actor, point) "
-                    "DO UPDATE SET hits = fault_hits.hits + 1 RETURNING hits",
+                    SQL.at_insert_fault_hits,
                     (actor, point),
                 )[0]
 

@@ -11,8 +11,11 @@ from typing import Any
 
 from runtime.core import history as ev
 from runtime.real.db import Database
+from runtime.real.queries import queries
 from runtime.real.queue import SqlQueue
 from runtime.real.store import SqlStore
+
+SQL = queries("jobs")
 
 API = "api"
 DEFAULT_DURATION_MS = 100
@@ -47,15 +50,15 @@ def status(db: Database, job_id: str) -> dict[str, Any] | None:
     """A job's state (queued, delayed, running, succeeded, dead), attempts, times and last error; None
     for a job the service never made."""
     rows = db.read(
-        "SELECT time_ms, kind, detail FROM history WHERE job_id = ? ORDER BY seq",
+        SQL.status_select_history,
         (job_id,),
     )
     if not any(kind == ev.SUBMITTED for _, kind, _ in rows):
         return None
     now = db.now_ms()
-    message = db.read("SELECT state, visible_at_ms FROM messages WHERE job_id = ? ORDER BY id LIMIT 1", (job_id,))
-    attempts = db.read("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))
-    dead = db.read("SELECT error FROM dead_letters WHERE job_id = ? ORDER BY id DESC LIMIT 1", (job_id,))
+    message = db.read(SQL.status_select_messages, (job_id,))
+    attempts = db.read(SQL.status_select_job_attempts, (job_id,))
+    dead = db.read(SQL.status_select_dead_letters, (job_id,))
     errors = [json.loads(detail).get("error") for _, kind, detail in rows if kind == ev.ATTEMPT_FAILED]
     if dead:
         state = "dead"

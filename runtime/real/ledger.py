@@ -16,26 +16,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    t_ns INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    job TEXT,
-    attempt INTEGER,
-    token INTEGER,
-    detail TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS ledger (
-    row INTEGER PRIMARY KEY AUTOINCREMENT,
-    job TEXT NOT NULL,
-    token INTEGER NOT NULL,
-    request TEXT NOT NULL,
-    key TEXT,
-    t_ns INTEGER NOT NULL
-);
-"""
+from runtime.real.queries import queries
+
+SQL = queries("ledger")
+
+SCHEMA = SQL.schema
 
 
 class Book:
@@ -45,8 +30,8 @@ class Book:
         self.path = str(path)
         self.pid = os.getpid()  # the process that opened this connection (a forked child opens its own)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(SQL.pragma_wal)
+        self.db.execute(SQL.pragma_synchronous)
 
     @classmethod
     def create(cls, path: str | Path) -> Book:
@@ -61,12 +46,12 @@ class Book:
         """`work(db, now)` in one IMMEDIATE transaction; the time is read once the write lock is held,
         so rows commit in time order. Returns what `work` returns."""
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        db.execute(SQL.begin_immediate)
         try:
             done = work(db, time.monotonic_ns())
-            db.execute("COMMIT")
+            db.execute(SQL.commit)
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute(SQL.rollback)
             raise
         return done
 
@@ -84,10 +69,8 @@ class Book:
         `leased` and `started` in one transaction (the lab sees a delivery only when its handler runs)."""
 
         def write(db, now):
-            (attempt,) = db.execute(
-                "SELECT count(*) + 1 FROM events WHERE kind = 'started' AND job = ?", (job,)
-            ).fetchone()
-            (token,) = db.execute("SELECT count(*) + 1 FROM events WHERE kind = 'started'").fetchone()
+            (attempt,) = db.execute(SQL.deliver_select_events, (job,)).fetchone()
+            (token,) = db.execute(SQL.deliver_select_events_2).fetchone()
             db.execute(_INSERT_EVENT, (now, "leased", actor, job, attempt, token, "{}"))
             db.execute(_INSERT_EVENT, (now, "started", actor, job, attempt, token, _json({"pid": pid})))
             return attempt, token
@@ -100,7 +83,7 @@ class Book:
 
         def write(db, now):
             db.execute(
-                "INSERT INTO ledger (job, token, request, key, t_ns) VALUES (?, ?, ?, ?, ?)",
+                SQL.effect_insert_ledger,
                 (job, token, request, key, now),
             )
             db.execute(_INSERT_EVENT, (now, "effect_committed", actor, job, attempt, token, detail))
@@ -109,26 +92,23 @@ class Book:
         return self._turn(write)
 
     def events(self) -> list[tuple]:
-        return self.db.execute(
-            "SELECT seq, t_ns, kind, actor, job, attempt, token, detail FROM events ORDER BY t_ns, seq"
-        ).fetchall()
+        return self.db.execute(SQL.events_select_events).fetchall()
 
     def ledger_rows(self) -> list[tuple]:
-        return self.db.execute("SELECT job, token, request, key FROM ledger ORDER BY t_ns, row").fetchall()
+        return self.db.execute(SQL.ledger_rows_select_ledger).fetchall()
 
     def reached(self, point: str) -> list[tuple[str, int, str]]:
         """(job, attempt, actor) of every handler that reached a hold at this point."""
         return self.db.execute(
-            "SELECT job, attempt, actor FROM events WHERE kind = 'hold' AND json_extract(detail, '$.point') = ? "
-            "ORDER BY seq",
+            SQL.reached_select_events,
             (point,),
         ).fetchall()
 
     def started_jobs(self) -> list[tuple[str, int, str]]:
-        return self.db.execute("SELECT job, attempt, actor FROM events WHERE kind = 'started' ORDER BY seq").fetchall()
+        return self.db.execute(SQL.started_jobs_select_events).fetchall()
 
 
-_INSERT_EVENT = "INSERT INTO events (t_ns, kind, actor, job, attempt, token, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENT = SQL.insert_event
 
 
 def _json(detail: dict) -> str:

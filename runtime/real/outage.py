@@ -16,6 +16,9 @@ from pathlib import Path
 
 from runtime.core import history as ev
 from runtime.real.db import Database, detail_json, outage_marker, retry, sqlite_path
+from runtime.real.queries import queries
+
+SQL = queries("outage")
 
 STORE = "store"
 GONE_S = 5.0  # how long terminated Postgres backends may take to exit
@@ -43,10 +46,10 @@ class Outage:
             Path(outage_marker(db.url)).unlink(missing_ok=True)
             for row in rows:
                 handle.execute(
-                    "INSERT INTO history (time_ms, kind, actor, job_id, attempt, token, detail) VALUES (?,?,?,?,?,?,?)",
+                    SQL.give_back_insert_history,
                     row,
                 )
-            handle.execute("COMMIT")
+            handle.execute(SQL.commit)
             handle.close()
             return away, back
         _allow_connections(db.url, handle, True)
@@ -63,7 +66,7 @@ class Outage:
 def _take_away(url: str):
     if not url.startswith(("postgres://", "postgresql://")):
         lock = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=5)
-        lock.execute("BEGIN EXCLUSIVE")
+        lock.execute(SQL.begin_exclusive)
         Path(outage_marker(url)).touch()  # callers are refused at once, not after waiting out the lock
         return lock
     import psycopg
@@ -78,14 +81,14 @@ def _take_away(url: str):
         deadline = time.monotonic() + GONE_S
         while time.monotonic() < deadline:
             conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND state = 'idle'",
+                SQL.take_away_select_pg_stat_activity,
                 (name,),
             )
-            if not conn.execute("SELECT 1 FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone():
+            if not conn.execute(SQL.take_away_select_pg_stat_activity_2, (name,)).fetchone():
                 break
             time.sleep(0.002)
         else:  # a transaction that never ends: take it away anyway
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            conn.execute(SQL.take_away_select_pg_stat_activity_3, (name,))
     return name
 
 
@@ -95,8 +98,4 @@ def _allow_connections(url: str, name: str, allow: bool) -> None:
 
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-                sql.Identifier(name), sql.SQL("true" if allow else "false")
-            )
-        )
+        conn.execute(sql.SQL(SQL.allow_connections).format(sql.Identifier(name), sql.SQL("true" if allow else "false")))

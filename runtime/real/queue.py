@@ -24,9 +24,11 @@ from runtime.core.history import MISSING
 from runtime.core.payload import read_stored
 from runtime.core.ports import Delivery
 from runtime.real.db import Database
+from runtime.real.queries import queries
+
+SQL = queries("queue")
 
 READY, LEASED, QUEUE = "ready", "leased", "queue"
-_COLUMNS = "id, job_id, payload, duration_ms, request, key, seq, state, token, attempt, owner, lease_expires_at_ms"
 
 
 class SqlQueue:
@@ -35,9 +37,9 @@ class SqlQueue:
         self._lease_ms, self._max_attempts = policy.lease_ms, policy.max_attempts
         self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
         self._window_ms, self._budget = policy.publish_dedupe_window_ms, policy.retry_budget_per_s
-        self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgres" else ""
+        self._lease_next = SQL.of("lease_next", db.dialect)
         # Whether the plan can lose an ack (else an ack never asks): the plan is installed first.
-        self._acks_lost = bool(db.read("SELECT 1 FROM faults_left WHERE point = ?", (QUEUE_ACK,)))
+        self._acks_lost = bool(db.read(SQL.acks_lost_planned, (QUEUE_ACK,)))
         self.refused = 0
         """Stored jobs this queue dead-lettered because it could not interpret them (a metric's source)."""
 
@@ -61,26 +63,24 @@ class SqlQueue:
         """`enqueue` inside a transaction the caller holds (the job service claims the key in it too)."""
         now, window = tx.now, self._window_ms
         if window is not None:
-            previous = tx.one("SELECT time_ms, event_seq FROM published WHERE job_id = ?", (job_id,))
+            previous = tx.one(SQL.publish_select_published, (job_id,))
             if previous is not None and now - previous[0] < window:
                 tx.record(ev.PUBLISH_DEDUPLICATED, actor, job_id, None, None, window, previous[1])
                 return False
         message_id, seq = tx.next("message"), tx.next("seq")
         due = visible_from(payload, self._policy, now) if isinstance(payload, dict) and "eta_ms" in payload else 0
         tx.run(
-            "INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, visible_at_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            SQL.publish_insert_messages,
             (message_id, job_id, _stored_text(payload), duration_ms, request, key, seq, READY, due if due > now else 0),
         )
-        tx.run("INSERT INTO job_attempts (job_id, attempts) VALUES (?, 0) ON CONFLICT (job_id) DO NOTHING", (job_id,))
+        tx.run(SQL.publish_insert_job_attempts, (job_id,))
         values = (message_id, request, key, payload, outbox)
         if window is None:
             tx.record(ev.SUBMITTED, actor, job_id, None, None, *values)
         else:
             event = tx.record_seq(ev.SUBMITTED, actor, job_id, None, None, *values)
             tx.run(
-                "INSERT INTO published (job_id, time_ms, event_seq) VALUES (?, ?, ?) "
-                "ON CONFLICT (job_id) DO UPDATE SET time_ms = excluded.time_ms, event_seq = excluded.event_seq",
+                SQL.publish_insert_published,
                 (job_id, now, event),
             )
         return True
@@ -93,9 +93,7 @@ class SqlQueue:
                 self._reclaim(tx, worker, worker_now_ms, self._margin_ms)
             while True:
                 row = tx.one(
-                    "SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key, "
-                    "(SELECT a.attempts FROM job_attempts a WHERE a.job_id = m.job_id) FROM messages m "
-                    f"WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1{self._skip_locked}",
+                    self._lease_next,
                     (READY, now),
                 )
                 if row is None:
@@ -105,29 +103,26 @@ class SqlQueue:
                 payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
                 if problem is not None or payload is None:  # a row this version cannot run: never leased
                     self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
-                    tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+                    tx.run(SQL.delete_message, (message_id,))
                     self.refused += 1
                     continue
                 limit = self._limit(payload)
                 if limit is not None and attempt > limit:
                     self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery", message_id)
-                    tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+                    tx.run(SQL.delete_message, (message_id,))
                     continue
                 token = tx.next("token")
                 expires = None if self._lease_ms is None else now + self._lease_ms
                 tx.run(
-                    "INSERT INTO job_attempts (job_id, attempts) VALUES (?, ?) "
-                    "ON CONFLICT (job_id) DO UPDATE SET attempts = excluded.attempts",
+                    SQL.lease_insert_job_attempts,
                     (job_id, attempt),
                 )
                 tx.run(
-                    "UPDATE messages SET state = ?, owner = ?, attempt = ?, token = ?, lease_expires_at_ms = ? "
-                    "WHERE id = ?",
+                    SQL.lease_update_messages,
                     (LEASED, worker, attempt, token, expires, message_id),
                 )
                 tx.run(
-                    "INSERT INTO lease_tokens (job_id, token) VALUES (?, ?) "
-                    "ON CONFLICT (job_id) DO UPDATE SET token = excluded.token",
+                    SQL.lease_insert_lease_tokens,
                     (job_id, token),
                 )
                 tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
@@ -135,22 +130,20 @@ class SqlQueue:
 
     def renew(self, actor: str, delivery: Delivery) -> int | None:
         with self.db.transaction() as tx:
-            row = tx.one("SELECT token, state FROM messages WHERE id = ?", (delivery.message,))
+            row = tx.one(SQL.renew_select_messages, (delivery.message,))
             if row is None or row[0] != delivery.token or row[1] != LEASED:
                 return None
             expires = tx.now + self._lease_ms
-            tx.run("UPDATE messages SET lease_expires_at_ms = ? WHERE id = ?", (expires, delivery.message))
+            tx.run(SQL.renew_update_messages, (expires, delivery.message))
             tx.record(ev.LEASE_RENEWED, actor, delivery.job_id, delivery.attempt, delivery.token, expires)
             return expires
 
     def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         with self.db.transaction() as tx:
-            row = tx.one(
-                f"DELETE FROM messages WHERE id = ? AND token = ? RETURNING {_COLUMNS}", (delivery.message, token)
-            )
+            row = tx.one(SQL.take_message, (delivery.message, token))
             if row is None:
-                moved = tx.one("SELECT token FROM messages WHERE id = ?", (delivery.message,))
+                moved = tx.one(SQL.ack_select_messages, (delivery.message,))
                 reason = "the message is gone" if moved is None else f"the lease moved on to token {moved[0]}"
                 tx.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason)
                 return False
@@ -177,7 +170,7 @@ class SqlQueue:
     ) -> bool:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         with self.db.transaction() as tx:
-            row = tx.one("SELECT token, state, seq FROM messages WHERE id = ?", (delivery.message,))
+            row = tx.one(SQL.report_failure_select_messages, (delivery.message,))
             held = row is not None and row[0] == token and row[1] == LEASED
             accepted = held or (row is None and republish)
             tx.record(ev.ATTEMPT_FAILED, actor, job_id, attempt, token, error, reason, accepted)
@@ -185,7 +178,7 @@ class SqlQueue:
                 return False
             if delay_ms is None:
                 if row is not None:
-                    tx.run("DELETE FROM messages WHERE id = ?", (delivery.message,))
+                    tx.run(SQL.delete_message, (delivery.message,))
                 self._bury(tx, actor, job_id, attempt, error, delivery)
                 return True
             visible_at = self._budgeted(tx, tx.now + delay_ms)
@@ -211,28 +204,26 @@ class SqlQueue:
         """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`, oldest grant
         first; a lease that expires on the job's final attempt dead-letters the job."""
         expired = tx.all(
-            "SELECT id, job_id, attempt, token, owner, lease_expires_at_ms, payload, duration_ms, request, key "
-            "FROM messages WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? "
-            "ORDER BY token",
+            SQL.reclaim_select_messages,
             (LEASED, margin_ms, judged_now_ms),
         )
         for message_id, job_id, attempt, token, owner, expires, *stored in expired:
             tx.record(ev.LEASE_EXPIRED, actor, job_id, attempt, token, owner, expires)
-            counted = tx.one("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))
+            counted = tx.one(SQL.reclaim_select_job_attempts, (job_id,))
             attempts = counted[0] if counted is not None and isinstance(counted[0], int) else 0
             limit = self._limit(read_stored(job_id, *stored)[0])
             if after_lease_expiry(attempts, limit, self._policy) == BURY:
                 self._bury(tx, actor, job_id, attempt, EXPIRED_WHY[self._policy.expired_lease], message_id)
-                tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+                tx.run(SQL.delete_message, (message_id,))
             else:
                 if refunds_expired_attempt(self._policy):
-                    tx.run("UPDATE job_attempts SET attempts = attempts - 1 WHERE job_id = ?", (job_id,))
+                    tx.run(SQL.reclaim_update_job_attempts, (job_id,))
                 self._requeue(tx, message_id, tx.now)
         return len(expired)
 
     # -- bookkeeping -----------------------------------------------------------------------
     def is_idle(self) -> bool:
-        return not self.db.read("SELECT 1 FROM messages LIMIT 1")
+        return not self.db.read(SQL.any_message)
 
     def _budgeted(self, tx, visible_at: int) -> int:
         """At most retry_budget_per_s retries fall due in one second; a full second's retry moves to the
@@ -241,13 +232,12 @@ class SqlQueue:
             return visible_at
         second = visible_at // 1000
         while True:
-            row = tx.one("SELECT due FROM retry_budget WHERE second = ?", (second,))
+            row = tx.one(SQL.budgeted_select_retry_budget, (second,))
             if row is None or row[0] < self._budget:
                 break
             second += 1
         tx.run(
-            "INSERT INTO retry_budget (second, due) VALUES (?, 1) ON CONFLICT (second) DO UPDATE SET due = "
-            "retry_budget.due + 1",
+            SQL.budgeted_insert_retry_budget,
             (second,),
         )
         return max(visible_at, second * 1000 + visible_at % 1000)
@@ -255,16 +245,16 @@ class SqlQueue:
     def _restore(self, tx, row) -> None:
         """Put back a deleted message row (a lost ack's redelivery, a republished copy)."""
         tx.run(
-            f"INSERT INTO messages ({_COLUMNS}, visible_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            SQL.restore_message,
             tuple(row),
         )
 
     def _requeue(self, tx, message_id: int, visible_at: int, *, new_seq: bool = False) -> None:
         """Ready again from `visible_at`: at its old position, or at the tail with `new_seq`."""
         if new_seq:
-            tx.run("UPDATE messages SET seq = ? WHERE id = ?", (tx.next("seq"), message_id))
+            tx.run(SQL.requeue_update_messages, (tx.next("seq"), message_id))
         tx.run(
-            "UPDATE messages SET state = ?, owner = NULL, lease_expires_at_ms = NULL, visible_at_ms = ? WHERE id = ?",
+            SQL.requeue_update_messages_2,
             (READY, visible_at, message_id),
         )
 
@@ -272,12 +262,11 @@ class SqlQueue:
         """Dead-letter the job with what a redrive needs: `job` is its delivery, or its message's id
         (read before the row goes); `reason` is `payload` when the queue could not interpret it."""
         if isinstance(job, int):
-            row = tx.one("SELECT payload, duration_ms, request, key FROM messages WHERE id = ?", (job,))
+            row = tx.one(SQL.bury_select_messages, (job,))
         else:
             row = (json.dumps(job.payload, sort_keys=True), job.duration_ms, job.request, job.key)
         tx.run(
-            "INSERT INTO dead_letters (job_id, attempt, error, payload, duration_ms, request, key) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            SQL.bury_insert_dead_letters,
             (job_id, attempt, error, *row),
         )
         tx.record(ev.DEAD_LETTERED, actor, job_id, attempt, None, error, reason)
@@ -289,26 +278,26 @@ class SqlQueue:
             return self.redrive_in(tx, actor, keep_ids)
 
     def redrive_in(self, tx, actor: str, keep_ids: bool) -> int:
-        rows = tx.all("SELECT id, job_id, payload, duration_ms, request, key FROM dead_letters ORDER BY id")
+        rows = tx.all(SQL.redrive_in_select_dead_letters)
         if not rows:
             return 0
         round_ = tx.next("redrive")
-        tx.run("DELETE FROM dead_letters WHERE id <= ?", (rows[-1][0],))
+        tx.run(SQL.redrive_in_delete_dead_letters, (rows[-1][0],))
         for _, job_id, payload, duration, request, key in rows:
             new_id = job_id if keep_ids else f"{job_id}~r{round_}"
             if keep_ids:
-                tx.run("UPDATE job_attempts SET attempts = 0 WHERE job_id = ?", (job_id,))
+                tx.run(SQL.redrive_in_update_job_attempts, (job_id,))
             tx.record(ev.REDRIVEN, actor, new_id, None, None, job_id, "keep" if keep_ids else "mint")
-            tx.run("DELETE FROM published WHERE job_id = ?", (new_id,))  # deliberate: no dedupe window
+            tx.run(SQL.redrive_in_delete_published, (new_id,))  # deliberate: no dedupe window
             self.publish(tx, actor, new_id, _as_stored(payload), duration, request, key)
         return len(rows)
 
     def snapshot(self) -> dict[str, Any]:
         with self.db.transaction() as tx:
             now = tx.now
-            messages = tx.all("SELECT id, job_id, state, visible_at_ms FROM messages ORDER BY id")
-            attempts = tx.all("SELECT job_id, attempts FROM job_attempts ORDER BY job_id")
-            dead = tx.all("SELECT job_id, attempt, error FROM dead_letters ORDER BY id")
+            messages = tx.all(SQL.snapshot_select_messages)
+            attempts = tx.all(SQL.snapshot_select_job_attempts)
+            dead = tx.all(SQL.snapshot_select_dead_letters)
         return {
             "messages": [
                 [mid, job, state if state == LEASED or visible <= now else "delayed"]

@@ -49,9 +49,12 @@ from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
 from runtime.real.outage import Outage
+from runtime.real.queries import queries
 from runtime.real.queue import SqlQueue
 from runtime.real.runs import SqlRuns
 from runtime.real.store import SqlStore
+
+SQL = queries("run")
 
 REAPER = "reaper"
 TRIGGER = "trigger"
@@ -108,7 +111,7 @@ class Supervisor:
             ):  # connect, say so, wait: the clock starts at the gate
                 os.close(self._gate[1])
                 os.close(self._ready[0])
-                retry(self.db, lambda: self.db.read("SELECT 1 FROM actors WHERE name = ?", (name,)))
+                retry(self.db, lambda: self.db.read(SQL.child_select_actors, (name,)))
                 os.write(self._ready[1], b"+")
                 os.close(self._ready[1])
                 epoch = os.read(self._gate[0], EPOCH_BYTES)  # the run's time 0, through the gate (no db needed)
@@ -159,7 +162,7 @@ class Supervisor:
                         points=points,
                     )
                 )
-            retry(db, lambda: db.transaction_write("UPDATE actors SET busy = 0 WHERE name = ?", (name,)))
+            retry(db, lambda: db.transaction_write(SQL.protocol_update_actors, (name,)))
         elif name == CLIENT:
             caller = driver.caller = Caller(shaped_jobs(scenario))
             retry(db, lambda: load_caller(db, caller))
@@ -290,9 +293,9 @@ class Supervisor:
         with self.db.transaction() as tx:
             for name in self.actors:
                 busy = 1 if self.roles.get(name) in ("trigger", "scheduler") else 0
-                tx.run("INSERT INTO actors (name, busy) VALUES (?, ?)", (name, busy))
+                tx.run(SQL.start_insert_actors, (name, busy))
             if self.redrives:  # the operator has work to do: the run is not quiet before it is done
-                tx.run("INSERT INTO actors (name, busy) VALUES (?, 1)", (OPERATOR,))
+                tx.run(SQL.start_insert_actors_2, (OPERATOR,))
         # SQLite is not fork-safe with a connection open (the children would inherit its lock state):
         # the supervisor's is closed before each fork, and the children open their own.
         self._gate, self._ready = os.pipe(), os.pipe()
@@ -352,7 +355,7 @@ class Supervisor:
         with self.db.transaction() as tx:
             self.queue.redrive_in(tx, OPERATOR, self.policy.redrive_ids == "keep")
             if last:
-                tx.run("UPDATE actors SET busy = 0 WHERE name = ?", (OPERATOR,))
+                tx.run(SQL.protocol_update_actors, (OPERATOR,))
 
     def finish(self) -> RunRecord:
         self.kill_all()

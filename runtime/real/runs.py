@@ -16,11 +16,13 @@ from runtime.core import history as ev
 from runtime.core import workflow as wf
 from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, UNAVAILABLE, Note
 from runtime.real.db import Database, Unavailable
+from runtime.real.queries import queries
 
-UNSYNCED = (
-    "SELECT t.job_id FROM task_jobs t WHERE EXISTS (SELECT 1 FROM ledger l WHERE l.job_id = t.job_id) "
-    "OR EXISTS (SELECT 1 FROM dead_letters d WHERE d.job_id = t.job_id)"
-)
+SQL = queries("runs")
+
+UNSYNCED = SQL.unsynced
+NOTES_WAITING = SQL.notes_waiting.format(unsynced=UNSYNCED)
+FREE_NOTES = SQL.free_notes.format(unsynced=UNSYNCED)
 
 
 def spec_json(spec) -> str:
@@ -44,39 +46,32 @@ class SqlRuns:
 
     # -- the ground truth ------------------------------------------------------------------
     def _sync(self, tx) -> None:
-        done = tx.all(
-            "SELECT t.job_id, min(l.id) FROM task_jobs t JOIN ledger l ON l.job_id = t.job_id GROUP BY t.job_id"
-        )
-        dead = tx.all(
-            "SELECT t.job_id, min(d.id) FROM task_jobs t JOIN dead_letters d ON d.job_id = t.job_id "
-            "WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.job_id = t.job_id) GROUP BY t.job_id"
-        )
+        done = tx.all(SQL.sync_select_task_jobs)
+        dead = tx.all(SQL.sync_select_task_jobs_2)
         for rows, state in ((done, wf.SUCCEEDED), (dead, wf.FAILED)):
             for job_id, _ in sorted(rows, key=lambda row: row[1]):
-                run, task = tx.one("DELETE FROM task_jobs WHERE job_id = ? RETURNING run, task", (job_id,))
+                run, task = tx.one(SQL.sync_delete_task_jobs, (job_id,))
                 tx.run(
-                    "UPDATE run_tasks SET state = ?, finished_ms = ? WHERE run = ? AND task = ?",
+                    SQL.sync_update_run_tasks,
                     (state, tx.now, run, task),
                 )
-                tx.run("INSERT INTO notes (run, task) VALUES (?, ?)", (run, task))
+                tx.run(SQL.sync_insert_notes, (run, task))
 
     @staticmethod
     def _states(tx, run: str) -> tuple[dict[str, list[str]], dict[str, str]]:
-        rows = tx.all("SELECT task, parents, state FROM run_tasks WHERE run = ? ORDER BY position", (run,))
+        rows = tx.all(SQL.states_select_run_tasks, (run,))
         return {task: json.loads(parents) for task, parents, _ in rows}, {task: state for task, _, state in rows}
 
     def notes_waiting(self) -> bool:
         try:
-            rows = self.db.read(f"SELECT 1 FROM notes UNION ALL SELECT 1 FROM ({UNSYNCED}) AS unsynced LIMIT 1")
+            rows = self.db.read(NOTES_WAITING)
         except Unavailable:
             return True
         return bool(rows)
 
     def free_notes(self) -> bool:
         try:
-            rows = self.db.read(
-                f"SELECT 1 FROM notes WHERE owner IS NULL UNION ALL SELECT 1 FROM ({UNSYNCED}) AS unsynced LIMIT 1"
-            )
+            rows = self.db.read(FREE_NOTES)
         except Unavailable:
             return False
         return bool(rows)
@@ -87,15 +82,14 @@ class SqlRuns:
     ) -> str:
         def body(tx):
             if fenced and epoch is not None:  # the epoch must still lead
-                holder = tx.one("SELECT holder, epoch FROM locks WHERE name = ?", (wf.LOCK,))
+                holder = tx.one(SQL.trigger_run_select_locks, (wf.LOCK,))
                 if holder is None or tuple(holder) != (actor, epoch):
                     return tx.call(actor, "trigger_run", FENCED)
-            if tx.one("SELECT 1 FROM runs WHERE run = ?", (run,)) is not None:
+            if tx.one(SQL.trigger_run_select_runs, (run,)) is not None:
                 return tx.call(actor, "trigger_run", DUPLICATE_ROW)
             if fenced and (
                 tx.one(
-                    "INSERT INTO schedule_ticks (schedule, tick, run) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING RETURNING run",
+                    SQL.trigger_run_insert_schedule_ticks,
                     (schedule, tick, run),
                 )
                 is None
@@ -103,7 +97,7 @@ class SqlRuns:
                 return tx.call(actor, "trigger_run", DUPLICATE_ROW)
             if not fenced and schedule is not None:
                 tx.run(
-                    "INSERT INTO schedule_ticks (schedule, tick, run) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    SQL.trigger_run_insert_schedule_ticks_2,
                     (schedule, tick, run),
                 )
             self.create(tx, actor, run, workflow, schedule, tick, epoch)
@@ -116,26 +110,25 @@ class SqlRuns:
         """The run's rows, its start note and `workflow_triggered`, in the caller's transaction."""
         parents = wf.parents_of(workflow)
         tx.run(
-            "INSERT INTO runs (run, workflow, spec, state, schedule, tick, epoch, created_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            SQL.create_insert_runs,
             (run, workflow.name, spec_json(workflow), wf.RUNNING, schedule, tick, epoch, tx.now),
         )
         for position, task in enumerate(workflow.tasks):
             tx.run(
-                "INSERT INTO run_tasks (run, task, position, state, parents, job) VALUES (?, ?, ?, ?, ?, ?)",
+                SQL.create_insert_run_tasks,
                 (run, task.name, position, wf.PENDING, json.dumps(parents[task.name]), json.dumps(wf.task_job(task))),
             )
         tx.record(ev.WORKFLOW_TRIGGERED, actor, None, None, None, run, workflow.name, parents, schedule, tick, epoch)
-        tx.run("INSERT INTO notes (run, task) VALUES (?, NULL)", (run,))
+        tx.run(SQL.create_insert_notes, (run,))
 
     def take_note(self, actor: str) -> tuple[str, Note | None]:
         def body(tx):
             self._sync(tx)
-            row = tx.one("SELECT id, run, task FROM notes WHERE owner IS NULL ORDER BY id LIMIT 1")
+            row = tx.one(SQL.take_note_select_notes)
             if row is None:
                 return tx.call(actor, "take_note", OK), None
             note_id, run, task = row
-            tx.run("UPDATE notes SET owner = ? WHERE id = ?", (actor, note_id))
+            tx.run(SQL.take_note_update_notes, (actor, note_id))
             parents, states = self._states(tx, run)
             ready = wf.ready_after(parents, states, task)
             skip = wf.skipped_after(parents, states) if task is not None else []
@@ -145,7 +138,7 @@ class SqlRuns:
 
     def dispatch(self, actor: str, run: str, task: str, claim: bool, enqueue: bool, mark: bool) -> str:
         def body(tx):
-            state, job = tx.one("SELECT state, job FROM run_tasks WHERE run = ? AND task = ?", (run, task))
+            state, job = tx.one(SQL.dispatch_select_run_tasks, (run, task))
             if claim and state != wf.PENDING:
                 return tx.call(actor, "dispatch", DUPLICATE_ROW)
             if enqueue:
@@ -155,12 +148,12 @@ class SqlRuns:
                 self.queue.publish(tx, actor, job_id, job["payload"], job["duration_ms"], job_id, None)
                 if state in (wf.PENDING, wf.DISPATCHED):
                     tx.run(
-                        "INSERT INTO task_jobs (job_id, run, task) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        SQL.dispatch_insert_task_jobs,
                         (job_id, run, task),
                     )
             if mark and state == wf.PENDING:
                 tx.run(
-                    "UPDATE run_tasks SET state = ?, dispatched_ms = ? WHERE run = ? AND task = ?",
+                    SQL.dispatch_update_run_tasks,
                     (wf.DISPATCHED, tx.now, run, task),
                 )
             return tx.call(actor, "dispatch", OK)
@@ -171,14 +164,14 @@ class SqlRuns:
         def body(tx):
             for task in skip:
                 tx.run(
-                    "UPDATE run_tasks SET state = ?, finished_ms = ? WHERE run = ? AND task = ? AND state = ?",
+                    SQL.settle_update_run_tasks,
                     (wf.SKIPPED, tx.now, run, task, wf.PENDING),
                 )
-            tx.run("DELETE FROM notes WHERE id = ?", (note,))
+            tx.run(SQL.settle_delete_notes, (note,))
             _, states = self._states(tx, run)
             outcome = wf.run_outcome(states)
             if outcome is not None and tx.one(
-                "UPDATE runs SET state = ?, finished_ms = ? WHERE run = ? AND state = ? RETURNING run",
+                SQL.settle_update_runs,
                 (outcome, tx.now, run, wf.RUNNING),
             ):
                 tx.record(ev.RUN_FINISHED, actor, None, None, None, run, outcome, states)
@@ -194,20 +187,19 @@ class SqlRuns:
     def release_in(tx, actor: str) -> None:
         """The notes a dead dispatcher held come back, in the caller's transaction (the one that
         records the crash)."""
-        tx.run("UPDATE notes SET owner = NULL WHERE owner = ?", (actor,))
+        tx.run(SQL.release_in_update_notes, (actor,))
 
     def acquire_lock(self, actor: str, lock: str, lease_ms: int) -> tuple[str, int | None]:
         def body(tx):
-            row = tx.one("SELECT holder, epoch, expires_ms FROM locks WHERE name = ?", (lock,))
+            row = tx.one(SQL.acquire_lock_select_locks, (lock,))
             if row is not None and row[0] == actor and row[2] > tx.now:
-                tx.run("UPDATE locks SET expires_ms = ? WHERE name = ?", (tx.now + lease_ms, lock))
+                tx.run(SQL.acquire_lock_update_locks, (tx.now + lease_ms, lock))
                 return tx.call(actor, "acquire_lock", OK), row[1]
             if row is not None and row[2] > tx.now:
                 return tx.call(actor, "acquire_lock", OK), None
             epoch = (row[1] if row is not None else 0) + 1
             tx.run(
-                "INSERT INTO locks (name, holder, epoch, expires_ms) VALUES (?, ?, ?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_ms = excluded.expires_ms",
+                SQL.acquire_lock_insert_locks,
                 (lock, actor, epoch, tx.now + lease_ms),
             )
             tx.record(ev.LEADER_ELECTED, actor, None, None, None, lock, epoch)
@@ -217,23 +209,20 @@ class SqlRuns:
 
     def last_tick(self, actor: str, schedule: str) -> tuple[str, int]:
         def body(tx):
-            tick = tx.one("SELECT max(tick) FROM schedule_ticks WHERE schedule = ?", (schedule,))[0]
+            tick = tx.one(SQL.last_tick_select_schedule_ticks, (schedule,))[0]
             return tx.call(actor, "last_tick", OK), tick or 0
 
         return self._call(actor, "last_tick", body, pair=True, refused_value=0)
 
     def snapshot(self) -> dict[str, Any]:
         read = self.db.read
-        runs = {
-            run: {"state": state, "tasks": {}}
-            for run, state in read("SELECT run, state FROM runs ORDER BY created_ms, run")
-        }
-        for run, task, state in read("SELECT run, task, state FROM run_tasks ORDER BY run, position"):
+        runs = {run: {"state": state, "tasks": {}} for run, state in read(SQL.snapshot_select_runs)}
+        for run, task, state in read(SQL.snapshot_select_run_tasks):
             runs[run]["tasks"][task] = state
         # Settled by the ground truth but not yet noted (the run ended first): report what they are.
-        for job_id, run, task in read("SELECT job_id, run, task FROM task_jobs"):
-            if read("SELECT 1 FROM ledger WHERE job_id = ?", (job_id,)):
+        for job_id, run, task in read(SQL.snapshot_select_task_jobs):
+            if read(SQL.snapshot_select_ledger, (job_id,)):
                 runs[run]["tasks"][task] = wf.SUCCEEDED
-            elif read("SELECT 1 FROM dead_letters WHERE job_id = ?", (job_id,)):
+            elif read(SQL.snapshot_select_dead_letters, (job_id,)):
                 runs[run]["tasks"][task] = wf.FAILED
         return runs

@@ -15,6 +15,9 @@ from runtime.core import history as ev
 from runtime.core.history import MISSING
 from runtime.core.ports import COMMITTED, DEDUPLICATED, DUPLICATE_ROW, FENCED, MISSING_ROW, OK, OVERLOADED, UNAVAILABLE
 from runtime.real.db import Database, Unavailable
+from runtime.real.queries import queries
+
+SQL = queries("store")
 
 
 class SqlStore:
@@ -31,7 +34,7 @@ class SqlStore:
             with self.db.transaction() as tx:
                 if self.capacity is not None:
                     window = tx.now // 1000 * 1000
-                    used = tx.one("SELECT count(*) FROM store_calls WHERE time_ms >= ?", (window,))[0]
+                    used = tx.one(SQL.call_select_store_calls, (window,))[0]
                     if used >= self.capacity:
                         tx.call(actor, operation, OVERLOADED)
                         return (OVERLOADED, refused_value) if pair else OVERLOADED
@@ -47,9 +50,7 @@ class SqlStore:
 
         def body(tx):
             newest, has_row, done = tx.one(
-                "SELECT (SELECT token FROM lease_tokens WHERE job_id = ?), "
-                "(SELECT count(*) FROM business_rows WHERE job_id = ?), "
-                "(SELECT count(*) FROM idempotency_keys WHERE job_id = ?)",
+                SQL.commit_effect_select_lease_tokens,
                 (job_id, job_id, job_id),
             )
             newest = newest or 0
@@ -63,18 +64,17 @@ class SqlStore:
                 tx.record(ev.EFFECT_DEDUPLICATED, actor, job_id, attempt, token)
                 return tx.call(actor, "commit_effect", DEDUPLICATED)
             ledger_row = {"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect}
-            tx.run("INSERT INTO ledger (job_id, row) VALUES (?, ?)", (job_id, json.dumps(ledger_row)))
+            tx.run(SQL.commit_effect_insert_ledger, (job_id, json.dumps(ledger_row)))
             if self.mid_call is not None:  # the ledger row written, the key not yet: dies, nothing lands
                 self.mid_call()
             if idempotent:  # the key commits with the effect; it names the ledger row just written
                 tx.run(
-                    "INSERT INTO idempotency_keys (job_id, ledger_id) SELECT ?, max(id) FROM ledger WHERE job_id = ?",
+                    SQL.commit_effect_insert_idempotency_keys,
                     (job_id, job_id),
                 )
             if "key" in effect:
                 tx.run(
-                    "INSERT INTO results (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    SQL.commit_effect_insert_results,
                     (effect["key"], json.dumps(dict(effect))),
                 )
             values = (
@@ -100,8 +100,8 @@ class SqlStore:
         """The key-claim rule, inside the caller's transaction: claim `key` for `job_id` unless a job
         already owns it; returns the owner (the client's claim_submission, and the job service's submit,
         which publishes the job in the same transaction)."""
-        tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, job_id))
-        owner = str(tx.one("SELECT job_id FROM submissions WHERE key = ?", (key,))[0])
+        tx.run(SQL.claim_in_insert_submissions, (key, job_id))
+        owner = str(tx.one(SQL.claim_in_select_submissions, (key,))[0])
         tx.call(actor, "claim_submission", OK)
         return owner
 
@@ -110,17 +110,17 @@ class SqlStore:
     ) -> tuple[str, str | None]:
         def body(tx):
             if claim_key is not None:
-                owner = tx.one("SELECT job_id FROM submissions WHERE key = ?", (claim_key,))
+                owner = tx.one(SQL.claim_in_select_submissions, (claim_key,))
                 if owner is not None and owner[0] != job_id:
                     tx.call(actor, "commit_business", DEDUPLICATED)
                     return OK, owner[0]
-            if tx.one("SELECT 1 FROM business_rows WHERE job_id = ?", (job_id,)) is not None:
+            if tx.one(SQL.commit_business_select_business_rows, (job_id,)) is not None:
                 return tx.call(actor, "commit_business", DUPLICATE_ROW), job_id
             if claim_key is not None:
-                tx.run("INSERT INTO submissions (key, job_id) VALUES (?, ?)", (claim_key, job_id))
-            tx.run("INSERT INTO business_rows (job_id, row) VALUES (?, ?)", (job_id, json.dumps(row, sort_keys=True)))
+                tx.run(SQL.commit_business_insert_submissions, (claim_key, job_id))
+            tx.run(SQL.commit_business_insert_business_rows, (job_id, json.dumps(row, sort_keys=True)))
             if outbox_row is not None:
-                tx.run("INSERT INTO outbox (job_id, job) VALUES (?, ?)", (job_id, json.dumps(outbox_row)))
+                tx.run(SQL.commit_business_insert_outbox, (job_id, json.dumps(outbox_row)))
             tx.record(ev.BUSINESS_COMMITTED, actor, job_id, None, None, outbox_row is not None)
             return tx.call(actor, "commit_business", OK), job_id
 
@@ -128,14 +128,14 @@ class SqlStore:
 
     def read_outbox(self, actor: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
         def body(tx):
-            rows = tx.all("SELECT job_id, job FROM outbox ORDER BY seq")
+            rows = tx.all(SQL.read_outbox_select_outbox)
             return tx.call(actor, "read_outbox", OK), [(job_id, json.loads(job)) for job_id, job in rows]
 
         return self._call(actor, "read_outbox", body, pair=True, refused_value=[])
 
     def mark_relayed(self, actor: str, job_id: str) -> str:
         def body(tx):
-            if tx.one("DELETE FROM outbox WHERE job_id = ? RETURNING job_id", (job_id,)) is not None:
+            if tx.one(SQL.mark_relayed_delete_outbox, (job_id,)) is not None:
                 tx.record(ev.OUTBOX_RELAYED, actor, job_id)
             return tx.call(actor, "mark_relayed", OK)
 
@@ -143,19 +143,16 @@ class SqlStore:
 
     def outbox_pending(self) -> bool:
         try:
-            return bool(self.db.read("SELECT 1 FROM outbox LIMIT 1"))
+            return bool(self.db.read(SQL.outbox_pending_select_outbox))
         except Unavailable:
             return False
 
     def snapshot(self) -> dict[str, Any]:
         read = self.db.read
         return {
-            "ledger": [json.loads(row) for (row,) in read("SELECT row FROM ledger ORDER BY id")],
-            "outbox": [job_id for (job_id,) in read("SELECT job_id FROM outbox ORDER BY seq")],
-            "business_rows": [job_id for (job_id,) in read("SELECT job_id FROM business_rows ORDER BY job_id")],
-            "submissions": dict(read("SELECT key, job_id FROM submissions ORDER BY key")),
-            "store_calls": [
-                list(row)
-                for row in read("SELECT time_ms, actor, operation, outcome FROM store_calls ORDER BY time_ms, id")
-            ],
+            "ledger": [json.loads(row) for (row,) in read(SQL.snapshot_select_ledger)],
+            "outbox": [job_id for (job_id,) in read(SQL.snapshot_select_outbox)],
+            "business_rows": [job_id for (job_id,) in read(SQL.snapshot_select_business_rows)],
+            "submissions": dict(read(SQL.snapshot_select_submissions)),
+            "store_calls": [list(row) for row in read(SQL.snapshot_select_store_calls)],
         }

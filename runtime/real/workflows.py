@@ -10,7 +10,10 @@ from typing import Any
 from runtime.core import workflow as wf
 from runtime.core.ports import OK
 from runtime.real.db import Database
+from runtime.real.queries import queries
 from runtime.real.runs import SqlRuns, spec_json
+
+SQL = queries("workflows")
 
 API = "api"
 
@@ -24,7 +27,7 @@ def create(db: Database, spec: wf.WorkflowSpec) -> str:
     workflow_id = f"wf-{uuid.uuid4().hex[:12]}"
     with db.transaction() as tx:
         tx.run(
-            "INSERT INTO workflows (id, name, spec, created_ms) VALUES (?, ?, ?, ?)",
+            SQL.create_insert_workflows,
             (workflow_id, spec.name, spec_json(spec), tx.now),
         )
     return workflow_id
@@ -32,7 +35,7 @@ def create(db: Database, spec: wf.WorkflowSpec) -> str:
 
 def trigger(db: Database, workflow_id: str) -> str | None:
     """Start a run of the workflow; its id (None: no such workflow)."""
-    rows = db.read("SELECT spec FROM workflows WHERE id = ?", (workflow_id,))
+    rows = db.read(SQL.trigger_select_workflows, (workflow_id,))
     if not rows:
         return None
     spec = spec_from_json(rows[0][0])
@@ -45,19 +48,17 @@ def trigger(db: Database, workflow_id: str) -> str | None:
 
 def has_table(db: Database, name: str) -> bool:
     """Whether the database has Faultline's table `name` (a read command never creates one)."""
-    if db.dialect == "sqlite":
-        return bool(db.read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
-    return db.read("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0]
+    return any(row[0] for row in db.read(SQL.of("has_table", db.dialect), (name,)))
 
 
 def newest_runs(db: Database, limit: int = 5) -> list[str]:
     """The ids of the newest workflow runs, newest first."""
-    return [run for (run,) in db.read("SELECT run FROM runs ORDER BY created_ms DESC LIMIT ?", (limit,))]
+    return [run for (run,) in db.read(SQL.newest_runs_select_runs, (limit,))]
 
 
 def run_status(db: Database, run: str) -> dict[str, Any] | None:
     """A run's state and its tasks' states, attempts and times (run ms); None for an unknown run."""
-    rows = db.read("SELECT workflow, state, created_ms, finished_ms FROM runs WHERE run = ?", (run,))
+    rows = db.read(SQL.run_status_select_runs, (run,))
     if not rows:
         return None
     workflow, state, created, finished = rows[0]
@@ -73,14 +74,14 @@ def run_status(db: Database, run: str) -> dict[str, Any] | None:
 
 def run_tasks(db: Database, run: str) -> list[dict[str, Any]]:
     tasks = db.read(
-        "SELECT task, state, parents, dispatched_ms, finished_ms FROM run_tasks WHERE run = ? ORDER BY position",
+        SQL.run_tasks_select_run_tasks,
         (run,),
     )
     found = []
     for task, state, parents, dispatched, finished in tasks:
         job_id = wf.task_job_id(run, task)
-        attempts = db.read("SELECT attempts FROM job_attempts WHERE job_id = ?", (job_id,))
-        if state == wf.DISPATCHED and db.read("SELECT 1 FROM ledger WHERE job_id = ? LIMIT 1", (job_id,)):
+        attempts = db.read(SQL.run_tasks_select_job_attempts, (job_id,))
+        if state == wf.DISPATCHED and db.read(SQL.run_tasks_select_ledger, (job_id,)):
             state = wf.SUCCEEDED  # committed; the dispatcher has not taken its note yet
         found.append(
             {

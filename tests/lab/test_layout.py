@@ -155,14 +155,27 @@ def _sql_strings(tree: ast.AST) -> list[tuple[int, str]]:
 
 
 def test_no_sql_outside_runtime_real():
-    """Faultline's SQL lives in runtime/real: every other layer asks it by name (a function or a port)."""
+    """Faultline's SQL lives in runtime/real/sql/*.sql, named: runtime/real's modules load it by name
+    (runtime.real.queries), every other layer asks runtime/real (a function or a port)."""
     stray = []
     for top in (*PACKAGES, "benchmarks", "failure_modes"):
         for path in sorted((ROOT / top).rglob("*.py")):
             where = path.relative_to(ROOT).as_posix()
-            if where.startswith("runtime/real/") or where in SQL_ELSEWHERE:
+            if where in SQL_ELSEWHERE:
                 continue
             stray += [f"{where}:{line} {text}" for line, text in _sql_strings(ast.parse(path.read_text()))]
     assert stray == []
     peers = _sql_strings(ast.parse((ROOT / "benchmarks/bench_real.py").read_text()))
     assert peers and all("procrastinate_" in text or "extract(" in text for _, text in peers), peers
+
+
+def test_every_named_query_is_used_by_its_module():
+    from runtime.real.queries import FOLDER, queries
+
+    unused = []
+    for sql_file in sorted(FOLDER.glob("*.sql")):
+        module = (ROOT / "runtime" / "real" / f"{sql_file.stem}.py").read_text()
+        for name in queries(sql_file.stem).names():
+            if f"SQL.{name}" not in module and f'"{name}"' not in module:
+                unused.append(f"{sql_file.stem}.{name}")
+    assert unused == []
