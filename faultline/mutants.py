@@ -94,17 +94,17 @@ MUTANTS = (
     Mutant(
         name="fence-ignores-newer-leases",
         mechanism="fencing",
-        path="runtime/sim/store.py",
-        old="if fencing and token < newest:",
-        new="if fencing and token < 0:",
+        path="runtime/core/decisions.py",
+        old="    if fencing and token < newest:\n        return FENCED",
+        new="    if fencing and token < 0:\n        return FENCED",
         note="under safe, heartbeats already abandon a zombie's attempt; FM_008's fix relies on fencing alone",
     ),
     Mutant(
         name="idempotency-key-looked-up-in-wrong-table",
         mechanism="idempotency",
         path="runtime/sim/store.py",
-        old="if idempotent and job_id in self.idempotency_keys:",
-        new="if idempotent and job_id in self.results:",
+        old="done=job_id in self.idempotency_keys if idempotent else False,",
+        new="done=job_id in self.results if idempotent else False,",
     ),
     Mutant(
         name="ack-before-the-effect",
@@ -130,9 +130,9 @@ MUTANTS = (
     Mutant(
         name="queue-leases-past-the-bound",
         mechanism="attempt bound",
-        path="runtime/sim/queue.py",
-        old="if limit is not None and attempt > limit:",
-        new="if limit is not None and attempt > limit + 1:",
+        path="runtime/core/decisions.py",
+        old="return limit is None or attempt <= limit",
+        new="return limit is None or attempt <= limit + 1",
         note="workers and the reaper bury at the bound; only a lost ack on the final attempt comes back",
     ),
     Mutant(

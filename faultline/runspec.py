@@ -147,21 +147,36 @@ class RunSpec:
 
     def replay_command(self) -> str:
         """The one command that replays this run exactly (never wrapped: print it on its own line)."""
-        if self.drawn and self.plan is None:
-            parts = ["faultline", "replay", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
-        elif self.workload is not None:  # a workflow run with its own plan (or none)
+        parts = self._replay_parts() if self.drawn and self.plan is None else self._run_parts()
+        if self.real:
+            parts += ["--real"] + (["--db", self.db, "--reset"] if self.db else [])
+            parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []
+        return shlex.join(parts)
+
+    def _replay_parts(self) -> list[str]:
+        """An explored seed: `faultline replay`, built by the explorer's own builder."""
+        from faultline.explore.plans import replay_parts
+
+        jobs, workers = self._workload()
+        return replay_parts(
+            self.seed,
+            self.policy_name or "naive",
+            workload=self.workload,
+            jobs=jobs,
+            workers=workers,
+            overrides=self.overrides,
+            mechanisms=self.mechanisms,
+        )
+
+    def _run_parts(self) -> list[str]:
+        """An FM, the standard workload or a workflow with its own plan (or none): `faultline run`."""
+        if self.workload is not None:
             parts = ["faultline", "workflow", "run", self.workload, "--seed", str(self.seed)]
-            parts += ["--policy", self.policy_name or "naive"]
+            parts += ["--policy", self.policy_name or "naive", "--workers", str(self._workload()[1])]
         elif self.fm is not None:
             parts = ["faultline", "run", self.mode.id, "--seed", str(self.seed)] + (["--fix"] if self.fixed else [])
         else:
             parts = ["faultline", "run", "--seed", str(self.seed), "--policy", self.policy_name or "naive"]
-        if self.workload is not None:
-            parts += (["--workload", self.workload] if parts[1] == "replay" else []) + [
-                "--workers",
-                str(self._workload()[1]),
-            ]
-        elif self.fm is None:
             jobs, workers = self._workload()
             if self.plan is not None or (jobs, workers) != _defaults():
                 parts += ["--jobs", str(jobs), "--workers", str(workers)]
@@ -171,10 +186,7 @@ class RunSpec:
             parts += ["--set", f"{field}={value}"]
         if self.mechanisms:
             parts.append("--mechanisms")
-        if self.real:
-            parts += ["--real"] + (["--db", self.db, "--reset"] if self.db else [])
-            parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []
-        return shlex.join(parts)
+        return parts
 
     def fix_hint(self) -> str | None:
         mode = self.mode

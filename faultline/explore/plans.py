@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Mapping
 from typing import Any
 
 from runtime.core.errors import BadInputError
@@ -278,3 +279,27 @@ __all__ = [
     "scenario_for",
     "standard_workload",
 ]
+
+
+def replay_parts(
+    seed: int,
+    policy_name: str,
+    *,
+    workload: str | None,
+    jobs: int,
+    workers: int,
+    overrides: Mapping[str, str],
+    mechanisms: bool,
+) -> list[str]:
+    """`faultline replay` for an explored seed, as argv: the one builder of the replay line (the
+    explorer's findings and RunSpec, for `faultline replay` itself, both call it; shlex.join quotes)."""
+    parts = ["faultline", "replay", "--seed", str(seed), "--policy", policy_name]
+    if workload is not None:
+        parts += ["--workload", workload, "--workers", str(workers)]
+    elif (jobs, workers) != (DEFAULT_JOBS, DEFAULT_WORKERS):
+        parts += ["--jobs", str(jobs), "--workers", str(workers)]
+    for field, value in overrides.items():
+        parts += ["--set", f"{field}={value}"]
+    if mechanisms:
+        parts.append("--mechanisms")
+    return parts

@@ -7,6 +7,7 @@ A seed fully determines its plan, so any finding replays exactly from (seed, pol
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -21,6 +22,7 @@ from faultline.explore.plans import (
     check_workload,
     draw_plan,
     policy_named,
+    replay_parts,
     scenario_for,
     with_mechanisms,
 )
@@ -77,18 +79,17 @@ class Sweep:
         return record, check_all(record)
 
     def replay_command(self, seed: int) -> str:
-        parts = ["faultline", "replay", "--seed", str(seed), "--policy", self.policy_name]
-        if self.workload is not None:
-            parts += ["--workload", self.workload]
-            if self.workers != DEFAULT_WORKERS:
-                parts += ["--workers", str(self.workers)]
-        elif (self.jobs, self.workers) != (DEFAULT_JOBS, DEFAULT_WORKERS):
-            parts += ["--jobs", str(self.jobs), "--workers", str(self.workers)]
-        for field, value in self.overrides.items():
-            parts += ["--set", f"{field}={value}"]
-        if self.mechanisms:
-            parts.append("--mechanisms")
-        return " ".join(parts)
+        """The command that replays `seed` of this sweep (plans.replay_parts: the one builder)."""
+        parts = replay_parts(
+            seed,
+            self.policy_name,
+            workload=self.workload,
+            jobs=self.jobs,
+            workers=self.workers,
+            overrides=self.overrides,
+            mechanisms=self.mechanisms,
+        )
+        return shlex.join(parts)
 
 
 def run_seed(seed: int, policy_name: str, jobs: int, workers: int, plan: FaultPlan | None = None):

@@ -41,6 +41,39 @@ def after_commit(outcome: str, policy: Policy) -> str:
         raise ValueError(f"unknown commit outcome {outcome!r} (known: {', '.join(AFTER_COMMIT)})") from None
 
 
+EXHAUSTED = "attempts exhausted before another delivery"
+"""The dead letter's last error when a queue refuses to lease a job past its attempt budget."""
+
+
+def may_lease(attempt: int, limit: int | None) -> bool:
+    """The grant rule: a queue hands out attempt number `attempt` only within the job's budget (a
+    message that comes back past it - a lost ack on the final attempt - is buried, EXHAUSTED)."""
+    return limit is None or attempt <= limit
+
+
+REFUSED_COMMIT_EVENT: dict[str, str] = {
+    FENCED: ev.WRITE_FENCED,
+    MISSING_ROW: ev.MISSING_DATA,
+    DEDUPLICATED: ev.EFFECT_DEDUPLICATED,
+}
+"""The event a store records when it refuses to apply an effect, by its verdict."""
+
+
+def commit_verdict(
+    *, fencing: bool, token: int, newest: int, requires_row: bool, has_row: bool, idempotent: bool, done: bool
+) -> str:
+    """Whether a store applies a job's effect, its checks in their order: a newer lease fences the
+    write (under `fencing`), then a missing business row refuses it, then the job's idempotency key
+    dedupes it (under `idempotent`). COMMITTED, or the verdict that refuses it."""
+    if fencing and token < newest:
+        return FENCED
+    if requires_row and not has_row:
+        return MISSING_ROW
+    if idempotent and done:
+        return DEDUPLICATED
+    return COMMITTED
+
+
 def attempt_limit(policy: Policy, payload: Mapping[str, Any] | None = None) -> int | None:
     """The job's attempt budget: the policy's max_attempts, or a workflow task's own retry setting
     (`max_attempts` in its payload) when that is smaller. None: retry forever."""

@@ -13,9 +13,11 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.decisions import (
     BURY,
+    EXHAUSTED,
     EXPIRED_WHY,
     after_lease_expiry,
     attempt_limit,
+    may_lease,
     refunds_expired_attempt,
     visible_from,
 )
@@ -107,8 +109,8 @@ class SqlQueue:
                     self.refused += 1
                     continue
                 limit = self._limit(payload)
-                if limit is not None and attempt > limit:
-                    self._bury(tx, QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery", message_id)
+                if not may_lease(attempt, limit):
+                    self._bury(tx, QUEUE, job_id, attempt - 1, EXHAUSTED, message_id)
                     tx.run(SQL.delete_message, (message_id,))
                     continue
                 token = tx.next("token")

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.core import history as ev
+from runtime.core.decisions import REFUSED_COMMIT_EVENT, commit_verdict
 from runtime.core.history import MISSING
-from runtime.core.ports import COMMITTED, DEDUPLICATED, DUPLICATE_ROW, FENCED, MISSING_ROW, OK, OVERLOADED, UNAVAILABLE
+from runtime.core.ports import COMMITTED, DEDUPLICATED, DUPLICATE_ROW, FENCED, OK, OVERLOADED, UNAVAILABLE
 from runtime.real.db import Database, Unavailable
 from runtime.real.queries import queries
 
@@ -54,15 +55,19 @@ class SqlStore:
                 (job_id, job_id, job_id),
             )
             newest = newest or 0
-            if fencing and token < newest:
-                tx.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest)
-                return tx.call(actor, "commit_effect", FENCED)
-            if requires_row and not has_row:
-                tx.record(ev.MISSING_DATA, actor, job_id, attempt, token)
-                return tx.call(actor, "commit_effect", MISSING_ROW)
-            if idempotent and done:
-                tx.record(ev.EFFECT_DEDUPLICATED, actor, job_id, attempt, token)
-                return tx.call(actor, "commit_effect", DEDUPLICATED)
+            verdict = commit_verdict(
+                fencing=fencing,
+                token=token,
+                newest=newest,
+                requires_row=requires_row,
+                has_row=bool(has_row),
+                idempotent=idempotent,
+                done=bool(done),
+            )
+            if verdict != COMMITTED:
+                fenced_by = (newest,) if verdict == FENCED else ()
+                tx.record(REFUSED_COMMIT_EVENT[verdict], actor, job_id, attempt, token, *fenced_by)
+                return tx.call(actor, "commit_effect", verdict)
             ledger_row = {"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect}
             tx.run(SQL.commit_effect_insert_ledger, (job_id, json.dumps(ledger_row)))
             if self.mid_call is not None:  # the ledger row written, the key not yet: dies, nothing lands

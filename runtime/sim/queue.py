@@ -14,9 +14,11 @@ from typing import Any
 from runtime.core import history as ev
 from runtime.core.decisions import (
     BURY,
+    EXHAUSTED,
     EXPIRED_WHY,
     after_lease_expiry,
     attempt_limit,
+    may_lease,
     refunds_expired_attempt,
     visible_from,
 )
@@ -201,9 +203,9 @@ class Queue:
             job_id = message.job_id
             attempt = self.attempts[job_id] + 1
             limit = self._max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
-            if limit is not None and attempt > limit:
+            if limit is not None and not may_lease(attempt, limit):
                 self._remove(message)  # never lease past the bound, however the message came back
-                self._bury(QUEUE, job_id, attempt - 1, "attempts exhausted before another delivery", message)
+                self._bury(QUEUE, job_id, attempt - 1, EXHAUSTED, message)
                 continue
             # Grant: one attempt, a fresh token (also the newest in the lease table the store fences
             # against), an expiry the reaper or the workers' clocks judge.

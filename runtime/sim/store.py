@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.core import history as ev
+from runtime.core.decisions import REFUSED_COMMIT_EVENT, commit_verdict
 from runtime.core.faults import STORE_CALL
 from runtime.core.history import MISSING, Event
 from runtime.core.ports import (
@@ -17,7 +18,6 @@ from runtime.core.ports import (
     DEDUPLICATED,
     DUPLICATE_ROW,
     FENCED,
-    MISSING_ROW,
     OK,
     OVERLOADED,
     UNAVAILABLE,
@@ -81,15 +81,19 @@ class Store:
         job_id, token, attempt, request, key = delivery[0], delivery[5], delivery[4], delivery[7], delivery[8]
         history = self._history
         newest = self.lease_tokens.get(job_id, 0)
-        if fencing and token < newest:
-            history.record(ev.WRITE_FENCED, actor, job_id, attempt, token, newest)
-            return self._log(actor, "commit_effect", FENCED)
-        if requires_row and job_id not in self.business_rows:
-            history.record(ev.MISSING_DATA, actor, job_id, attempt, token)
-            return self._log(actor, "commit_effect", MISSING_ROW)
-        if idempotent and job_id in self.idempotency_keys:
-            history.record(ev.EFFECT_DEDUPLICATED, actor, job_id, attempt, token)
-            return self._log(actor, "commit_effect", DEDUPLICATED)
+        verdict = commit_verdict(
+            fencing=fencing,
+            token=token,
+            newest=newest,
+            requires_row=requires_row,
+            has_row=job_id in self.business_rows if requires_row else True,
+            idempotent=idempotent,
+            done=job_id in self.idempotency_keys if idempotent else False,
+        )
+        if verdict is not COMMITTED:
+            fenced_by = (newest,) if verdict == FENCED else ()
+            history.record(REFUSED_COMMIT_EVENT[verdict], actor, job_id, attempt, token, *fenced_by)
+            return self._log(actor, "commit_effect", verdict)
         self.ledger.append({"job_id": job_id, "token": token, "request": request, "idempotency_key": key, **effect})
         if idempotent:
             self.idempotency_keys[job_id] = len(self.ledger) - 1
