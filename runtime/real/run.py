@@ -28,8 +28,7 @@ import traceback
 
 from runtime.core import history as ev
 from runtime.core.bite import unbitten
-from runtime.core.client import Caller, client
-from runtime.core.dispatcher import dispatcher, scheduler, trigger
+from runtime.core.client import Caller
 from runtime.core.errors import BadInputError
 from runtime.core.faults import (
     CLIENT,
@@ -41,9 +40,8 @@ from runtime.core.faults import (
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, run_header
-from runtime.core.relay import relay
+from runtime.core.roles import protocol_of
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
-from runtime.core.worker import worker
 from runtime.real import actors
 from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
@@ -139,57 +137,28 @@ class Supervisor:
         )
         driver.more_work = self.more_work
         driver.pauses = self.pauses
-        points = self.injector.live_points(name)
-        role = self.roles.get(name)
-        if role == "dispatcher":
-            driver.first_poll_on_grid = True
-            driver.run(dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, points=points))
-        elif role in ("trigger", "scheduler"):
-            assert scenario.workflow is not None, "runs start only with a workflow"
-            if role == "trigger":
-                driver.run(trigger(scenario.workflow, scenario.triggers, retry_ms=scenario.client_retry_ms))
-            else:
-                if name not in self.started:  # contend for the lock in the scenario's order, as in the simulator
-                    driver.poll_wait(scenario.poll_ms)
-                driver.run(
-                    scheduler(
-                        policy,
-                        scenario.workflow,
-                        name,
-                        ticks=scenario.ticks,
-                        lease_ms=scenario.leader_lease_ms,
-                        poll_ms=scenario.poll_ms,
-                        points=points,
-                    )
-                )
-            retry(db, lambda: db.transaction_write(SQL.protocol_update_actors, (name,)))
-        elif name == CLIENT:
+        role = self.roles.get(name) or (name if name in (CLIENT, RELAY) else "worker")
+        if role == "client":
             caller = driver.caller = Caller(shaped_jobs(scenario))
             retry(db, lambda: load_caller(db, caller))
-            driver.run(
-                client(
-                    caller,
-                    policy,
-                    retry_ms=scenario.client_retry_ms,
-                    pace_ms=scenario.client_pace_ms,
-                    points=points,
-                )
-            )
-            save_caller(db, caller)
-        elif name == RELAY:
-            driver.run(relay(poll_ms=scenario.poll_ms, points=points))
-        else:
-            driver.first_poll_on_grid = name not in self.started
-            driver.run(
-                worker(
-                    name,
-                    policy,
-                    poll_ms=scenario.poll_ms,
-                    jitter_ms=scenario.duration_jitter_ms,
-                    draw=driver.rng.randint,
-                    points=points,
-                )
-            )
+        elif role == "scheduler" and name not in self.started:
+            driver.poll_wait(scenario.poll_ms)  # contend for the lock in the scenario's order, as in the simulator
+        else:  # a dispatcher looks, and a worker's first incarnation polls, on the run's grid
+            driver.first_poll_on_grid = role == "dispatcher" or (role == "worker" and name not in self.started)
+        protocol = protocol_of(
+            role,
+            name,
+            scenario,
+            policy,
+            points=self.injector.live_points(name),
+            draw=driver.rng.randint,
+            caller=driver.caller,
+        )
+        driver.run(protocol)
+        if role == "client":
+            save_caller(db, driver.caller)
+        elif role in ("trigger", "scheduler"):
+            retry(db, lambda: db.transaction_write(SQL.protocol_update_actors, (name,)))
 
     def _rank(self, name: str) -> int:
         """Where the process polls on the grid: workers in the scenario's order, dispatchers too."""

@@ -95,8 +95,8 @@ class Driver:
         }
         self._waits = {
             fx.NextBatch: self._next_batch,
-            fx.AwaitOutbox: self._await_outbox,
-            fx.AwaitNotes: self._await_notes,
+            fx.AwaitOutbox: lambda actor, effect: self._until_ready(sim.store.outbox_pending, effect[1]),
+            fx.AwaitNotes: lambda actor, effect: self._until_ready(sim.runs.free_notes, effect[1]),
         }
 
     def close(self) -> None:
@@ -252,22 +252,13 @@ class Driver:
                 return None
             yield Poll(poll_ms)
 
-    def _await_outbox(self, actor: Actor, effect):
-        """Until rows wait in the outbox (True) or the system is quiet (False)."""
-        pending = self.sim.store.outbox_pending
-        while not pending():
+    def _until_ready(self, ready, poll_ms: int):
+        """Poll until `ready()` (True: rows wait in the outbox, a free note waits) or the system is
+        quiet (False): the one poll-until-quiet loop of AwaitOutbox and AwaitNotes."""
+        while not ready():
             if self.sim.is_quiet():
                 return False
-            yield Poll(effect[1])
-        return True
-
-    def _await_notes(self, actor: Actor, effect):
-        """Until a free completion note waits (True) or the system is quiet (False)."""
-        runs = self.sim.runs
-        while not runs.free_notes():
-            if self.sim.is_quiet():
-                return False
-            yield Poll(effect[1])
+            yield Poll(poll_ms)
         return True
 
     def _fault(self, actor: Actor, effect, fault):

@@ -5,12 +5,10 @@ A pure function of its arguments: the same inputs give a byte-identical history.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core.client import Caller, client
-from runtime.core.dispatcher import dispatcher, scheduler, trigger
+from runtime.core.client import Caller
 from runtime.core.faults import (
     CLIENT,
     OPERATOR,
@@ -22,9 +20,8 @@ from runtime.core.faults import (
 from runtime.core.limits import time_limit_ms
 from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, gc_paused, run_header
-from runtime.core.relay import relay
+from runtime.core.roles import protocol_of
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
-from runtime.core.worker import worker
 from runtime.sim.driver import Actor, Driver
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
@@ -75,84 +72,44 @@ class Simulation:
         """The seed of the actor's own random stream: one actor's extra draw shifts no other's."""
         return f"{self.seed}:{actor}"
 
-    def _worker(self, name: str) -> Actor:
-        policy, scenario = self.policy, self.scenario
+    def _actor(self, name: str, role: str, **options) -> Actor:
+        """An actor running `role`'s protocol (runtime.core.roles, the wiring both worlds share)."""
+        scenario, policy, caller = self.scenario, self.policy, self.caller
         points = self.injector.live_points(name)
-        skew = self.injector.at(WORKER_CLOCK, name)
         actor: Actor = Actor(
             name,
-            "worker",
-            lambda: worker(
-                name,
-                policy,
-                poll_ms=scenario.poll_ms,
-                jitter_ms=scenario.duration_jitter_ms,
-                draw=actor.draw,
-                points=points,
-            ),
+            role,
+            lambda: protocol_of(role, name, scenario, policy, points=points, draw=actor.draw, caller=caller),
             self.stream(name),
-            skew_ms=skew.skew_ms if skew is not None else 0,
+            **options,
         )
         return actor
+
+    def _worker(self, name: str) -> Actor:
+        skew = self.injector.at(WORKER_CLOCK, name)
+        return self._actor(name, "worker", skew_ms=skew.skew_ms if skew is not None else 0)
 
     def _client(self) -> Actor:
-        policy, scenario, caller = self.policy, self.scenario, self.caller
-        points = self.injector.live_points(CLIENT)
-        actor = Actor(
+        caller, resubmits = self.caller, self.policy.client_resubmits
+        return self._actor(
             CLIENT,
             "client",
-            lambda: client(
-                caller,
-                policy,
-                retry_ms=scenario.client_retry_ms,
-                pace_ms=scenario.client_pace_ms,
-                points=points,
-            ),
-            self.stream(CLIENT),
-            on_crash=lambda: caller.client_crashed(policy.client_resubmits),
+            on_crash=lambda: caller.client_crashed(resubmits),
             held=lambda: caller.in_flight,
         )
-        return actor
 
     def _relay(self) -> Actor:
-        points = self.injector.live_points(RELAY)
-        poll_ms = self.scenario.poll_ms
-        return Actor(RELAY, "relay", lambda: relay(poll_ms=poll_ms, points=points), self.stream(RELAY))
+        return self._actor(RELAY, "relay")
 
     def _dispatcher(self, name: str) -> Actor:
-        policy, scenario, runs = self.policy, self.scenario, self.runs
+        runs = self.runs
         assert runs is not None, "a dispatcher runs only with a workflow"
-        points = self.injector.live_points(name)
-        return Actor(
-            name,
-            "dispatcher",
-            lambda: dispatcher(policy, poll_ms=scenario.poll_ms, dispatch_ms=scenario.dispatch_ms, points=points),
-            self.stream(name),
-            on_crash=lambda: runs.release_notes(name),
-        )
+        return self._actor(name, "dispatcher", on_crash=lambda: runs.release_notes(name))
 
     def _leaders(self) -> list[Actor]:
         """The processes that start runs: the on-demand trigger, the schedulers."""
-        policy, scenario, spec = self.policy, self.scenario, self.scenario.workflow
-        assert spec is not None, "runs start only with a workflow"
-        actors = []
-        if scenario.triggers:
-            start = functools.partial(trigger, spec, scenario.triggers, retry_ms=scenario.client_retry_ms)
-            actors.append(Actor(TRIGGER, "trigger", start, self.stream(TRIGGER)))
-        for name in scenario.schedulers:
-            points = self.injector.live_points(name)
-            start = functools.partial(
-                scheduler,
-                policy,
-                spec,
-                name,
-                ticks=scenario.ticks,
-                lease_ms=scenario.leader_lease_ms,
-                poll_ms=scenario.poll_ms,
-                points=points,
-            )
-            actors.append(Actor(name, "scheduler", start, self.stream(name)))
-        return actors
+        actors = [self._actor(TRIGGER, "trigger")] if self.scenario.triggers else []
+        return actors + [self._actor(name, "scheduler") for name in self.scenario.schedulers]
 
     def is_quiet(self) -> bool:
         """Nothing left to do: every request answered, the queue and the outbox empty, no worker or
