@@ -81,7 +81,7 @@ class Actor:
 class Driver:
     """Answers the effects of every actor of one run. An effect that takes no virtual time is looked
     up in the actor's table of answers (bound to its name once, when its process starts); Sleep,
-    NextJob and Point are the loop's own; the other waiting effects are small generators."""
+    NextJob, Until and Point are the loop's own; the other waiting effects are small generators."""
 
     def __init__(self, sim) -> None:
         self.sim = sim
