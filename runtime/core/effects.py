@@ -11,7 +11,7 @@ driver answers an effect by looking its kind up in a table (benchmarks/README.md
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, ClassVar, TypeVar
 
 from runtime.core.decisions import STORE_ERROR_EVENT
@@ -49,6 +49,29 @@ def store_error(
     """The Record of a store error the actor saw: which event, with the operation and the error."""
     detail = {"operation": operation, "error": ERROR_TEXT[outcome]}
     return (Record, STORE_ERROR_EVENT[outcome], job_id, attempt, token, detail)
+
+
+def store_answers(actor: str, store: Any, runs: Any) -> dict[type[Kind], Callable[[Effect], Any]]:
+    """How the store and runs ports answer their effects, the same in every world (each call is one
+    transaction of its own): kind -> answer(effect). `runs` is None without a workflow."""
+    answers: dict[type[Kind], Callable[[Effect], Any]] = {
+        Commit: lambda effect: store.commit_effect(actor, effect[1], effect[2], effect[3], effect[4], effect[5]),
+        Claim: lambda effect: store.claim_submission(actor, effect[1], effect[2]),
+        CommitBusiness: lambda effect: store.commit_business(actor, effect[1], effect[2], effect[3], effect[4]),
+        ReadOutbox: lambda effect: store.read_outbox(actor),
+        MarkRelayed: lambda effect: store.mark_relayed(actor, effect[1]),
+        OutboxPending: lambda effect: store.outbox_pending(),
+    }
+    if runs is not None:
+        answers |= {
+            TriggerRun: lambda effect: runs.trigger_run(actor, *effect[1:]),
+            TakeNote: lambda effect: runs.take_note(actor),
+            Dispatch: lambda effect: runs.dispatch(actor, *effect[1:]),
+            Settle: lambda effect: runs.settle(actor, *effect[1:]),
+            AcquireLock: lambda effect: runs.acquire_lock(actor, *effect[1:]),
+            LastTick: lambda effect: runs.last_tick(actor, effect[1]),
+        }
+    return answers
 
 
 class Sleep(Kind):

@@ -397,6 +397,12 @@ NO_DETAIL: dict[str, tuple[Any, ...]] = {kind: values_of(kind, {}) for kind in K
 """Each kind's values when its event carries no detail (a Record effect whose detail is None)."""
 
 
+def detail_values(kind: str, detail: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """`values_of`, for a detail that may be None (a Record effect's): the common None answered at once."""
+    values = NO_DETAIL.get(kind) if detail is None else None
+    return values if values is not None else values_of(kind, detail or {})
+
+
 def detail_of(kind: str, values: tuple[Any, ...]) -> dict[str, Any]:
     """Positional detail values (KEYS order) as a dict. An event may leave out trailing keys it does not
     carry (as `Event.get` reads them): a kind that gains an optional key keeps the events recorded

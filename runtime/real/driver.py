@@ -23,7 +23,7 @@ from runtime.core import effects as fx
 from runtime.core import history as ev
 from runtime.core.client import Caller
 from runtime.core.faults import WORKER_CLOCK, WORKER_HEARTBEAT, WORKER_MID_COMMIT, Pause, SilencedHeartbeat
-from runtime.core.history import values_of
+from runtime.core.history import detail_values
 from runtime.real.db import Database, retry
 from runtime.real.queries import queries
 from runtime.real.runs import UNSYNCED
@@ -258,20 +258,8 @@ class RealDriver:
             fx.Ack: lambda effect: self.ack(effect[1], effect[2]),
             fx.Fail: self._fail,
             fx.Enqueue: lambda effect: retry(self.db, lambda: self.queue.enqueue(self.name, *effect[1:])),
-            fx.Commit: lambda effect: self.store.commit_effect(self.name, *effect[1:]),
-            fx.Claim: lambda effect: self.store.claim_submission(self.name, effect[1], effect[2]),
-            fx.CommitBusiness: lambda effect: self.store.commit_business(self.name, *effect[1:]),
-            fx.ReadOutbox: lambda effect: self.store.read_outbox(self.name),
-            fx.MarkRelayed: lambda effect: self.store.mark_relayed(self.name, effect[1]),
-            fx.OutboxPending: lambda effect: self.store.outbox_pending(),
-            # The runs port's effects (a dispatcher, the trigger, a scheduler).
             fx.AwaitNotes: lambda effect: self.wait_for(self.runs.free_notes, effect[1], on_grid=True),
-            fx.TakeNote: lambda effect: self.runs.take_note(self.name),
-            fx.Dispatch: lambda effect: self.runs.dispatch(self.name, *effect[1:]),
-            fx.Settle: lambda effect: self.runs.settle(self.name, *effect[1:]),
-            fx.TriggerRun: lambda effect: self.runs.trigger_run(self.name, *effect[1:]),
-            fx.AcquireLock: lambda effect: self.runs.acquire_lock(self.name, *effect[1:]),
-            fx.LastTick: lambda effect: self.runs.last_tick(self.name, effect[1]),
+            **fx.store_answers(self.name, self.store, self.runs),
         }
 
     def _sleep(self, effect) -> None:
@@ -284,7 +272,7 @@ class RealDriver:
 
     def _record(self, effect) -> None:
         _, kind, job_id, attempt, token, detail = effect
-        self.db.record_event(kind, self.name, job_id, attempt, token, *values_of(kind, detail or {}))
+        self.db.record_event(kind, self.name, job_id, attempt, token, *detail_values(kind, detail))
 
     def quiet(self) -> bool:
         db = self.db

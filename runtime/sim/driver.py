@@ -107,7 +107,7 @@ class Driver:
         """The effects `actor`'s protocol may yield that are answered at once: kind -> answer(effect)."""
         sim, clock, name = self.sim, self._clock, actor.name
         queue, store, runs = sim.queue, sim.store, sim.runs
-        record, ack, commit, enqueue = self._history.record_detail, queue.ack, store.commit_effect, queue.enqueue
+        record, ack, enqueue = self._history.record_detail, queue.ack, queue.enqueue
         gate = self._heartbeats.get(name)
 
         def renew(effect):
@@ -131,7 +131,7 @@ class Driver:
         def hold(effect):
             actor.holding = effect[1]
 
-        table = {
+        table: dict[type, Any] = {
             fx.Now: lambda effect: clock.now_ms,
             fx.Hold: hold,
             fx.Quiet: quiet,
@@ -150,24 +150,8 @@ class Driver:
                 copy=effect[6],
             ),
             fx.Enqueue: lambda effect: enqueue(name, effect[1], effect[2], effect[3], effect[4], effect[5], effect[6]),
-            fx.Commit: lambda effect: commit(name, effect[1], effect[2], effect[3], effect[4], effect[5]),
-            fx.Claim: lambda effect: store.claim_submission(name, effect[1], effect[2]),
-            fx.CommitBusiness: lambda effect: store.commit_business(name, effect[1], effect[2], effect[3], effect[4]),
-            fx.ReadOutbox: lambda effect: store.read_outbox(name),
-            fx.MarkRelayed: lambda effect: store.mark_relayed(name, effect[1]),
-            fx.OutboxPending: lambda effect: store.outbox_pending(),
+            **fx.store_answers(name, store, runs),
         }
-        if runs is not None:
-            table.update(
-                {
-                    fx.TriggerRun: lambda effect: runs.trigger_run(name, *effect[1:]),
-                    fx.TakeNote: lambda effect: runs.take_note(name),
-                    fx.Dispatch: lambda effect: runs.dispatch(name, *effect[1:]),
-                    fx.Settle: lambda effect: runs.settle(name, *effect[1:]),
-                    fx.AcquireLock: lambda effect: runs.acquire_lock(name, *effect[1:]),
-                    fx.LastTick: lambda effect: runs.last_tick(name, effect[1]),
-                }
-            )
         return table
 
     def _quiet(self, actor: Actor) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from runtime.core.history import NO_DETAIL, Event, values_of
+from runtime.core.history import Event, detail_values
 
 _new_event = tuple.__new__
 
@@ -28,19 +28,12 @@ class History:
 
     def record_detail(self, kind: str, actor: str, job_id, attempt, token, detail: Mapping[str, Any] | None) -> Event:
         """Like `record`, from a detail dict or None (what protocol code hands over in a Record effect)."""
-        values = NO_DETAIL.get(kind) if detail is None else None
-        if values is None:
-            values = values_of(kind, detail or {})
-        event = _new_event(Event, (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, values))
-        self._append(event)
-        return event
+        return self.record(kind, actor, job_id, attempt, token, *detail_values(kind, detail))
 
     def record_effect(self, actor: str, effect: tuple) -> None:
         """A Record effect (Record, kind, job_id, attempt, token, detail) that `actor` yielded."""
         _, kind, job_id, attempt, token, detail = effect
-        values = NO_DETAIL.get(kind) if detail is None else None
-        if values is None:
-            values = values_of(kind, detail or {})
+        values = detail_values(kind, detail)
         event = (len(self.events), self._clock.now_ms, kind, actor, job_id, attempt, token, values)
         self._append(_new_event(Event, event))
 
