@@ -164,7 +164,7 @@ def workflow_picture(fm: str | None = None) -> str:
     """The DAG of a simulated run, as docs/12_workflows.md shows it: examples/etl_fanout.yml under the
     safe policy, or an FM's fixed run."""
     from faultline.explore.workloads import workflow_workload
-    from faultline.present.workflow import dag_svg, runs_of
+    from faultline.present.workflow_runs import dag_svg, runs_of
     from runtime.core.policy import Policy
     from runtime.sim import run
 

@@ -6,7 +6,7 @@ import click
 
 from faultline.cli.common import SEED, TIME_SCALE, Outputs, console, load_plan, parse_overrides, refuse_unless
 from faultline.present import render
-from faultline.present.workflow import runs_of, task_table
+from faultline.present.workflow_runs import runs_of, task_table
 from faultline.runspec import RunSpec
 
 

@@ -35,8 +35,8 @@ def workflow_group() -> None:
 def validate_command(file: str, as_json: bool) -> None:
     """Check a workflow spec: the schema, unique task names, known parents, no cycles. Exit 0 when
     it can run, 2 with one line naming the task and the problem."""
-    from faultline.workflows import load
-    from runtime.core.workflow import spec_to_dict
+    from faultline.workflow_yaml import load
+    from runtime.core.workflow.spec import spec_to_dict
 
     spec = load(file)
     if as_json:
@@ -86,7 +86,7 @@ def run_command(
     with its dispatchers and workers, print a timeline per task and the verdict. Exit 0 when every
     invariant holds, 1 when one is violated, 2 for bad input."""
     from faultline.explore.workloads import workflow_workload
-    from faultline.present.workflow import runs_of
+    from faultline.present.workflow_runs import runs_of
 
     check_real_options(real, db)
     workflow_workload(file, workers)  # a bad spec is one line and exit 2, before anything is written
@@ -130,7 +130,7 @@ def show_command(run_id: str, db: str, as_json: bool) -> None:
     and times. Exit 2 when the database has no such run."""
     from faultline.realcheck import READ, check_database
     from runtime.real.db import Database
-    from runtime.real.workflows import has_table, newest_runs, run_status
+    from runtime.real.workflow_store import has_table, newest_runs, run_status
 
     check_database(db, mode=READ)
     database = Database(db)

@@ -47,7 +47,7 @@ def workflow_workload(path: str, workers: int, plan: FaultPlan | None = None) ->
 
 @functools.lru_cache(maxsize=16)
 def _workload(path: str, workers: int) -> Scenario:
-    from faultline.workflows import load
+    from faultline.workflow_yaml import load
 
     if not Path(path).is_file():
         raise BadInputError(f"workflow spec {path!r} is not a file; pass one such as examples/etl_fanout.yml")

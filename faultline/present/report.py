@@ -12,7 +12,7 @@ from typing import Any
 
 from faultline.present.render import _detail_text, _visible_indexes
 from faultline.present.trace import tracks
-from faultline.present.workflow import workflow_html
+from faultline.present.workflow_runs import workflow_html
 from invariants import all_invariants
 from invariants.views import Views
 from runtime.core import history as ev

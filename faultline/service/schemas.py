@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, WithJsonSchema, create_model
 
-from faultline.workflows import MAX_YAML_CHARS
+from faultline.workflow_yaml import MAX_YAML_CHARS
 from runtime.core.payload import MAX_PAYLOAD_DEPTH, MAX_TEXT_CHARS, PAYLOAD_FIELDS
 
 MAX_BODY_BYTES = 64 * 1024

@@ -19,10 +19,10 @@ import traceback
 from http.server import ThreadingHTTPServer
 
 from runtime.core import effects as fx
-from runtime.core.dispatcher import dispatcher
 from runtime.core.faults import FaultPlan
 from runtime.core.ports import STORE_ERRORS
 from runtime.core.worker import worker
+from runtime.core.workflow.processes import dispatcher
 from runtime.real import actors
 from runtime.real.db import Database, Unavailable, retry
 from runtime.real.driver import RealDriver

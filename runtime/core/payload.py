@@ -47,7 +47,7 @@ TASK_PAYLOAD_FIELDS: tuple[PayloadField, ...] = (
     FIELDS["amount"],
     PayloadField("key", str, 1, MAX_TEXT_CHARS, "a `write` task's result key (default: the task's name)"),
 )
-"""A workflow task's payload: what its handler reads (runtime.core.workflow.task_job)."""
+"""A workflow task's payload: what its handler reads (runtime.core.workflow.jobs.task_job)."""
 
 
 class Problem(NamedTuple):

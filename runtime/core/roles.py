@@ -5,12 +5,12 @@ a clock, a process, where the caller's memory lives."""
 from __future__ import annotations
 
 from runtime.core.client import Caller, client
-from runtime.core.dispatcher import dispatcher, scheduler, trigger
 from runtime.core.effects import Steps
 from runtime.core.policy import Policy
 from runtime.core.relay import relay
 from runtime.core.scenario import Scenario
 from runtime.core.worker import Draw, worker
+from runtime.core.workflow.processes import dispatcher, scheduler, trigger
 
 ROLES = ("worker", "client", "relay", "dispatcher", "trigger", "scheduler")
 

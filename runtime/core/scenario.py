@@ -23,7 +23,8 @@ from runtime.core.faults import (
 )
 from runtime.core.payload import payload_problem
 from runtime.core.policy import Policy
-from runtime.core.workflow import WorkflowSpec, run_id, task_job_id
+from runtime.core.workflow.progress import run_id, task_job_id
+from runtime.core.workflow.spec import WorkflowSpec
 
 RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger", "operator")
 MAX_MS = 3_600_000

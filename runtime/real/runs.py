@@ -13,8 +13,23 @@ import json
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core import workflow as wf
 from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, UNAVAILABLE, Note
+from runtime.core.workflow.jobs import job_shaper, task_job
+from runtime.core.workflow.progress import (
+    DISPATCHED,
+    FAILED,
+    LOCK,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    parents_of,
+    ready_after,
+    run_outcome,
+    skipped_after,
+    task_job_id,
+)
+from runtime.core.workflow.spec import spec_to_dict
 from runtime.real.db import Database, Unavailable
 from runtime.real.queries import queries
 
@@ -27,13 +42,13 @@ FREE_NOTES = SQL.free_notes.format(unsynced=UNSYNCED)
 
 def spec_json(spec) -> str:
     """A WorkflowSpec as JSON (what the runs and workflows tables keep)."""
-    return json.dumps(wf.spec_to_dict(spec), sort_keys=True)
+    return json.dumps(spec_to_dict(spec), sort_keys=True)
 
 
 class SqlRuns:
     def __init__(self, db: Database, queue, plan=None) -> None:
         self.db, self.queue = db, queue
-        self._shape = wf.job_shaper(plan)
+        self._shape = job_shaper(plan)
 
     def _call(self, actor: str, operation: str, body, refused_value=None, pair: bool = False):
         made = self.db.now_ms()
@@ -48,7 +63,7 @@ class SqlRuns:
     def _sync(self, tx) -> None:
         done = tx.all(SQL.sync_select_task_jobs)
         dead = tx.all(SQL.sync_select_task_jobs_2)
-        for rows, state in ((done, wf.SUCCEEDED), (dead, wf.FAILED)):
+        for rows, state in ((done, SUCCEEDED), (dead, FAILED)):
             for job_id, _ in sorted(rows, key=lambda row: row[1]):
                 run, task = tx.one(SQL.sync_delete_task_jobs, (job_id,))
                 tx.run(
@@ -82,7 +97,7 @@ class SqlRuns:
     ) -> str:
         def body(tx):
             if fenced and epoch is not None:  # the epoch must still lead
-                holder = tx.one(SQL.trigger_run_select_locks, (wf.LOCK,))
+                holder = tx.one(SQL.trigger_run_select_locks, (LOCK,))
                 if holder is None or tuple(holder) != (actor, epoch):
                     return tx.call(actor, "trigger_run", FENCED)
             if tx.one(SQL.trigger_run_select_runs, (run,)) is not None:
@@ -108,15 +123,15 @@ class SqlRuns:
     @staticmethod
     def create(tx, actor: str, run: str, workflow, schedule=None, tick=None, epoch=None) -> None:
         """The run's rows, its start note and `workflow_triggered`, in the caller's transaction."""
-        parents = wf.parents_of(workflow)
+        parents = parents_of(workflow)
         tx.run(
             SQL.create_insert_runs,
-            (run, workflow.name, spec_json(workflow), wf.RUNNING, schedule, tick, epoch, tx.now),
+            (run, workflow.name, spec_json(workflow), RUNNING, schedule, tick, epoch, tx.now),
         )
         for position, task in enumerate(workflow.tasks):
             tx.run(
                 SQL.create_insert_run_tasks,
-                (run, task.name, position, wf.PENDING, json.dumps(parents[task.name]), json.dumps(wf.task_job(task))),
+                (run, task.name, position, PENDING, json.dumps(parents[task.name]), json.dumps(task_job(task))),
             )
         tx.record(ev.WORKFLOW_TRIGGERED, actor, None, None, None, run, workflow.name, parents, schedule, tick, epoch)
         tx.run(SQL.create_insert_notes, (run,))
@@ -130,8 +145,8 @@ class SqlRuns:
             note_id, run, task = row
             tx.run(SQL.take_note_update_notes, (actor, note_id))
             parents, states = self._states(tx, run)
-            ready = wf.ready_after(parents, states, task)
-            skip = wf.skipped_after(parents, states) if task is not None else []
+            ready = ready_after(parents, states, task)
+            skip = skipped_after(parents, states) if task is not None else []
             return tx.call(actor, "take_note", OK), Note(note_id, run, task, tuple(ready), tuple(skip))
 
         return self._call(actor, "take_note", body, pair=True)
@@ -139,22 +154,22 @@ class SqlRuns:
     def dispatch(self, actor: str, run: str, task: str, claim: bool, enqueue: bool, mark: bool) -> str:
         def body(tx):
             state, job = tx.one(SQL.dispatch_select_run_tasks, (run, task))
-            if claim and state != wf.PENDING:
+            if claim and state != PENDING:
                 return tx.call(actor, "dispatch", DUPLICATE_ROW)
             if enqueue:
-                job_id = wf.task_job_id(run, task)
+                job_id = task_job_id(run, task)
                 job = self._shape(job_id, json.loads(job))
                 tx.record(ev.TASK_DISPATCHED, actor, job_id, None, None, run, task)
                 self.queue.publish(tx, actor, job_id, job["payload"], job["duration_ms"], job_id, None)
-                if state in (wf.PENDING, wf.DISPATCHED):
+                if state in (PENDING, DISPATCHED):
                     tx.run(
                         SQL.dispatch_insert_task_jobs,
                         (job_id, run, task),
                     )
-            if mark and state == wf.PENDING:
+            if mark and state == PENDING:
                 tx.run(
                     SQL.dispatch_update_run_tasks,
-                    (wf.DISPATCHED, tx.now, run, task),
+                    (DISPATCHED, tx.now, run, task),
                 )
             return tx.call(actor, "dispatch", OK)
 
@@ -165,14 +180,14 @@ class SqlRuns:
             for task in skip:
                 tx.run(
                     SQL.settle_update_run_tasks,
-                    (wf.SKIPPED, tx.now, run, task, wf.PENDING),
+                    (SKIPPED, tx.now, run, task, PENDING),
                 )
             tx.run(SQL.settle_delete_notes, (note,))
             _, states = self._states(tx, run)
-            outcome = wf.run_outcome(states)
+            outcome = run_outcome(states)
             if outcome is not None and tx.one(
                 SQL.settle_update_runs,
-                (outcome, tx.now, run, wf.RUNNING),
+                (outcome, tx.now, run, RUNNING),
             ):
                 tx.record(ev.RUN_FINISHED, actor, None, None, None, run, outcome, states)
             return tx.call(actor, "settle", OK)
@@ -222,7 +237,7 @@ class SqlRuns:
         # Settled by the ground truth but not yet noted (the run ended first): report what they are.
         for job_id, run, task in read(SQL.snapshot_select_task_jobs):
             if read(SQL.snapshot_select_ledger, (job_id,)):
-                runs[run]["tasks"][task] = wf.SUCCEEDED
+                runs[run]["tasks"][task] = SUCCEEDED
             elif read(SQL.snapshot_select_dead_letters, (job_id,)):
-                runs[run]["tasks"][task] = wf.FAILED
+                runs[run]["tasks"][task] = FAILED
         return runs

@@ -12,8 +12,22 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.core import history as ev
-from runtime.core import workflow as wf
 from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, Note
+from runtime.core.workflow.jobs import job_shaper, task_job
+from runtime.core.workflow.progress import (
+    DISPATCHED,
+    FAILED,
+    LOCK,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    parents_of,
+    ready_after,
+    run_outcome,
+    skipped_after,
+    task_job_id,
+)
 
 
 class _Run:
@@ -21,17 +35,17 @@ class _Run:
 
     def __init__(self, spec, schedule, tick) -> None:
         self.workflow = spec.name
-        self.parents = wf.parents_of(spec)
-        self.states = dict.fromkeys(self.parents, wf.PENDING)
-        self.jobs = {task.name: wf.task_job(task) for task in spec.tasks}
-        self.state = wf.RUNNING
+        self.parents = parents_of(spec)
+        self.states = dict.fromkeys(self.parents, PENDING)
+        self.jobs = {task.name: task_job(task) for task in spec.tasks}
+        self.state = RUNNING
         self.schedule, self.tick = schedule, tick
 
 
 class Runs:
     def __init__(self, clock, history, store, queue, plan=None) -> None:
         self._clock, self._history, self._store, self._queue = clock, history, store, queue
-        self._shape = wf.job_shaper(plan)
+        self._shape = job_shaper(plan)
         self.runs: dict[str, _Run] = {}
         self._running: dict[str, tuple[str, str]] = {}  # job id -> (run, task), enqueued, not yet settled
         self._notes: list[list] = []  # [note id, run, task, owner], oldest first
@@ -49,9 +63,9 @@ class Runs:
             return
         ledger, dead = self._store.ledger, self._queue.dead_letters
         for position in range(self._ledger_seen, len(ledger)):
-            self._settle_task(ledger[position]["job_id"], wf.SUCCEEDED)
+            self._settle_task(ledger[position]["job_id"], SUCCEEDED)
         for position in range(self._dead_seen, len(dead)):
-            self._settle_task(dead[position][0], wf.FAILED)
+            self._settle_task(dead[position][0], FAILED)
         self._ledger_seen, self._dead_seen = len(ledger), len(dead)
 
     def _settle_task(self, job_id: str, state: str) -> None:
@@ -84,7 +98,7 @@ class Runs:
         if refusal is not None:
             return refusal
         if fenced and epoch is not None:  # the epoch must still lead, the tick must be new
-            holder = self._lock.get(wf.LOCK)
+            holder = self._lock.get(LOCK)
             if holder is None or holder[0] != actor or holder[1] != epoch:
                 return store._log(actor, "trigger_run", FENCED)
         if run_id in self.runs or (fenced and (schedule, tick) in self._ticks):
@@ -108,8 +122,8 @@ class Runs:
                 note[3] = actor
                 note_id, run_id, task = note[0], note[1], note[2]
                 run = self.runs[run_id]
-                ready = wf.ready_after(run.parents, run.states, task)
-                skip = wf.skipped_after(run.parents, run.states) if task is not None else []
+                ready = ready_after(run.parents, run.states, task)
+                skip = skipped_after(run.parents, run.states) if task is not None else []
                 self._store._log(actor, "take_note", OK)
                 return OK, Note(note_id, run_id, task, tuple(ready), tuple(skip))
         return self._store._log(actor, "take_note", OK), None
@@ -120,17 +134,17 @@ class Runs:
         if refusal is not None:
             return refusal
         run = self.runs[run_id]
-        if claim and run.states[task] != wf.PENDING:
+        if claim and run.states[task] != PENDING:
             return store._log(actor, "dispatch", DUPLICATE_ROW)
         if enqueue:
-            job_id = wf.task_job_id(run_id, task)
+            job_id = task_job_id(run_id, task)
             job = self._shape(job_id, run.jobs[task])
             self._history.record(ev.TASK_DISPATCHED, actor, job_id, None, None, run_id, task)
             self._queue.enqueue(actor, job_id, job["payload"], job["duration_ms"], job_id, None)
-            if run.states[task] in (wf.PENDING, wf.DISPATCHED):
+            if run.states[task] in (PENDING, DISPATCHED):
                 self._running[job_id] = (run_id, task)
-        if mark and run.states[task] == wf.PENDING:
-            run.states[task] = wf.DISPATCHED
+        if mark and run.states[task] == PENDING:
+            run.states[task] = DISPATCHED
         return store._log(actor, "dispatch", OK)
 
     def settle(self, actor: str, note_id: int, run_id: str, skip: tuple[str, ...]) -> str:
@@ -140,11 +154,11 @@ class Runs:
             return refusal
         run = self.runs[run_id]
         for task in skip:
-            if run.states[task] == wf.PENDING:
-                run.states[task] = wf.SKIPPED
+            if run.states[task] == PENDING:
+                run.states[task] = SKIPPED
         self._notes = [note for note in self._notes if note[0] != note_id]
-        outcome = wf.run_outcome(run.states)
-        if outcome is not None and run.state == wf.RUNNING:
+        outcome = run_outcome(run.states)
+        if outcome is not None and run.state == RUNNING:
             run.state = outcome
             self._history.record(ev.RUN_FINISHED, actor, None, None, None, run_id, outcome, dict(run.states))
         return store._log(actor, "settle", OK)

@@ -17,7 +17,7 @@ from runtime.core.payload import (
     task_payload_problem,
 )
 from runtime.core.scenario import JobSpec
-from runtime.core.workflow import TaskSpec, WorkflowError, WorkflowSpec, check_dag
+from runtime.core.workflow.spec import TaskSpec, WorkflowError, WorkflowSpec, check_dag
 
 
 def test_every_field_the_system_reads_is_in_the_table():

@@ -179,3 +179,13 @@ def test_every_named_query_is_used_by_its_module():
             if f"SQL.{name}" not in module and f'"{name}"' not in module:
                 unused.append(f"{sql_file.stem}.{name}")
     assert unused == []
+
+
+def test_the_workflow_room_lists_its_modules() -> None:
+    """runtime/core/workflow/__init__.py maps the room: every module in it is named there, and only those."""
+    import runtime.core.workflow as room
+
+    folder = ROOT / "runtime" / "core" / "workflow"
+    modules = {path.stem for path in folder.glob("*.py") if path.stem != "__init__"}
+    named = set(re.findall(r"^- `(\w+)`:", room.__doc__ or "", re.M))
+    assert named == modules

@@ -9,7 +9,7 @@ from faultline.mutants import MUTANTS, occurrences
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_each_mutant_edits_exactly_one_place(mutant):
-    assert occurrences(mutant) == 1, f"{mutant.name}: update its `old` text in runtime/mutants.py"
+    assert occurrences(mutant) == 1, f"{mutant.name}: update its `old` text in faultline/mutants.py"
     assert mutant.old != mutant.new
 
 

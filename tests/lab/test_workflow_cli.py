@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree
 
-from faultline.present.workflow import dag_svg, runs_of
+from faultline.present.workflow_runs import dag_svg, runs_of
 from faultline.runspec import RunSpec
 from tests.builders import call_cli
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from faultline.workflows import parse
-from runtime.core.workflow import TaskSpec, WorkflowError, topological_order
+from faultline.workflow_yaml import parse
+from runtime.core.workflow.spec import TaskSpec, WorkflowError, topological_order
 from tests.builders import call_cli
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yml"))

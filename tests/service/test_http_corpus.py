@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from faultline.service.api import create_app
 from faultline.service.schemas import MAX_BODY_BYTES, WORKFLOW_BODY_BYTES
-from faultline.workflows import MAX_YAML_CHARS
+from faultline.workflow_yaml import MAX_YAML_CHARS
 from tests.service.conftest import table_counts
 
 JSON, YAML = "application/json", "application/yaml"

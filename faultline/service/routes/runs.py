@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse
 
 from faultline.service.schemas import BAD, ID_MAX, TEXT_PATTERN, RunStatus, TaskStatus
 from faultline.service.state import Service, ServiceDep
-from runtime.real import workflows
+from runtime.real import workflow_store
 
 RunId = Annotated[str, Path(max_length=ID_MAX, pattern=TEXT_PATTERN)]
 
 
 def _found(state: Service, run_id: str):
-    found = workflows.run_status(state.db, run_id)
+    found = workflow_store.run_status(state.db, run_id)
     if found is None:
         return JSONResponse({"error": f"no run {run_id!r}", "field": "run_id"}, status_code=404)
     return found

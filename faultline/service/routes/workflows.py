@@ -21,9 +21,9 @@ from faultline.service.schemas import (
     guarded_responses,
 )
 from faultline.service.state import ServiceDep
-from faultline.workflows import parse as parse_workflow
-from runtime.core.workflow import WorkflowError
-from runtime.real import workflows
+from faultline.workflow_yaml import parse as parse_workflow
+from runtime.core.workflow.spec import WorkflowError
+from runtime.real import workflow_store
 
 WorkflowId = Annotated[str, Path(max_length=ID_MAX, pattern=TEXT_PATTERN)]
 
@@ -94,7 +94,7 @@ def router(guarded: list) -> APIRouter:
             spec = parse_workflow(text, source="yaml")
         except WorkflowError as refused:
             return error(422, str(refused), "yaml")
-        workflow_id = workflows.create(state.db, spec)
+        workflow_id = workflow_store.create(state.db, spec)
         body = {"workflow_id": workflow_id, "name": spec.name, "tasks": [task.name for task in spec.tasks]}
         return JSONResponse(body, status_code=201)
 
@@ -111,7 +111,7 @@ def router(guarded: list) -> APIRouter:
     )
     def trigger_workflow(workflow_id: WorkflowId, state: ServiceDep):
         """Start a run of the workflow: one pending task per task; the dispatcher takes it from there."""
-        run = workflows.trigger(state.db, workflow_id)
+        run = workflow_store.trigger(state.db, workflow_id)
         if run is None:
             return error(404, f"no workflow {workflow_id!r}", "workflow_id")
         state.metrics.runs_started.inc()

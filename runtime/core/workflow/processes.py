@@ -32,7 +32,8 @@ from runtime.core.effects import (
 from runtime.core.faults import ALL_POINTS, DISPATCHER_AFTER_FIRST_WRITE, SCHEDULER_BEFORE_TRIGGER
 from runtime.core.policy import Policy
 from runtime.core.ports import DUPLICATE_ROW, FENCED, OK, STORE_ERRORS, Note
-from runtime.core.workflow import LOCK, WorkflowSpec, run_id, scheduled_run_id, task_job_id
+from runtime.core.workflow.progress import LOCK, run_id, scheduled_run_id, task_job_id
+from runtime.core.workflow.spec import WorkflowSpec
 
 
 def dispatch_steps(policy: Policy) -> tuple[tuple[bool, bool, bool], ...]:

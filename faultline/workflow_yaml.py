@@ -1,5 +1,5 @@
 """Workflow specs in YAML: parsed with PyYAML, validated with a pydantic schema, checked as a DAG
-(runtime.core.workflow). Every error is one line naming the task and the problem.
+(runtime/core/workflow/spec.py). Every error is one line naming the task and the problem.
 
     name: etl
     schedule: {every_ms: 60000}          # optional: periodic runs
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from faultline.inputs import read_text_file
 from runtime.core.payload import text_problem
-from runtime.core.workflow import TaskSpec, WorkflowError, WorkflowSpec, check_dag
+from runtime.core.workflow.spec import TaskSpec, WorkflowError, WorkflowSpec, check_dag
 
 MAX_TASKS = 500
 MAX_YAML_CHARS = 32 * 1024

@@ -1,19 +1,18 @@
 """Workflow specs: a named DAG of tasks, each a job with a handler, a payload, its parents and its
 retry settings, and an optional schedule for periodic runs. Plain attrs records; the YAML front door
-(faultline/workflows.py) builds them, and `check_dag` refuses what can never run.
+(faultline/workflow_yaml.py) builds them, and `check_dag` refuses what can never run.
 
 Every error names the task and the problem in one line (WorkflowError, a BadInputError: exit 2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from runtime.core.errors import BadInputError
-from runtime.core.faults import FaultPlan, PoisonJob, SlowJob
 from runtime.core.payload import task_payload_problem
 
 HANDLERS = {
@@ -139,99 +138,3 @@ def check_dag(spec: WorkflowSpec) -> WorkflowSpec:
                 )
     topological_order(spec.tasks)
     return spec
-
-
-# -- runs -------------------------------------------------------------------------------------
-# A run holds one task instance per task. A task is pending until a dispatcher enqueues its job
-# (`<run>:<task>`, an ordinary job: same queue, leases, retries, dead letters), then dispatched;
-# succeeded once its effect is in the ledger, failed once its job is dead-lettered; skipped when an
-# ancestor failed. A run ends succeeded when every task succeeded, failed when all are settled and
-# one failed or was skipped.
-PENDING, DISPATCHED, SUCCEEDED, FAILED, SKIPPED = "pending", "dispatched", "succeeded", "failed", "skipped"
-SETTLED = frozenset((SUCCEEDED, FAILED, SKIPPED))
-RUNNING = "running"
-LOCK = "scheduler"
-"""The leader lock's name: one lock for every schedule."""
-
-
-def run_id(n: int) -> str:
-    """The id of the n-th on-demand run (1-based)."""
-    return f"run-{n}"
-
-
-def scheduled_run_id(schedule: str, tick: int, epoch: int | None) -> str:
-    """A scheduled run's id: its schedule, tick and the epoch of the leader that fired it."""
-    return f"{schedule}-t{tick}" + (f"-e{epoch}" if epoch is not None else "")
-
-
-def task_job_id(run: str, task: str) -> str:
-    return f"{run}:{task}"
-
-
-def task_job(task: TaskSpec) -> dict[str, Any]:
-    """The job a task's dispatch enqueues: its handler's payload, its own retry settings."""
-    payload = dict(task.payload)
-    if task.handler == "write":
-        payload = {"write": payload.get("key", task.name)}
-    elif task.handler == "noop":
-        payload = {"amount": 0}
-    else:
-        payload = {"amount": payload.get("amount", 1)}
-    payload["max_attempts"] = task.max_attempts
-    payload["backoff_ms"] = task.backoff_ms
-    return {"payload": payload, "duration_ms": task.duration_ms}
-
-
-def parents_of(spec: WorkflowSpec) -> dict[str, list[str]]:
-    """Task -> its parents, in the spec's order (what `workflow_triggered` records)."""
-    return {task.name: list(task.depends_on) for task in spec.tasks}
-
-
-def ready_after(parents: Mapping[str, list[str]], states: Mapping[str, str], done: str | None) -> list[str]:
-    """The pending tasks that may start now that `done` succeeded (None: the run just began, so its
-    roots): every parent succeeded. In the spec's order."""
-    return [
-        task
-        for task, its_parents in parents.items()
-        if states[task] == PENDING
-        and (done in its_parents if done is not None else not its_parents)
-        and all(states[p] == SUCCEEDED for p in its_parents)
-    ]
-
-
-def skipped_after(parents: Mapping[str, list[str]], states: Mapping[str, str]) -> list[str]:
-    """The pending tasks that can never start: an ancestor failed or was skipped (spec order, to a
-    fixed point)."""
-    blocked = {task for task, state in states.items() if state in (FAILED, SKIPPED)}
-    skipped: list[str] = []
-    changed = True
-    while changed:
-        changed = False
-        for task, its_parents in parents.items():
-            if task not in blocked and states[task] == PENDING and blocked.intersection(its_parents):
-                blocked.add(task)
-                skipped.append(task)
-                changed = True
-    return [task for task in parents if task in skipped]
-
-
-def run_outcome(states: Mapping[str, str]) -> str | None:
-    """The run's terminal state once every task is settled, else None."""
-    if not all(state in SETTLED for state in states.values()):
-        return None
-    return SUCCEEDED if all(state == SUCCEEDED for state in states.values()) else FAILED
-
-
-def job_shaper(plan: FaultPlan | None) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
-    """(job id, job) -> the job as the plan shapes it: a poison_job's payload can never be
-    processed, a slow_job takes its planned duration (the same shaping as a client's jobs get)."""
-    poisoned = {f.job for f in plan.of_kind(PoisonJob)} if plan is not None else set()
-    slow = {f.job: f.duration_ms for f in plan.of_kind(SlowJob)} if plan is not None else {}
-    if not poisoned and not slow:
-        return lambda job_id, job: job
-
-    def shape(job_id: str, job: dict[str, Any]) -> dict[str, Any]:
-        payload = {**job["payload"], "poison": True} if job_id in poisoned else job["payload"]
-        return {"payload": payload, "duration_ms": slow.get(job_id, job["duration_ms"])}
-
-    return shape

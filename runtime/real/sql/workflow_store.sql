@@ -1,4 +1,4 @@
--- The SQL of runtime/real/workflows.py, by name (runtime/real/queries.py loads it).
+-- The SQL of runtime/real/workflow_store.py, by name (runtime/real/queries.py loads it).
 
 -- name: create_insert_workflows
 INSERT INTO workflows (id, name, spec, created_ms) VALUES (?, ?, ?, ?)

@@ -7,22 +7,23 @@ import json
 import uuid
 from typing import Any
 
-from runtime.core import workflow as wf
 from runtime.core.ports import OK
+from runtime.core.workflow.progress import DISPATCHED, SUCCEEDED, task_job_id
+from runtime.core.workflow.spec import WorkflowSpec, spec_from_dict
 from runtime.real.db import Database
 from runtime.real.queries import queries
 from runtime.real.runs import SqlRuns, spec_json
 
-SQL = queries("workflows")
+SQL = queries("workflow_store")
 
 API = "api"
 
 
-def spec_from_json(text: str) -> wf.WorkflowSpec:
-    return wf.spec_from_dict(json.loads(text))
+def spec_from_json(text: str) -> WorkflowSpec:
+    return spec_from_dict(json.loads(text))
 
 
-def create(db: Database, spec: wf.WorkflowSpec) -> str:
+def create(db: Database, spec: WorkflowSpec) -> str:
     """Keep `spec`; its id."""
     workflow_id = f"wf-{uuid.uuid4().hex[:12]}"
     with db.transaction() as tx:
@@ -79,10 +80,10 @@ def run_tasks(db: Database, run: str) -> list[dict[str, Any]]:
     )
     found = []
     for task, state, parents, dispatched, finished in tasks:
-        job_id = wf.task_job_id(run, task)
+        job_id = task_job_id(run, task)
         attempts = db.read(SQL.run_tasks_select_job_attempts, (job_id,))
-        if state == wf.DISPATCHED and db.read(SQL.run_tasks_select_ledger, (job_id,)):
-            state = wf.SUCCEEDED  # committed; the dispatcher has not taken its note yet
+        if state == DISPATCHED and db.read(SQL.run_tasks_select_ledger, (job_id,)):
+            state = SUCCEEDED  # committed; the dispatcher has not taken its note yet
         found.append(
             {
                 "task": task,
