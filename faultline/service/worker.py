@@ -9,13 +9,10 @@ mode); the parent's /metrics adds them up.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 import tempfile
 import time
-import traceback
 from http.server import ThreadingHTTPServer
 
 from runtime.core import effects as fx
@@ -24,6 +21,7 @@ from runtime.core.ports import STORE_ERRORS
 from runtime.core.worker import worker
 from runtime.core.workflow.processes import dispatcher
 from runtime.real import actors
+from runtime.real.children import Children, how_it_ended
 from runtime.real.db import Database, Unavailable, retry
 from runtime.real.driver import RealDriver
 from runtime.real.injector import RealInjector
@@ -102,7 +100,7 @@ class Pool:
         # The workers, and one dispatcher that moves workflow runs along (docs/12_workflows.md).
         self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)] + [DISPATCHER]
         self.db = Database(db_url)
-        self.pids: dict[int, str] = {}
+        self.children = Children(self.db)
         self.stopping = False
 
     def open_database(self, say=None) -> bool:
@@ -111,21 +109,7 @@ class Pool:
         return wait_for_database(self.db, "faultline worker", say, lambda: self.stopping)
 
     def spawn(self, name: str) -> None:
-        self.db.close()
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                self.db.forget_connection()
-                self.serve(name)
-            except BaseException:  # noqa: BLE001 - a child reports and exits
-                traceback.print_exc(file=sys.stderr)
-                code = 3
-            finally:
-                os._exit(code)
-        self.pids[pid] = name
+        self.children.spawn(name, self.serve)
 
     def serve(self, name: str) -> None:
         db = self.db
@@ -185,12 +169,7 @@ class Pool:
                         expired.inc(count)
                 time.sleep(0.05)
         finally:
-            for pid in list(self.pids):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            for pid in list(self.pids):
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, 0)
+            self.children.kill_all()
             if server is not None:
                 server.shutdown()
 
@@ -198,19 +177,12 @@ class Pool:
         return SqlQueue(self.db, self.policy).reap(REAPER, None, self.policy.lease_margin_ms)
 
     def reap_children(self) -> None:
-        while self.pids:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            name = self.pids.pop(pid, None)
-            if name is None or self.stopping:
+        for _, name, status in self.children.reaped():
+            if self.stopping:
                 continue
             # A worker died (killed by a drill, or crashed): a killed process can't speak, so the pool
             # says what it held, forgets it, and starts a new incarnation.
-            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+            how = how_it_ended(status)
             self._note(name, lambda tx, n=name, h=how: actors.record_crash(tx, n, how=h))
             time.sleep(RESTART_S)
             self._note(name, lambda tx, n=name: actors.record_restart(tx, n))

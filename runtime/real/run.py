@@ -21,10 +21,8 @@ import contextlib
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
-import traceback
 
 from runtime.core import history as ev
 from runtime.core.bite import unbitten
@@ -43,6 +41,7 @@ from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.roles import protocol_of
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.real import actors
+from runtime.real.children import Children, killed
 from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
@@ -74,7 +73,7 @@ class Supervisor:
             if scenario.triggers:
                 self.roles[TRIGGER] = "trigger"
             self.actors += list(self.roles)
-        self.pids: dict[int, str] = {}
+        self.children = Children(db)
         self.dead: list[str] = []  # actors SIGKILLed at a point, their crash not yet recorded
         self.pauses = tempfile.mkdtemp(prefix="faultline-pauses-")  # where a pausing actor leaves its duration
         self.started: set[str] = set()  # actors with a first incarnation already forked
@@ -91,36 +90,21 @@ class Supervisor:
 
     # -- processes -------------------------------------------------------------------------
     def spawn(self, name: str) -> None:
-        self.db.close()  # never share a connection with a child
-        pid = os.fork()
-        if pid == 0:
-            self._child(name)
-        self.pids[pid] = name
+        self.children.spawn(name, self._child)
         self.started.add(name)
 
-    def _child(self, name: str):
-        code = 0
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
-            self.db.forget_connection()
-            self.db.pending.clear()
-            if (
-                self._gate is not None and self._ready is not None
-            ):  # connect, say so, wait: the clock starts at the gate
-                os.close(self._gate[1])
-                os.close(self._ready[0])
-                retry(self.db, lambda: self.db.read(SQL.child_select_actors, (name,)))
-                os.write(self._ready[1], b"+")
-                os.close(self._ready[1])
-                epoch = os.read(self._gate[0], EPOCH_BYTES)  # the run's time 0, through the gate (no db needed)
-                os.close(self._gate[0])
-                self.db.epoch_ms = float(epoch)
-            self.protocol(name)
-        except BaseException:  # noqa: BLE001 - a child reports and exits, never returns into the parent
-            traceback.print_exc(file=sys.stderr)
-            code = 3
-        finally:
-            os._exit(code)
+    def _child(self, name: str) -> None:
+        self.db.pending.clear()
+        if self._gate is not None and self._ready is not None:  # connect, say so, wait: the clock starts at the gate
+            os.close(self._gate[1])
+            os.close(self._ready[0])
+            retry(self.db, lambda: self.db.read(SQL.child_select_actors, (name,)))
+            os.write(self._ready[1], b"+")
+            os.close(self._ready[1])
+            epoch = os.read(self._gate[0], EPOCH_BYTES)  # the run's time 0, through the gate (no db needed)
+            os.close(self._gate[0])
+            self.db.epoch_ms = float(epoch)
+        self.protocol(name)
 
     def protocol(self, name: str) -> None:
         scenario, policy, db = self.scenario, self.policy, self.db
@@ -168,16 +152,7 @@ class Supervisor:
         return 0
 
     def reap_children(self) -> None:
-        while self.pids:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            name = self.pids.get(pid)
-            if name is None:
-                continue
+        for pid, name, status in self.children.reaped(stopped=True):
             if os.WIFSTOPPED(status):  # froze itself for a planned pause: its duration is in a file, not the db
                 note = os.path.join(self.pauses, str(pid))
                 with open(note, encoding="ascii") as stream:
@@ -185,8 +160,7 @@ class Supervisor:
                 os.unlink(note)
                 self.thaws[pid] = time.monotonic() + pause_ms * self.db.scale / 1000
                 continue
-            del self.pids[pid]
-            if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            if killed(status):
                 self.dead.append(name)  # recorded once the database answers (at the moment it died)
             elif os.WEXITSTATUS(status) != 0:
                 raise RuntimeError(f"{name} (pid {pid}) failed with exit code {os.WEXITSTATUS(status)}; see stderr")
@@ -229,16 +203,6 @@ class Supervisor:
                 del self.thaws[pid]
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
-
-    def kill_all(self) -> None:
-        for pid in list(self.pids):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-                os.kill(pid, signal.SIGCONT)
-        for pid in list(self.pids):
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-        self.pids.clear()
 
     # -- the store taken away ----------------------------------------------------------------
     def outage_step(self, now_ms: int) -> bool:
@@ -327,7 +291,7 @@ class Supervisor:
                 tx.run(SQL.protocol_update_actors, (OPERATOR,))
 
     def finish(self) -> RunRecord:
-        self.kill_all()
+        self.children.kill_all()
         shutil.rmtree(self.pauses, ignore_errors=True)
         if self._lock is not None:  # the run ended inside an outage: give the database back
             self._lock.give_back()
