@@ -28,23 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Any
 
 import psycopg
 
 from faultline.service.worker import Pool
 from runtime.core import history as ev
 from runtime.core.policy import Policy
+from runtime.real import peers
 from runtime.real.db import Database, drop_database, ensure_database
 
 SERVER = os.environ.get("FAULTLINE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-
-
-def _one(conn, sql: str) -> Any:
-    """The one value a one-row query answers."""
-    row = conn.execute(sql).fetchone()
-    assert row is not None, sql
-    return row[0]
 
 
 # -- Faultline ---------------------------------------------------------------------------------
@@ -132,11 +125,7 @@ def procrastinate(url: str, jobs: int, workers: int, paced: int) -> dict:
     for proc in procs:
         proc.join()  # wait=False: a worker exits once the queue is empty
     with psycopg.connect(url) as conn:  # from the first job started to the last one done, by its own clock
-        drain_s = _one(
-            conn,
-            "SELECT extract(epoch from max(at) FILTER (WHERE type = 'succeeded') - min(at) FILTER (WHERE type = "
-            "'started')) FROM procrastinate_events",
-        )
+        drain_s = peers.procrastinate_drain_s(conn)
     procs = [context.Process(target=_procrastinate_worker, args=(url, True)) for _ in range(workers)]
     for proc in procs:
         proc.start()
@@ -148,19 +137,14 @@ def procrastinate(url: str, jobs: int, workers: int, paced: int) -> dict:
     with psycopg.connect(url) as conn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            left = _one(conn, "SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'")
-            if left == 0:
+            if peers.procrastinate_unfinished(conn) == 0:
                 break
             time.sleep(0.01)
-        rows = conn.execute(
-            "SELECT extract(epoch from max(e.at) - min(e.at)) * 1000 FROM procrastinate_events e "
-            "JOIN procrastinate_jobs j ON j.id = e.job_id WHERE (j.args->>'amount')::int < 0 "
-            "AND e.type IN ('deferred', 'succeeded') GROUP BY e.job_id"
-        ).fetchall()
+        latencies_ms = peers.procrastinate_latencies_ms(conn)
     for proc in procs:
         proc.terminate()
         proc.join(timeout=10)
-    return _figures(jobs, float(drain_s), [float(ms) for (ms,) in rows])
+    return _figures(jobs, drain_s, latencies_ms)
 
 
 # -- the report --------------------------------------------------------------------------------

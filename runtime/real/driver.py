@@ -279,9 +279,13 @@ class RealDriver:
         return retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work))
 
     def lease(self):
-        delivery = retry(self.db, lambda: self.queue.lease(self.name, self.now()))
+        delivery = self.take()
         self.lease_held(delivery)
         return delivery
+
+    def take(self):
+        """One lease from the queue (a Delivery, or None), waiting out an outage."""
+        return retry(self.db, lambda: self.queue.lease(self.name, self.now()))
 
     def ack(self, delivery, on_receipt: bool) -> bool:
         acked = retry(self.db, lambda: self.queue.ack(self.name, delivery, on_receipt))
@@ -324,7 +328,7 @@ class RealDriver:
         while True:
             batch = []
             while len(batch) < size:
-                delivery = retry(self.db, lambda: self.queue.lease(self.name, self.now()))
+                delivery = self.take()
                 if delivery is None:
                     break
                 batch.append(delivery)
