@@ -1,34 +1,52 @@
-"""The real world's job system vs procrastinate (a well-known Postgres job queue for Python), doing
-the same work on the same Postgres server with the same number of worker processes, in the same run.
+"""The real world's job system beside the queues people run, doing the same work on the same machine,
+in the same run: one benchmark, every peer.
 
-The work: N no-op jobs (each commits a charge and is acked; procrastinate's task does nothing).
-Two phases per system:
+Systems (each driven through its own API and its own worker processes):
 
-- drain: N jobs are queued, then W worker processes start and drain them: jobs/s from the first job
-  started to the last one done, by each system's own timestamps (process start-up is not counted);
-- latency: W workers run while jobs are submitted one by one at a steady pace (below either system's
-  throughput); p50 and p99 of submit-to-done, from each system's own timestamps.
+- faultline_sqlite, faultline_postgres: the `faultline worker` pool, Policy.safe() (leases,
+  heartbeats, fencing, idempotent effects, the history row in every transaction);
+- procrastinate (Postgres) and pgqueuer (Postgres): the Postgres queues users compare with;
+- huey_sqlite: huey on its SQLite storage, beside Faultline's embedded default.
 
-Faultline runs with Policy.safe() (leases, heartbeats, fencing, idempotent effects, the history row in
-every transaction) on Postgres and on SQLite; procrastinate only has Postgres. The figure is the
-ratio of Faultline's drain rate to the faster peer's on Postgres. Never asserts a time.
+The work: no-op jobs (Faultline's commit a charge and are acked; the peers' tasks do nothing). For each
+system and each worker count W, on a fresh database:
 
-    python benchmarks/bench_real.py [--jobs 2000] [--workers 2] [--paced 200] [--json]
+- drain: N jobs are queued before the workers start; W worker processes drain them. jobs/s from the
+  first job started to the last one done, by the system's own timestamps (start-up is not counted);
+  CPU-milliseconds per job of the worker processes and of the database's backend processes (Postgres;
+  SQLite runs inside the workers), read from /proc when the queue is empty (start-up included);
+- paced: with the same workers running, jobs are submitted one by one at a steady pace (below every
+  system's throughput): p50 and p99 of submit-to-done, by the system's own timestamps.
 
-procrastinate is pinned in the [probe] group (constraints/probe.txt), installed by every make target.
+Every wait has a deadline: a cell that does not finish says where it stalled and the run goes on. The
+ratios compare Faultline with each peer at the same W. Reports, never asserts.
+
+    python benchmarks/bench_real.py [--jobs 10000] [--workers 1 2 4] [--paced 200]
+                                    [--systems NAME ...] [--deadline 600] [--json]
+
+procrastinate and huey are pinned in the [probe] group, pgqueuer and psutil in [bench]
+(constraints/*.txt); every make target installs them.
 """
 
 from __future__ import annotations
 
+import abc
 import argparse
+import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
+import psutil
 import psycopg
 
 from faultline.service.worker import Pool
@@ -38,12 +56,113 @@ from runtime.real import peers
 from runtime.real.db import Database, drop_database, ensure_database
 
 SERVER = os.environ.get("FAULTLINE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+PACE_S = 0.01
+LOOK_S = 0.02
+SPAWN = multiprocessing.get_context("spawn")
+FORK = multiprocessing.get_context("fork")
 
 
-# -- Faultline ---------------------------------------------------------------------------------
+class Stalled(Exception):
+    """A phase did not finish by its deadline: the message says where it stood."""
+
+
+def wait_until(done: Callable[[], bool], deadline_s: float, what: str, progress: Callable[[], str]) -> None:
+    give_up = time.monotonic() + deadline_s
+    while not done():
+        if time.monotonic() > give_up:
+            raise Stalled(f"{what}: {progress()} after {deadline_s:.0f} s")
+        time.sleep(LOOK_S)
+
+
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and all their children, now."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            root = psutil.Process(pid)
+            for process in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                    times = process.cpu_times()
+                    total += times.user + times.system
+    return total
+
+
+def backends_cpu_s(url: str | None) -> float:
+    """The CPU seconds of the Postgres backends serving this database now (0 for SQLite)."""
+    if url is None:
+        return 0.0
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = peers.backend_pids(conn)
+    return cpu_s(pids)
+
+
+def figures(jobs: int, drain_s: float, cpu: float, latencies_ms: list[float]) -> dict[str, Any]:
+    latencies_ms = sorted(latencies_ms)
+    cut = statistics.quantiles(latencies_ms, n=100) if len(latencies_ms) >= 2 else [0.0] * 99
+    return {
+        "jobs_per_s": round(jobs / drain_s, 1) if drain_s > 0 else None,
+        "drain_s": round(drain_s, 3),
+        "cpu_ms_per_job": round(cpu * 1000 / jobs, 3),
+        "p50_ms": round(cut[49], 1),
+        "p99_ms": round(cut[98], 1),
+        "latency_samples": len(latencies_ms),
+    }
+
+
+class System(abc.ABC):
+    """One queue under the benchmark: fill it, start and stop its workers, read its own timestamps."""
+
+    postgres = True
+
+    def __init__(self, url: str, jobs: int) -> None:
+        self.url, self.jobs = url, jobs
+        self.procs: list[Any] = []
+        self.paced_at: dict[int, float] = {}
+
+    @abc.abstractmethod
+    def fill(self) -> None:
+        """Queue `jobs` jobs on a fresh schema (no worker running)."""
+
+    @abc.abstractmethod
+    def start(self, workers: int) -> None:
+        """Start `workers` worker processes."""
+
+    @abc.abstractmethod
+    def done(self) -> int:
+        """How many jobs have finished (as the system says)."""
+
+    @abc.abstractmethod
+    def submit(self, n: int) -> None:
+        """Submit paced job `n` now."""
+
+    @abc.abstractmethod
+    def drain_s(self) -> float:
+        """From the first queued job started to the last one done, by the system's own timestamps."""
+
+    @abc.abstractmethod
+    def latencies_ms(self) -> list[float]:
+        """Submit-to-done of each paced job, by the system's own timestamps."""
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+    def close(self) -> None:
+        """Let go of what fill() opened (nothing, unless a system says so)."""
+        return None
+
+    def worker_pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs]
+
+
+# -- Faultline -----------------------------------------------------------------------------------
 def _pool_main(url: str, workers: int, stop) -> None:
     pool = Pool(url, Policy.safe(), workers)
-    import threading
 
     def stop_when_told() -> None:
         stop.wait()
@@ -53,44 +172,53 @@ def _pool_main(url: str, workers: int, stop) -> None:
     pool.run(None)
 
 
-def _start_pool(url: str, workers: int):
-    stop = multiprocessing.Event()
-    process = multiprocessing.get_context("fork").Process(target=_pool_main, args=(url, workers, stop))
-    process.start()
-    return process, stop
+class Faultline(System):
+    def fill(self) -> None:
+        from runtime.real.queue import SqlQueue
+
+        self.db = Database(self.url)
+        self.db.reset()
+        self.queue = SqlQueue(self.db, Policy.safe())
+        for n in range(self.jobs):
+            self.queue.enqueue("bench", f"d{n}", {"amount": 1}, 0, f"d{n}", None)
+
+    def start(self, workers: int) -> None:
+        self._stop = FORK.Event()
+        proc = FORK.Process(target=_pool_main, args=(self.url, workers, self._stop))
+        proc.start()
+        self.procs = [proc]
+
+    def stop(self) -> None:
+        self._stop.set()
+        super().stop()
+
+    def done(self) -> int:
+        return self.jobs + len(self.paced_at) - self.queue.size()
+
+    def submit(self, n: int) -> None:
+        self.paced_at[n] = time.time()
+        self.queue.enqueue("bench", f"p{n}", {"amount": 1}, 0, f"p{n}", None)
+
+    def drain_s(self) -> float:
+        events = self.db.events()
+        first = min(e.time_ms for e in events if e.kind == ev.LEASED)
+        last = max(e.time_ms for e in events if e.kind == ev.ACKED and e.job_id.startswith("d"))
+        return (last - first) / 1000
+
+    def latencies_ms(self) -> list[float]:
+        events = self.db.events()
+        submitted = {e.job_id: e.time_ms for e in events if e.kind == ev.SUBMITTED and e.job_id.startswith("p")}
+        return [float(e.time_ms - submitted[e.job_id]) for e in events if e.kind == ev.ACKED and e.job_id in submitted]
+
+    def close(self) -> None:
+        self.db.close()
 
 
-def faultline(url: str, jobs: int, workers: int, paced: int) -> dict:
-    from runtime.real.queue import SqlQueue
-
-    db = Database(url)
-    db.reset()
-    queue = SqlQueue(db, Policy.safe())
-    for n in range(jobs):
-        queue.enqueue("bench", f"d{n}", {"amount": 1}, 0, f"d{n}", None)
-    process, stop = _start_pool(url, workers)
-    while not queue.is_idle():  # an acked message is deleted
-        time.sleep(0.005)
-    # From the first job leased to the last one acked, by the history's own clock.
-    events = db.events()
-    first = min(e.time_ms for e in events if e.kind == ev.LEASED)
-    last = max(e.time_ms for e in events if e.kind == ev.ACKED)
-    drain_s = (last - first) / 1000
-    for n in range(paced):  # the latency phase: one submit every pace
-        queue.enqueue("bench", f"p{n}", {"amount": 1}, 0, f"p{n}", None)
-        time.sleep(PACE_S)
-    while not queue.is_idle():
-        time.sleep(0.005)
-    stop.set()
-    process.join(timeout=10)
-    events = db.events()
-    submitted = {e.job_id: e.time_ms for e in events if e.kind == ev.SUBMITTED and e.job_id.startswith("p")}
-    latencies = [float(e.time_ms - submitted[e.job_id]) for e in events if e.kind == ev.ACKED and e.job_id in submitted]
-    db.close()
-    return _figures(jobs, drain_s, latencies)
+class FaultlineSqlite(Faultline):
+    postgres = False
 
 
-# -- procrastinate -----------------------------------------------------------------------------
+# -- procrastinate -------------------------------------------------------------------------------
 def _procrastinate_app(url: str):
     import procrastinate
 
@@ -103,104 +231,279 @@ def _procrastinate_app(url: str):
     return app, noop
 
 
-def _procrastinate_worker(url: str, wait: bool) -> None:
+def _procrastinate_worker(url: str) -> None:
     import logging
 
     logging.disable(logging.CRITICAL)
     app, _ = _procrastinate_app(url)
     with app.open():
-        app.run_worker(wait=wait, concurrency=1, install_signal_handlers=True, listen_notify=True)
+        app.run_worker(wait=True, concurrency=1, install_signal_handlers=True, listen_notify=True)
 
 
-def procrastinate(url: str, jobs: int, workers: int, paced: int) -> dict:
-    app, noop = _procrastinate_app(url)
-    with app.open():
-        app.schema_manager.apply_schema()
-        for n in range(jobs):
-            noop.defer(amount=n)
-    context = multiprocessing.get_context("spawn")
-    procs = [context.Process(target=_procrastinate_worker, args=(url, False)) for _ in range(workers)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()  # wait=False: a worker exits once the queue is empty
-    with psycopg.connect(url) as conn:  # from the first job started to the last one done, by its own clock
-        drain_s = peers.procrastinate_drain_s(conn)
-    procs = [context.Process(target=_procrastinate_worker, args=(url, True)) for _ in range(workers)]
-    for proc in procs:
-        proc.start()
-    time.sleep(2)  # spawned workers import procrastinate before they listen
-    with app.open():
-        for n in range(paced):
-            noop.defer(amount=-1 - n)
-            time.sleep(PACE_S)
-    with psycopg.connect(url) as conn:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if peers.procrastinate_unfinished(conn) == 0:
-                break
-            time.sleep(0.01)
-        latencies_ms = peers.procrastinate_latencies_ms(conn)
-    for proc in procs:
-        proc.terminate()
-        proc.join(timeout=10)
-    return _figures(jobs, drain_s, latencies_ms)
+class Procrastinate(System):
+    def fill(self) -> None:
+        self.app, self.noop = _procrastinate_app(self.url)
+        with self.app.open():
+            self.app.schema_manager.apply_schema()
+            for n in range(self.jobs):
+                self.noop.defer(amount=n)
+        self.app.open()
+        self.conn = psycopg.connect(self.url, autocommit=True)
+
+    def start(self, workers: int) -> None:
+        self.procs = [SPAWN.Process(target=_procrastinate_worker, args=(self.url,)) for _ in range(workers)]
+        for proc in self.procs:
+            proc.start()
+
+    def done(self) -> int:
+        return self.jobs + len(self.paced_at) - peers.procrastinate_unfinished(self.conn)
+
+    def submit(self, n: int) -> None:
+        self.paced_at[n] = time.time()
+        self.noop.defer(amount=-1 - n)
+
+    def drain_s(self) -> float:
+        return peers.procrastinate_drain_s(self.conn)
+
+    def latencies_ms(self) -> list[float]:
+        return peers.procrastinate_latencies_ms(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+        self.app.close()
 
 
-# -- the report --------------------------------------------------------------------------------
-PACE_S = 0.01
+# -- pgqueuer ------------------------------------------------------------------------------------
+async def _pgqueuer_queries(url: str):
+    from pgqueuer import PsycopgDriver, Queries
+
+    conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    return conn, Queries(PsycopgDriver(conn))
 
 
-def _figures(jobs: int, drain_s: float, latencies_ms: list[float]) -> dict:
-    latencies_ms = sorted(latencies_ms)
-    cut = statistics.quantiles(latencies_ms, n=100) if len(latencies_ms) >= 2 else [0.0] * 99
-    return {
-        "jobs_per_s": round(jobs / drain_s, 1),
-        "drain_s": round(drain_s, 3),
-        "p50_ms": round(cut[49], 1),
-        "p99_ms": round(cut[98], 1),
-        "latency_samples": len(latencies_ms),
-    }
+def _pgqueuer_worker(url: str) -> None:
+    from pgqueuer import QueueManager
+
+    async def serve() -> None:
+        _, queries = await _pgqueuer_queries(url)
+        manager = QueueManager(queries)
+
+        @manager.entrypoint("noop")
+        async def noop(job) -> None:
+            return None
+
+        await manager.run(log_aggregation_interval=timedelta(0))  # keep the log: its timestamps are read
+
+    asyncio.run(serve())
+
+
+class PgQueuer(System):
+    def fill(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.conn, self.queries = self.loop.run_until_complete(_pgqueuer_queries(self.url))
+        self.loop.run_until_complete(self.queries.install())
+        n = self.jobs
+        self.loop.run_until_complete(
+            self.queries.enqueue(["noop"] * n, [b"d"] * n, [0] * n, [None] * n, [None] * n, [None] * n)
+        )
+
+    def start(self, workers: int) -> None:
+        self.procs = [SPAWN.Process(target=_pgqueuer_worker, args=(self.url,)) for _ in range(workers)]
+        for proc in self.procs:
+            proc.start()
+
+    def done(self) -> int:
+        waiting = self.loop.run_until_complete(self.queries.queue_size())
+        return self.jobs + len(self.paced_at) - sum(row.count for row in waiting)
+
+    def submit(self, n: int) -> None:
+        self.paced_at[n] = time.time()
+        self.loop.run_until_complete(self.queries.enqueue("noop", b"p"))
+
+    def _log(self) -> dict[str, dict[int, float]]:
+        by_status: dict[str, dict[int, float]] = {}
+        for entry in self.loop.run_until_complete(self.queries.queue_log()):
+            by_status.setdefault(entry.status, {})[entry.job_id] = entry.created.timestamp()
+        return by_status
+
+    def drain_s(self) -> float:
+        log = self._log()
+        done = [at for job, at in log["successful"].items() if job <= self.jobs]
+        return max(done) - min(log["picked"].values())
+
+    def latencies_ms(self) -> list[float]:
+        log = self._log()
+        return [(done - log["queued"][job]) * 1000 for job, done in log["successful"].items() if job > self.jobs]
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.conn.close())
+        self.loop.close()
+
+
+# -- huey on SQLite ------------------------------------------------------------------------------
+def _huey(path: str):
+    from huey import SqliteHuey
+
+    huey = SqliteHuey("bench", filename=path)
+
+    @huey.task(name="noop")
+    def noop(n: int) -> tuple[float, float]:
+        began = time.time()
+        return began, time.time()
+
+    return huey, noop
+
+
+def _huey_consumer(path: str, workers: int) -> None:
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    huey, _ = _huey(path)
+    huey.create_consumer(workers=workers, worker_type="process", periodic=False, backoff=1.0, max_delay=0.05).run()
+
+
+class HueySqlite(System):
+    postgres = False
+
+    def fill(self) -> None:
+        self.huey, self.noop = _huey(self.url)
+        self.results = [self.noop(n) for n in range(self.jobs)]
+
+    def start(self, workers: int) -> None:
+        self.procs = [FORK.Process(target=_huey_consumer, args=(self.url, workers))]
+        self.procs[0].start()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, 2)  # SIGINT: the consumer stops its workers
+        for proc in self.procs:
+            proc.join(timeout=10)
+        super().stop()
+
+    def done(self) -> int:
+        return self.huey.result_count()
+
+    def submit(self, n: int) -> None:
+        self.paced_at[n] = time.time()
+        self.results.append(self.noop(-1 - n))
+
+    def _times(self, results) -> list[tuple[float, float]]:
+        return [result.get(preserve=True) for result in results]
+
+    def drain_s(self) -> float:
+        times = self._times(self.results[: self.jobs])
+        return max(end for _, end in times) - min(began for began, _ in times)
+
+    def latencies_ms(self) -> list[float]:
+        times = self._times(self.results[self.jobs :])
+        return [(end - self.paced_at[n]) * 1000 for n, (_, end) in enumerate(times)]
+
+
+SYSTEMS: dict[str, type[System]] = {
+    "faultline_sqlite": FaultlineSqlite,
+    "faultline_postgres": Faultline,
+    "procrastinate": Procrastinate,
+    "pgqueuer": PgQueuer,
+    "huey_sqlite": HueySqlite,
+}
+RATIOS = (
+    ("faultline_postgres", "procrastinate"),
+    ("faultline_postgres", "pgqueuer"),
+    ("faultline_sqlite", "huey_sqlite"),
+    ("faultline_sqlite", "faultline_postgres"),
+)
+
+
+# -- one cell: a system at W workers -------------------------------------------------------------
+def cell(name: str, jobs: int, workers: int, paced: int, deadline_s: float, scratch: str) -> dict[str, Any]:
+    kind = SYSTEMS[name]
+    if kind.postgres:
+        url = f"{SERVER}/faultline_bench_{name}_{os.getpid()}"
+        drop_database(url)
+        ensure_database(url)
+    else:
+        url = os.path.join(scratch, f"{name}_{workers}.sqlite")
+    system = kind(url, jobs)
+    try:
+        return _measure(system, workers, paced, deadline_s)
+    except Stalled as stall:
+        return {"stalled": str(stall)}
+    finally:
+        with contextlib.suppress(Exception):
+            system.stop()
+        with contextlib.suppress(Exception):
+            system.close()
+        if kind.postgres:
+            drop_database(url)
+
+
+def _measure(system: System, workers: int, paced: int, deadline_s: float) -> dict[str, Any]:
+    jobs = system.jobs
+    system.fill()
+    system.start(workers)
+    wait_until(lambda: system.done() >= jobs, deadline_s, "drain", lambda: f"{system.done()} of {jobs} jobs done")
+    cpu = cpu_s(system.worker_pids()) + backends_cpu_s(system.url if system.postgres else None)
+    drain = system.drain_s()
+    for n in range(paced):
+        system.submit(n)
+        time.sleep(PACE_S)
+    total = jobs + paced
+    wait_until(
+        lambda: system.done() >= total, deadline_s, "paced", lambda: f"{system.done() - jobs} of {paced} paced jobs"
+    )
+    return figures(jobs, drain, cpu, system.latencies_ms())
+
+
+def ratios(results: dict[str, dict[str, dict]], workers: list[int]) -> dict[str, dict[str, float | None]]:
+    """Drain jobs/s of the first system over the second's, per W (None where either did not finish)."""
+    found: dict[str, dict[str, float | None]] = {}
+    for mine, theirs in RATIOS:
+        if mine not in results or theirs not in results:
+            continue
+        row: dict[str, float | None] = {}
+        for w in workers:
+            a = results[mine][str(w)].get("jobs_per_s")
+            b = results[theirs][str(w)].get("jobs_per_s")
+            row[str(w)] = round(a / b, 3) if a and b else None
+        found[f"{mine}/{theirs}"] = row
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=10_000, help="jobs queued before the workers start")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker processes (each count)")
     parser.add_argument("--paced", type=int, default=200, help="jobs in the latency phase (one per 10 ms)")
+    parser.add_argument("--systems", nargs="+", choices=sorted(SYSTEMS), default=list(SYSTEMS))
+    parser.add_argument("--deadline", type=float, default=600, help="seconds a phase may take before it stalls")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    results: dict[str, dict] = {}
+    if args.jobs < 1 or args.paced < 2 or min(args.workers) < 1 or args.deadline <= 0:
+        parser.error("--jobs, --workers and --deadline must be positive and --paced at least 2")
+    load_before = os.getloadavg()
+    results: dict[str, dict[str, dict]] = {name: {} for name in args.systems}
     with tempfile.TemporaryDirectory() as scratch:
-        results["faultline_sqlite"] = faultline(
-            os.path.join(scratch, "bench.sqlite"), args.jobs, args.workers, args.paced
-        )
-    for name, bench in (("faultline_postgres", faultline), ("procrastinate_postgres", procrastinate)):
-        url = f"{SERVER}/faultline_bench_{name}"
-        drop_database(url)
-        ensure_database(url)
-        try:
-            results[name] = bench(url, args.jobs, args.workers, args.paced)
-        finally:
-            drop_database(url)
-    peer = results["procrastinate_postgres"]["jobs_per_s"]
+        for workers in args.workers:  # the systems interleave: a slow spell weighs on all alike
+            for name in args.systems:
+                results[name][str(workers)] = cell(name, args.jobs, workers, args.paced, args.deadline, scratch)
+                if not args.json:
+                    print(f"{name:20} W={workers}  {results[name][str(workers)]}", flush=True)
     report = {
         "jobs": args.jobs,
         "workers": args.workers,
+        "paced": args.paced,
         "policy": "safe",
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
         "results": results,
-        "peer": "procrastinate",
-        "ratio_vs_peer": round(results["faultline_postgres"]["jobs_per_s"] / peer, 3),
+        "ratios": ratios(results, args.workers),
     }
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
-        for name, figures in results.items():
-            print(
-                f"{name:24} {figures['jobs_per_s']:>9.1f} jobs/s   p50 {figures['p50_ms']:>7.1f} ms   "
-                f"p99 {figures['p99_ms']:>7.1f} ms"
-            )
-        print(f"ratio (faultline / procrastinate, Postgres, {args.workers} workers): {report['ratio_vs_peer']}")
+        for pair, row in report["ratios"].items():
+            print(f"{pair:42} " + "  ".join(f"W={w}: {ratio}" for w, ratio in row.items()))
     return 0
 
 

@@ -227,6 +227,10 @@ class SqlQueue:
     def is_idle(self) -> bool:
         return not self.db.read(SQL.any_message)
 
+    def size(self) -> int:
+        """The messages in the queue: waiting, delayed and leased."""
+        return int(self.db.read(SQL.message_count)[0][0])
+
     def _budgeted(self, tx, visible_at: int) -> int:
         """At most retry_budget_per_s retries fall due in one second; a full second's retry moves to the
         same offset in the first second with room (the in-memory RetryBudget's rule)."""

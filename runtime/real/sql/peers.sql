@@ -15,3 +15,7 @@ SELECT extract(epoch from max(e.at) - min(e.at)) * 1000 FROM procrastinate_event
 JOIN procrastinate_jobs j ON j.id = e.job_id
 WHERE (j.args->>'amount')::int < 0 AND e.type IN ('deferred', 'succeeded')
 GROUP BY e.job_id;
+
+-- name: backend_pids
+-- The server processes serving this database's other connections (their CPU is read from /proc).
+SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();

@@ -101,3 +101,6 @@ DELETE FROM messages WHERE id = ? AND token = ? RETURNING id, job_id, payload, d
 
 -- name: restore_message
 INSERT INTO messages (id, job_id, payload, duration_ms, request, key, seq, state, token, attempt, owner, lease_expires_at_ms, visible_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+
+-- name: message_count
+SELECT count(*) FROM messages
