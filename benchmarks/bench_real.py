@@ -37,6 +37,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -144,13 +145,21 @@ class System(abc.ABC):
         """Submit-to-done of each paced job, by the system's own timestamps."""
 
     def stop(self) -> None:
+        """Stop the workers; whatever is left of their process trees is killed (nothing outlives a cell)."""
+        left = []
         for proc in self.procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                left += psutil.Process(proc.pid).children(recursive=True)
             proc.terminate()
         for proc in self.procs:
             proc.join(timeout=10)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
+        for child in left:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        psutil.wait_procs(left, timeout=10)
 
     def close(self) -> None:
         """Let go of what fill() opened (nothing, unless a system says so)."""
@@ -189,7 +198,9 @@ class Faultline(System):
         self.procs = [proc]
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stop.set()  # the pool kills and reaps its workers, then returns
+        for proc in self.procs:
+            proc.join(timeout=10)
         super().stop()
 
     def done(self) -> int:
@@ -376,7 +387,7 @@ class HueySqlite(System):
     def stop(self) -> None:
         for proc in self.procs:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, 2)  # SIGINT: the consumer stops its workers
+                os.kill(proc.pid, signal.SIGINT)  # the consumer stops its workers, then exits
         for proc in self.procs:
             proc.join(timeout=10)
         super().stop()
