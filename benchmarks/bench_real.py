@@ -18,11 +18,14 @@ system and each worker count W, on a fresh database:
 - paced: with the same workers running, jobs are submitted one by one at a steady pace (below every
   system's throughput): p50 and p99 of submit-to-done, by the system's own timestamps.
 
+Memory: the resident size of Faultline's worker pool (W=2, after 3 s of work) and of `faultline serve`
+(after a few requests of each kind) with 1,000 and with 100,000 jobs queued, on both databases.
+
 Every wait has a deadline: a cell that does not finish says where it stalled and the run goes on. The
 ratios compare Faultline with each peer at the same W. Reports, never asserts.
 
     python benchmarks/bench_real.py [--jobs 10000] [--workers 1 2 4] [--paced 200]
-                                    [--systems NAME ...] [--deadline 600] [--json]
+                                    [--systems NAME ...] [--deadline 600] [--memory 1000 100000] [--json]
 
 procrastinate and huey are pinned in the [probe] group, pgqueuer and psutil in [bench]
 (constraints/*.txt); every make target installs them.
@@ -466,6 +469,66 @@ def _measure(system: System, workers: int, paced: int, deadline_s: float) -> dic
     return figures(jobs, drain, cpu, system.latencies_ms())
 
 
+# -- memory: the workers and the service with many jobs queued ----------------------------------
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            root = psutil.Process(pid)
+            for process in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += process.memory_info().rss
+    return round(total / 2**20, 1)
+
+
+def _queue_many(url: str, jobs: int) -> None:
+    """`jobs` jobs queued through the queue's own publish, 10,000 to a transaction."""
+    from runtime.real.queue import SqlQueue
+
+    db = Database(url)
+    db.reset()
+    queue = SqlQueue(db, Policy.safe())
+    for first in range(0, jobs, 10_000):
+        with db.transaction() as tx:
+            for n in range(first, min(jobs, first + 10_000)):
+                queue.publish(tx, "bench", f"m{n}", {"amount": 1}, 0, f"m{n}", None)
+    db.close()
+
+
+def resident(url: str, jobs: int, workers: int, settle_s: float) -> dict[str, float]:
+    """Resident MiB of the worker pool (its supervisor and workers) after `settle_s` s of work, and of
+    `faultline serve` after a few requests of each kind, with `jobs` jobs queued."""
+    from faultline.service.harness import post_job, request, service_process
+
+    _queue_many(url, jobs)
+    system = Faultline(url, jobs)
+    system.start(workers)
+    time.sleep(settle_s)
+    pool = _rss_mb(system.worker_pids())
+    system.stop()
+    with service_process(url) as (base, proc):
+        for n in range(20):
+            post_job(base, {"amount": 1}, key=f"rss-{n}")
+            request(f"{base}/metrics")
+            request(f"{base}/jobs/m{n}")
+        service = _rss_mb([proc.pid])
+    return {"workers_rss_mb": pool, "service_rss_mb": service}
+
+
+def memory(queued: list[int], workers: int, scratch: str) -> dict[str, dict[str, dict[str, float]]]:
+    found: dict[str, dict[str, dict[str, float]]] = {"faultline_sqlite": {}, "faultline_postgres": {}}
+    for jobs in queued:
+        found["faultline_sqlite"][str(jobs)] = resident(os.path.join(scratch, f"rss_{jobs}.sqlite"), jobs, workers, 3)
+        url = f"{SERVER}/faultline_bench_rss_{os.getpid()}"
+        drop_database(url)
+        ensure_database(url)
+        try:
+            found["faultline_postgres"][str(jobs)] = resident(url, jobs, workers, 3)
+        finally:
+            drop_database(url)
+    return found
+
+
 def ratios(results: dict[str, dict[str, dict]], workers: list[int]) -> dict[str, dict[str, float | None]]:
     """Drain jobs/s of the first system over the second's, per W (None where either did not finish)."""
     found: dict[str, dict[str, float | None]] = {}
@@ -488,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paced", type=int, default=200, help="jobs in the latency phase (one per 10 ms)")
     parser.add_argument("--systems", nargs="+", choices=sorted(SYSTEMS), default=list(SYSTEMS))
     parser.add_argument("--deadline", type=float, default=600, help="seconds a phase may take before it stalls")
+    parser.add_argument(
+        "--memory", type=int, nargs="*", default=[1_000, 100_000], help="jobs queued for the resident-size check"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.jobs < 1 or args.paced < 2 or min(args.workers) < 1 or args.deadline <= 0:
@@ -500,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
                 results[name][str(workers)] = cell(name, args.jobs, workers, args.paced, args.deadline, scratch)
                 if not args.json:
                     print(f"{name:20} W={workers}  {results[name][str(workers)]}", flush=True)
+        rss = memory(args.memory, 2, scratch) if args.memory else {}
+        if rss and not args.json:
+            print(f"resident MiB by jobs queued: {rss}", flush=True)
     report = {
         "jobs": args.jobs,
         "workers": args.workers,
@@ -509,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "results": results,
         "ratios": ratios(results, args.workers),
+        "resident_mb": rss,
     }
     if args.json:
         print(json.dumps(report, sort_keys=True))
