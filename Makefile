@@ -27,7 +27,7 @@ help:
 	@echo "make up             the job service and a worker pool on SQLite (Ctrl-C stops both)"
 	@echo "make sync           create .venv, install pinned deps, regenerate docs"
 	@echo "make lint           ruff"
-	@echo "make bench          speed vs SimPy, explorer seeds/s, the real world vs procrastinate"
+	@echo "make bench          speed vs SimPy, explorer seeds/s, the real world vs its peers, the service at load"
 	@echo "make images         render the drill reports to PNG (needs chromium)"
 	@echo "make mutants        plant bugs one at a time and prove the lab catches each"
 
@@ -73,6 +73,7 @@ bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_vs_simpy.py
 	@$(BIN)/python benchmarks/bench_explorer.py
 	@$(BIN)/python benchmarks/bench_real.py
+	@$(BIN)/python benchmarks/bench_service.py
 
 # The same FM in the real world: worker processes on a SQLite file (DB=postgresql://... for Postgres).
 DB ?= .faultline/real.sqlite
