@@ -2,7 +2,7 @@
 on 127.0.0.1, at 1, 8 and 32 concurrent clients, on SQLite and on Postgres, with `faultline serve
 --workers 1` and `--workers 2`.
 
-Each client is a keep-alive HTTP connection sending one request at a time (the next when the answer
+Each client is a keep-alive HTTP/1.1 connection (h11) sending one request at a time (the next when the answer
 is in), each job with an idempotency key of its own (the safe service claims it in the transaction that
 publishes the job). A level stops after --requests requests or --seconds seconds, whichever comes
 first; a request that gets no answer within --timeout seconds counts as an error, and so does any
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from typing import Any
 
-import httpx2
+import h11
 import psutil
 
 from faultline.service.harness import service_process
@@ -35,38 +37,87 @@ SERVER = os.environ.get("FAULTLINE_BENCH_POSTGRES", "postgresql://postgres@127.0
 OK = (200, 201)
 
 
-async def _client(
-    http: httpx2.AsyncClient, base: str, prefix: str, counter: list[int], limit: int, end: float, out: dict
-) -> None:
-    while counter[0] < limit and time.perf_counter() < end:
-        n = counter[0]
-        counter[0] += 1
-        body = {"payload": {"amount": 1}, "idempotency_key": f"{prefix}-{n}"}
-        began = time.perf_counter()
-        try:
-            answer = await http.post(f"{base}/jobs", json=body)
-        except httpx2.HTTPError:
-            out["errors"] += 1
-            continue
-        out["latencies"].append(time.perf_counter() - began)
-        if answer.status_code in OK:
-            out["ok"] += 1
-        else:
-            out["errors"] += 1
-            out.setdefault("statuses", {}).setdefault(str(answer.status_code), 0)
-            out["statuses"][str(answer.status_code)] += 1
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the service, spoken through h11 (uvicorn's own protocol
+    library): a light client, so that the generator is not the limit it measures."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.http = h11.Connection(h11.CLIENT)
+
+    async def post(self, path: str, body: bytes) -> int:
+        """POST `body`; the answer's status (the body is read and dropped)."""
+        if self.writer is None or self.http.our_state is not h11.IDLE:
+            await self._open()
+        assert self.reader is not None and self.writer is not None
+        headers = [("Host", self.host), ("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        self.writer.write(self.http.send(h11.Request(method="POST", target=path, headers=headers)))
+        self.writer.write(self.http.send(h11.Data(data=body)))
+        self.writer.write(self.http.send(h11.EndOfMessage()))
+        status = 0
+        while True:
+            event = self.http.next_event()
+            if event is h11.NEED_DATA:
+                self.http.receive_data(await asyncio.wait_for(self.reader.read(65536), self.timeout))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.EndOfMessage):
+                self.http.start_next_cycle()
+                return status
+            elif isinstance(event, h11.ConnectionClosed):
+                raise ConnectionError("the service closed the connection")
+
+    async def _open(self) -> None:
+        await self.close()
+        self.http = h11.Connection(h11.CLIENT)
+        self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+            self.writer = None
+
+
+async def _client(connection: Connection, prefix: str, counter: list[int], limit: int, end: float, out: dict) -> None:
+    try:
+        while counter[0] < limit and time.perf_counter() < end:
+            n = counter[0]
+            counter[0] += 1
+            body = json.dumps({"payload": {"amount": 1}, "idempotency_key": f"{prefix}-{n}"}).encode()
+            began = time.perf_counter()
+            try:
+                status = await connection.post("/jobs", body)
+            except (TimeoutError, OSError, h11.ProtocolError):
+                out["errors"] += 1
+                await connection.close()
+                continue
+            out["latencies"].append(time.perf_counter() - began)
+            if status in OK:
+                out["ok"] += 1
+            else:
+                out["errors"] += 1
+                out.setdefault("statuses", {}).setdefault(str(status), 0)
+                out["statuses"][str(status)] += 1
+    finally:
+        await connection.close()
 
 
 async def load(base: str, prefix: str, clients: int, requests: int, seconds: float, timeout: float) -> dict[str, Any]:
     """`clients` connections sending POST /jobs until `requests` are sent or `seconds` pass."""
     out: dict[str, Any] = {"latencies": [], "errors": 0, "ok": 0}
     counter = [0]
-    limits = httpx2.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx2.AsyncClient(limits=limits, timeout=timeout) as http:
-        began, cpu = time.perf_counter(), time.process_time()
-        end = began + seconds
-        await asyncio.gather(*(_client(http, base, prefix, counter, requests, end, out) for _ in range(clients)))
-        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    address = urllib.parse.urlsplit(base)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    began, cpu = time.perf_counter(), time.process_time()
+    end = began + seconds
+    await asyncio.gather(
+        *(_client(Connection(host, port, timeout), prefix, counter, requests, end, out) for _ in range(clients))
+    )
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     latencies = sorted(out["latencies"])
     cut = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
     answered = out["ok"]
