@@ -41,6 +41,9 @@ def map_on_processes(fn: Callable, tasks: Iterable, size_of: Callable, processes
         if finished:
             pool.shutdown(wait=True)
         else:
+            manager = getattr(pool, "_executor_manager_thread", None)
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
             pool.shutdown(wait=False, cancel_futures=True)
+            if manager is not None:  # it sees the killed processes and ends: at exit nothing wakes a
+                manager.join(timeout=10)  # closed pipe (CPython 3.11 races there: "Bad file descriptor")
