@@ -78,17 +78,22 @@ def wait_until(done: Callable[[], bool], deadline_s: float, what: str, progress:
         time.sleep(LOOK_S)
 
 
-def cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes and all their children, now."""
+def measured(pids: list[int], read: Callable[[psutil.Process], float]) -> float:
+    """The sum of `read(process)` over these processes and all their children, now (a process that is
+    gone, or not ours to read, counts nothing)."""
     total = 0.0
     for pid in pids:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             root = psutil.Process(pid)
             for process in [root, *root.children(recursive=True)]:
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                    times = process.cpu_times()
-                    total += times.user + times.system
+                    total += read(process)
     return total
+
+
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and all their children, now."""
+    return measured(pids, lambda process: sum(process.cpu_times()[:2]))
 
 
 def backends_cpu_s(url: str | None) -> float:
@@ -471,14 +476,7 @@ def _measure(system: System, workers: int, paced: int, deadline_s: float) -> dic
 
 # -- memory: the workers and the service with many jobs queued ----------------------------------
 def _rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            root = psutil.Process(pid)
-            for process in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += process.memory_info().rss
-    return round(total / 2**20, 1)
+    return round(measured(pids, lambda process: process.memory_info().rss) / 2**20, 1)
 
 
 def _queue_many(url: str, jobs: int) -> None:
