@@ -26,11 +26,9 @@ from faultline.service.routes.jobs import PayloadRefused
 from faultline.service.schemas import MAX_BODY_BYTES, WORKFLOW_BODY_BYTES
 from faultline.service.state import Metrics, Service, Unauthorized, require_key
 from runtime.core.policy import Policy
-from runtime.real.db import Database, Unavailable
+from runtime.real.db import SERVICE_BUSY_MS, Database, Unavailable
 from runtime.real.queue import SqlQueue
 
-BUSY_MS = 5_000
-"""How long a request waits for SQLite's writer lock before answering 503 (concurrent submits queue)."""
 THREADS = 16
 """Requests served side by side per process (each thread keeps one database connection)."""
 
@@ -41,7 +39,7 @@ def error(status: int, message: str, field: str, headers=None) -> JSONResponse:
 
 def create_app(db_url: str, policy: Policy | None = None, api_key: str | None = None) -> FastAPI:
     policy = policy or Policy.safe()
-    db = Database(db_url, busy_ms=BUSY_MS)
+    db = Database(db_url, busy_ms=SERVICE_BUSY_MS)  # a request waits its turn, then answers 503
     db.open()
     metrics = Metrics()
     state = Service(db=db, queue=SqlQueue(db, policy), policy=policy, metrics=metrics, api_key=api_key)

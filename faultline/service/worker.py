@@ -22,7 +22,7 @@ from runtime.core.worker import worker
 from runtime.core.workflow.processes import dispatcher
 from runtime.real import actors
 from runtime.real.children import Children, how_it_ended
-from runtime.real.db import Database, Unavailable, retry
+from runtime.real.db import SERVICE_BUSY_MS, Database, Unavailable, retry
 from runtime.real.driver import RealDriver
 from runtime.real.injector import RealInjector
 from runtime.real.queue import SqlQueue
@@ -99,7 +99,7 @@ class Pool:
         self.db_url, self.policy, self.concurrency = db_url, policy, concurrency
         # The workers, and one dispatcher that moves workflow runs along (docs/12_workflows.md).
         self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)] + [DISPATCHER]
-        self.db = Database(db_url)
+        self.db = Database(db_url, busy_ms=SERVICE_BUSY_MS)  # a commit waits for the routes' writes
         self.children = Children(self.db)
         self.stopping = False
 

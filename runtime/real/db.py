@@ -46,6 +46,10 @@ class Unavailable(Exception):
 
 
 RETRY_S = 0.005
+SERVICE_BUSY_MS = 5_000
+"""How long a process of the job service (its HTTP routes, the `faultline worker` pool) waits for
+SQLite's writer lock before the database counts as away: concurrent submits and the workers' commits
+take turns instead of failing. An outage is refused at once whatever this says (outage_marker)."""
 
 
 def clock_ms() -> float:

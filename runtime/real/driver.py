@@ -112,7 +112,7 @@ class RealDriver:
         self.caller: Caller | None = None  # the client's Caller, saved before every point where it may die
         self.pauses = "."  # the folder where a pausing process leaves its pause's duration (the supervisor's)
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
-        self._holding = None  # what the actors table says this process holds (written when it matters)
+        self._holding: list | None = None  # what the actors table says this process holds (written when it matters)
         self._delivery = None  # the worker's current lease
         self._answers = self._table()
 
@@ -134,11 +134,15 @@ class RealDriver:
         time.sleep(wait_ms * self.db.scale / 1000 + self.rank * RANK_GAP_S)
 
     # -- what the process holds ------------------------------------------------------------
-    def hold(self, value) -> None:
+    @staticmethod
+    def _held(value) -> list | None:
+        """What the actors table says a process holds: [job id, attempt, token], or None."""
         if value is not None and hasattr(value, "job_id"):
-            value = [value.job_id, value.attempt, value.token]
-        elif value is not None:
-            value = [value, None, None]
+            return [value.job_id, value.attempt, value.token]
+        return [value, None, None] if value is not None else None
+
+    def hold(self, value) -> None:
+        value = self._held(value)
         if value != self._holding:
             self._holding = value
             held = None if value is None else json.dumps(value)
@@ -288,9 +292,21 @@ class RealDriver:
         return retry(self.db, lambda: self.queue.lease(self.name, self.now()))
 
     def ack(self, delivery, on_receipt: bool) -> bool:
-        acked = retry(self.db, lambda: self.queue.ack(self.name, delivery, on_receipt))
-        if on_receipt:  # the queue forgot the job while this worker still runs it: say so
-            self.hold(delivery)
+        if not on_receipt:
+            return retry(self.db, lambda: self.queue.ack(self.name, delivery, False))
+        # The queue forgets the job while this worker still runs it: the worker says it holds the job in
+        # the ack's own transaction, so that no look in between (is the run quiet? is a drill settled?)
+        # finds the job in nobody's hands.
+        held = self._held(delivery)
+
+        def ack_and_hold() -> bool:
+            with self.db.transaction() as tx:
+                acked = self.queue.ack_in(tx, self.name, delivery, True)
+                tx.run(SQL.hold_update_actors, (json.dumps(held), self.name))
+                return acked
+
+        acked = retry(self.db, ack_and_hold)
+        self._holding = held
         return acked
 
     def first_poll(self, poll_ms: int) -> None:

@@ -141,23 +141,28 @@ class SqlQueue:
             return expires
 
     def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
-        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
         with self.db.transaction() as tx:
-            row = tx.one(SQL.take_message, (delivery.message, token))
-            if row is None:
-                moved = tx.one(SQL.ack_select_messages, (delivery.message,))
-                reason = "the message is gone" if moved is None else f"the lease moved on to token {moved[0]}"
-                tx.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason)
-                return False
-            if not self._acks_lost:
-                tx.record(ev.ACKED, actor, job_id, attempt, token, on_receipt)
-                return True
-            acked = tx.record_seq(ev.ACKED, actor, job_id, attempt, token, on_receipt)
-            if tx.take_fault(QUEUE_ACK, job_id):  # the ack is lost: the broker redelivers at the tail
-                tx.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, acked)
-                self._restore(tx, row)
-                self._requeue(tx, row[0], tx.now, new_seq=True)
+            return self.ack_in(tx, actor, delivery, on_receipt)
+
+    def ack_in(self, tx, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
+        """`ack` inside a transaction the caller holds (a worker acking on receipt writes down, in the
+        same transaction, that it still holds the job)."""
+        job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
+        row = tx.one(SQL.take_message, (delivery.message, token))
+        if row is None:
+            moved = tx.one(SQL.ack_select_messages, (delivery.message,))
+            reason = "the message is gone" if moved is None else f"the lease moved on to token {moved[0]}"
+            tx.record(ev.ACK_REJECTED, actor, job_id, attempt, token, reason)
+            return False
+        if not self._acks_lost:
+            tx.record(ev.ACKED, actor, job_id, attempt, token, on_receipt)
             return True
+        acked = tx.record_seq(ev.ACKED, actor, job_id, attempt, token, on_receipt)
+        if tx.take_fault(QUEUE_ACK, job_id):  # the ack is lost: the broker redelivers at the tail
+            tx.record(ev.ACK_LOST, QUEUE, job_id, attempt, token, acked)
+            self._restore(tx, row)
+            self._requeue(tx, row[0], tx.now, new_seq=True)
+        return True
 
     def report_failure(
         self,
