@@ -2,9 +2,16 @@
 store, the history and what the supervisor needs to outlive a killed process.
 
 Every port call is one transaction (`Database.transaction`): the state change and its history rows
-commit together, so a process killed after its commit cannot lose its event. Writers take turns
-(SQLite: BEGIN IMMEDIATE; Postgres: a transaction-level advisory lock), and each transaction reads
-the clock once it holds the turn, so the commit order is the order of the transactions' times.
+commit together, so a process killed after its commit cannot lose its event. A transaction reads the
+clock once it holds its turn, so two transactions that wait for one another are stamped in the order
+they commit (docs/08_real_world.md, "Turns"):
+
+- SQLite has one writer at a time (BEGIN IMMEDIATE): every transaction's turn is the database's.
+- Postgres: a transaction about one job (a lease, a start, a commit, an ack, a renewal, a failure)
+  takes that job's turn (an advisory lock on the job id) and the shared half of the writers' turn;
+  transactions about different jobs commit side by side. Every other transaction (the reaper, the
+  supervisor's rows, submissions, workflows, an outage's rows) takes the writers' turn whole, after
+  every transaction in flight and before every later one.
 
 One clock for every process (`clock_ms`: this machine's clock, read the same way everywhere), in the
 run's milliseconds: (clock - the run's epoch) / scale. An event keeps the time it happened: a
@@ -37,7 +44,10 @@ SQL = queries("db")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB = ".faultline/real.sqlite"
 """Where `faultline run --real` keeps its database when no --db is given (under the working folder)."""
-ADVISORY_LOCK = 7_202_611  # Postgres: the writers' turn
+ADVISORY_LOCK = 7_202_611  # Postgres: the writers' turn (one key), and with a job id's hash a job's
+ANY_JOB = "\x00any job"
+"""`Database.transaction(job=ANY_JOB)`: a transaction about a job it has yet to find (a lease): it
+takes the job's turn with `Tx.try_turn` before it reads the clock."""
 INDEX_REFERENCES = ("first", "cancels")  # detail keys that name another event (stored as its seq)
 
 
@@ -102,11 +112,33 @@ def detail_json(kind: str, values: tuple) -> str:
 
 
 class Tx:
-    """One open transaction: queries, the run's time under the lock, history rows, the call log."""
+    """One open transaction: queries, the run's time once its turn is held, history rows, the call log.
 
-    def __init__(self, db: Database, cursor, now_ms: int) -> None:
-        self.db, self._cursor, self.now = db, cursor, now_ms
+    `look`: the run's time when the transaction began (what a lease may see is judged by it); `now`:
+    the transaction's time, read once it holds its turn (a lease's: once it holds the job's)."""
+
+    def __init__(self, db: Database, cursor, look_ms: int, *, found: bool = True) -> None:
+        self.db, self._cursor, self.look = db, cursor, look_ms
         self._pg = db.dialect == "postgres"
+        self._now: int | None = look_ms if found else None
+        self.side_by_side = self._pg
+        """Whether transactions about other jobs run beside this one (what it read before its turn may
+        have changed since)."""
+
+    @property
+    def now(self) -> int:
+        now = self._now
+        if now is None:
+            raise AssertionError("a transaction reads its clock only once it holds its job's turn (Tx.try_turn)")
+        return now
+
+    def try_turn(self, job_id: str) -> bool:
+        """Take `job_id`'s turn without waiting (a lease holding the job's message row must not wait for
+        a transaction that waits for that row); True when held, and the clock is read from here on."""
+        if self._pg and not self.one(SQL.try_job_turn, (ADVISORY_LOCK, job_id))[0]:
+            return False
+        self._now = self.db.run_ms(clock_ms())  # each job's rows stamped once its turn is held
+        return True
 
     def run(self, sql: str, params: tuple = ()):
         if self._pg:
@@ -121,7 +153,10 @@ class Tx:
         return self.run(sql, params).fetchall()
 
     def next(self, counter: str) -> int:
-        """The next value of a named counter (message ids, fencing tokens, queue positions)."""
+        """The next value of a named counter (message ids, fencing tokens, queue positions); a sequence
+        on Postgres, where transactions about different jobs run side by side."""
+        if self._pg:
+            return self.one(SQL.next_sequence, ("counter_" + counter,))[0]
         return self.one(SQL.next_update_counters, (counter,))[0]
 
     def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
@@ -237,8 +272,9 @@ class Database:
 
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """One writer's turn: BEGIN ... COMMIT, with the pending rows written first. Raises
+    def transaction(self, job: str | None = None) -> Iterator[Tx]:
+        """BEGIN ... COMMIT in a turn, with the pending rows written first: the writers' turn whole, or
+        with `job` that job's turn (ANY_JOB: the job's turn is taken inside, `Tx.try_turn`). Raises
         Unavailable when the database is away; any other error rolls back and propagates.
 
         On Postgres the transaction runs in pipeline mode: statements whose results nobody reads
@@ -247,9 +283,9 @@ class Database:
         transaction begins, as a connection pool's pre-ping would: only a database that refuses a
         fresh connection is unavailable."""
         errors = self._errors()
-        stack, cursor, batch, wall = self._begin(errors)
+        stack, cursor, batch, wall = self._begin(errors, job)
         try:
-            tx = Tx(self, cursor, self.run_ms(wall))
+            tx = Tx(self, cursor, self.run_ms(wall), found=job != ANY_JOB)
             flushed = self._flush(tx)
             yield tx
             cursor.execute(SQL.commit)
@@ -272,9 +308,9 @@ class Database:
             self._close_quietly(stack)
             self._drop()
 
-    def _begin(self, errors):
+    def _begin(self, errors, job: str | None):
         """(the pipeline's exit stack, a cursor, the pipeline or None, the wall clock) of a begun
-        transaction that holds the writers' turn."""
+        transaction that holds its turn (`transaction`)."""
         for attempt in (1, 2):
             kept = self._conn is not None and self._pid == os.getpid()
             stack = contextlib.ExitStack()
@@ -287,8 +323,13 @@ class Database:
                 if self.dialect == "sqlite":
                     cursor.execute(SQL.begin_immediate)
                     return stack, cursor, batch, clock_ms()
-                cursor.execute(SQL.begin)  # the writer's turn, in one round trip
-                cursor.execute(SQL.advisory_lock, (ADVISORY_LOCK,))
+                cursor.execute(SQL.begin)  # the turn, in one round trip
+                if job is None:
+                    cursor.execute(SQL.writers_turn, (ADVISORY_LOCK,))
+                else:
+                    cursor.execute(SQL.writers_turn_shared, (ADVISORY_LOCK,))
+                    if job != ANY_JOB:
+                        cursor.execute(SQL.job_turn, (ADVISORY_LOCK, job))
                 cursor.fetchone()
                 return stack, cursor, batch, clock_ms()  # read once the turn is ours
             except errors as error:
@@ -349,7 +390,7 @@ class Database:
         detail = detail_json(kind, values)
         observed = self.now_ms()
         try:
-            with self.transaction() as tx:
+            with self.transaction(job_id if isinstance(job_id, str) else None) as tx:
                 tx.record_at(tx.now, kind, actor, job_id, attempt, token, detail)
         except Unavailable:
             self.pending.append(("event", observed, kind, actor, job_id, attempt, token, detail))

@@ -25,7 +25,7 @@ from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import MISSING
 from runtime.core.payload import read_stored
 from runtime.core.ports import Delivery
-from runtime.real.db import Database
+from runtime.real.db import ANY_JOB, Database
 from runtime.real.queries import queries
 
 SQL = queries("queue")
@@ -89,18 +89,24 @@ class SqlQueue:
 
     # -- consumers -------------------------------------------------------------------------
     def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
-        with self.db.transaction() as tx:
-            now = tx.now
+        """The oldest visible message's job, leased. A worker that judges expiry by its own clock first
+        reclaims every lease it sees expired, in the writers' turn; else the lease is a transaction
+        about the job it finds (its turn taken once the message row is held: a job whose turn another
+        transaction holds is not leased now, and the worker looks again at its next poll)."""
+        with self.db.transaction(None if self._worker_clock else ANY_JOB) as tx:
             if self._worker_clock:  # each worker judges expiry by its own clock
                 self._reclaim(tx, worker, worker_now_ms, self._margin_ms)
             while True:
                 row = tx.one(
                     self._lease_next,
-                    (READY, now),
+                    (READY, tx.look),
                 )
-                if row is None:
+                if row is None or not tx.try_turn(row[1]):
                     return None
                 message_id, job_id = row[0], row[1]
+                if tx.side_by_side:  # the attempts count as it stands now that the job's turn is held
+                    counted = tx.one(SQL.reclaim_select_job_attempts, (job_id,))
+                    row = (*row[:6], None if counted is None else counted[0])
                 attempt = (row[6] if isinstance(row[6], int) else 0) + 1
                 payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
                 if problem is not None or payload is None:  # a row this version cannot run: never leased
@@ -114,7 +120,7 @@ class SqlQueue:
                     tx.run(SQL.delete_message, (message_id,))
                     continue
                 token = tx.next("token")
-                expires = None if self._lease_ms is None else now + self._lease_ms
+                expires = None if self._lease_ms is None else tx.now + self._lease_ms
                 tx.run(
                     SQL.lease_insert_job_attempts,
                     (job_id, attempt),
@@ -131,7 +137,7 @@ class SqlQueue:
                 return Delivery(job_id, message_id, payload, row[3], attempt, token, expires, row[4], row[5])
 
     def renew(self, actor: str, delivery: Delivery) -> int | None:
-        with self.db.transaction() as tx:
+        with self.db.transaction(delivery.job_id) as tx:
             row = tx.one(SQL.renew_select_messages, (delivery.message,))
             if row is None or row[0] != delivery.token or row[1] != LEASED:
                 return None
@@ -141,7 +147,7 @@ class SqlQueue:
             return expires
 
     def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
-        with self.db.transaction() as tx:
+        with self.db.transaction(delivery.job_id) as tx:
             return self.ack_in(tx, actor, delivery, on_receipt)
 
     def ack_in(self, tx, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
@@ -176,7 +182,7 @@ class SqlQueue:
         copy: bool = False,
     ) -> bool:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
-        with self.db.transaction() as tx:
+        with self.db.transaction(job_id) as tx:
             row = tx.one(SQL.report_failure_select_messages, (delivery.message,))
             held = row is not None and row[0] == token and row[1] == LEASED
             accepted = held or (row is None and republish)

@@ -27,12 +27,14 @@ class SqlStore:
         self.mid_call = None
         """Called between the statements of the next commit (a crash planned at worker.mid_commit)."""
 
-    def _call(self, actor: str, operation: str, body, pair: bool = False, refused_value=None):
+    def _call(self, actor: str, operation: str, body, pair: bool = False, refused_value=None, job=None):
         """Run `body(tx)` as one store call: admission (capacity), the body, the call-log row. A refused
-        call answers its outcome (with `pair`: the outcome and `refused_value`)."""
+        call answers its outcome (with `pair`: the outcome and `refused_value`). A call about one `job`
+        takes that job's turn, unless the store counts its calls against a capacity (every call then
+        waits for the one before it: the count is the store's whole call log)."""
         made = self.db.now_ms()
         try:
-            with self.db.transaction() as tx:
+            with self.db.transaction(job if self.capacity is None else None) as tx:
                 if self.capacity is not None:
                     window = tx.now // 1000 * 1000
                     used = tx.one(SQL.call_select_store_calls, (window,))[0]
@@ -92,7 +94,7 @@ class SqlStore:
             tx.record(ev.EFFECT_COMMITTED, actor, job_id, attempt, token, *values)
             return tx.call(actor, "commit_effect", COMMITTED)
 
-        return self._call(actor, "commit_effect", body)
+        return self._call(actor, "commit_effect", body, job=job_id)
 
     def claim_submission(self, actor: str, key: str, job_id: str) -> tuple[str, str | None]:
         def body(tx):

@@ -27,8 +27,20 @@ BEGIN IMMEDIATE
 -- name: begin
 BEGIN
 
--- name: advisory_lock
+-- name: writers_turn
 SELECT pg_advisory_xact_lock(%s)
+
+-- name: writers_turn_shared
+SELECT pg_advisory_xact_lock_shared(%s)
+
+-- name: job_turn
+SELECT pg_advisory_xact_lock(%s, hashtext(%s))
+
+-- name: try_job_turn
+SELECT pg_try_advisory_xact_lock(?, hashtext(?))
+
+-- name: next_sequence
+SELECT nextval(?)
 
 -- name: rollback
 ROLLBACK
