@@ -273,7 +273,7 @@ class Database:
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self, job: str | None = None) -> Iterator[Tx]:
-        """BEGIN ... COMMIT in a turn, with the pending rows written first: the writers' turn whole, or
+        """One transaction in its turn, with the pending rows written first: the writers' turn whole, or
         with `job` that job's turn (ANY_JOB: the job's turn is taken inside, `Tx.try_turn`). Raises
         Unavailable when the database is away; any other error rolls back and propagates.
 
@@ -383,6 +383,12 @@ class Database:
     def refused(self, actor: str, operation: str, outcome: str, at_ms: int) -> None:
         """A store call the database refused (made at `at_ms`): logged when it is back."""
         self.pending.append(("call", at_ms, actor, operation, outcome))
+
+    def later(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
+        """An event the actor observed itself, written with its next transaction at the time it was
+        observed (a worker's `started`: its commit, renewal, failure, pause or crash point comes next).
+        A process killed from outside before then leaves no word of it, as a log line it never wrote."""
+        self.pending.append(("event", self.now_ms(), kind, actor, job_id, attempt, token, detail_json(kind, values)))
 
     def record_event(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
         """An event the actor observed itself (its own transaction; kept, with the time it was

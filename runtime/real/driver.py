@@ -19,11 +19,20 @@ import random
 import signal
 import time
 
+from runtime.core import decisions as decide
 from runtime.core import effects as fx
 from runtime.core import history as ev
 from runtime.core.client import Caller
-from runtime.core.faults import WORKER_CLOCK, WORKER_HEARTBEAT, WORKER_MID_COMMIT, Pause, SilencedHeartbeat
+from runtime.core.faults import (
+    WORKER_AFTER_COMMIT,
+    WORKER_CLOCK,
+    WORKER_HEARTBEAT,
+    WORKER_MID_COMMIT,
+    Pause,
+    SilencedHeartbeat,
+)
 from runtime.core.history import detail_values
+from runtime.core.ports import STORE_ERRORS
 from runtime.real.db import Database, retry
 from runtime.real.queries import queries
 from runtime.real.runs import UNSYNCED
@@ -114,7 +123,11 @@ class RealDriver:
         self.first_poll_on_grid = False  # a worker's first incarnation starts polling on the grid
         self._holding: list | None = None  # what the actors table says this process holds (written when it matters)
         self._delivery = None  # the worker's current lease
+        self._acked: tuple | None = None  # (token, answer) of an ack made in its commit's transaction
         self._answers = self._table()
+        if self._acks_with_commit():
+            self._answers[fx.Commit] = self._commit_and_ack
+            self._answers[fx.Ack] = self._ack
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> int:
@@ -266,6 +279,44 @@ class RealDriver:
             **fx.store_answers(self.name, self.store, self.runs),
         }
 
+    def _acks_with_commit(self) -> bool:
+        """Whether this worker's ack after a commit goes in the commit's own transaction: the queue and
+        the store share one database here, the policy acks after the commit, job by job, and no fault
+        is planned between the two (a crash there is what FM_001 is about, so a plan that puts one there
+        keeps them apart). The worker's protocol is the same either way: it yields Commit, then Ack."""
+        policy = self.queue.policy
+        return (
+            policy.ack_mode == "after_commit"
+            and not (policy.batch_size > 1 and policy.batch_ack == "batch")
+            and WORKER_AFTER_COMMIT not in self.injector.live_points(self.name)
+            and getattr(self.queue, "db", None) is self.db
+            and getattr(self.store, "db", None) is self.db
+        )
+
+    def _commit_and_ack(self, effect):
+        """Commit the effect and, when its outcome leads to the ack (decisions.after_commit), ack in the
+        same transaction; the worker's Ack that follows is answered with that ack's answer."""
+        _, delivery, job_effect, idempotent, fencing, requires_row = effect
+        policy, queue, name = self.queue.policy, self.queue, self.name
+
+        def ack_too(tx, outcome) -> None:
+            if decide.after_commit(outcome, policy) == decide.ACK:
+                self._acked = (delivery.token, queue.ack_in(tx, name, delivery, False))
+
+        self._acked = None
+        outcome = self.store.commit_effect(name, delivery, job_effect, idempotent, fencing, requires_row, ack_too)
+        if outcome in STORE_ERRORS:  # refused: nothing of the transaction committed, the ack neither
+            self._acked = None
+        return outcome
+
+    def _ack(self, effect):
+        _, delivery, on_receipt = effect
+        acked = self._acked
+        if acked is not None and not on_receipt and acked[0] == delivery.token:
+            self._acked = None
+            return acked[1]
+        return self.ack(delivery, on_receipt)
+
     def _sleep(self, effect) -> None:
         self.outlive_lease(effect[1])
         self.sleep(effect[1])
@@ -276,7 +327,11 @@ class RealDriver:
 
     def _record(self, effect) -> None:
         _, kind, job_id, attempt, token, detail = effect
-        self.db.record_event(kind, self.name, job_id, attempt, token, *detail_values(kind, detail))
+        values = detail_values(kind, detail)
+        if kind == ev.STARTED:  # with the worker's next transaction, at the time it started
+            self.db.later(kind, self.name, job_id, attempt, token, *values)
+        else:
+            self.db.record_event(kind, self.name, job_id, attempt, token, *values)
 
     def quiet(self) -> bool:
         db = self.db

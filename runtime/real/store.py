@@ -47,11 +47,26 @@ class SqlStore:
             return (UNAVAILABLE, refused_value) if pair else UNAVAILABLE
 
     def commit_effect(
-        self, actor: str, delivery, effect: Mapping[str, Any], idempotent: bool, fencing: bool, requires_row: bool
+        self,
+        actor: str,
+        delivery,
+        effect: Mapping[str, Any],
+        idempotent: bool,
+        fencing: bool,
+        requires_row: bool,
+        then=None,
     ) -> str:
+        """The StorePort's commit. `then(tx, outcome)`: more of the same transaction once the outcome is
+        known (the real driver's worker acks in it, runtime/real/driver.py)."""
         job_id, token, attempt, request, key = delivery[0], delivery[5], delivery[4], delivery[7], delivery[8]
 
         def body(tx):
+            outcome = commit(tx)
+            if then is not None:
+                then(tx, outcome)
+            return outcome
+
+        def commit(tx):
             newest, has_row, done = tx.one(
                 SQL.commit_effect_select_lease_tokens,
                 (job_id, job_id, job_id),

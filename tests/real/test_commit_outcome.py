@@ -31,8 +31,8 @@ def test_a_connection_lost_after_the_commit_answered_loses_nothing_and_raises_no
     queue = SqlQueue(pg, Policy.naive())
     begin = pg._begin
 
-    def begin_then_lose(errors):
-        stack, cursor, batch, wall = begin(errors)
+    def begin_then_lose(errors, job):
+        stack, cursor, batch, wall = begin(errors, job)
         lossy = LosesTheConnectionOnClose()
         lossy.push(stack)
         return lossy, cursor, batch, wall
@@ -50,7 +50,7 @@ def test_a_commit_that_fails_is_still_reported(pg, monkeypatch):
     queue = SqlQueue(pg, Policy.naive())
     from runtime.real.db import Unavailable
 
-    def refuse(errors):
+    def refuse(errors, job):
         raise psycopg.OperationalError("the database system is shutting down")
 
     monkeypatch.setattr(pg, "_begin", refuse)
