@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -111,16 +112,46 @@ def detail_json(kind: str, values: tuple) -> str:
     return _json(detail_of(kind, values))
 
 
+def connection_dropped(conn) -> bool:
+    """Whether the server has closed a kept, idle connection: it is closed, or it has something to say
+    while no statement is out (the notice of its termination)."""
+    if conn.closed:
+        return True
+    try:
+        return bool(select.select([conn.fileno()], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _history_rows(count: int) -> str:
+    """The INSERT of `count` history rows."""
+    return SQL.record_at_insert_history + ", (?, ?, ?, ?, ?, ?, ?)" * (count - 1)
+
+
+HISTORY_ROWS = [""] + [_history_rows(count) for count in range(1, 9)]
+
+
 class Tx:
     """One open transaction: queries, the run's time once its turn is held, history rows, the call log.
 
     `look`: the run's time when the transaction began (what a lease may see is judged by it); `now`:
-    the transaction's time, read once it holds its turn (a lease's: once it holds the job's)."""
+    the transaction's time, read once it holds its turn (a lease's: once it holds the job's).
 
-    def __init__(self, db: Database, cursor, look_ms: int, *, found: bool = True) -> None:
+    On Postgres the statements whose answers nobody reads wait in the transaction and travel with the
+    next one that is read (or the COMMIT), as one message: one round trip and one call into the
+    driver for a whole stretch of the transaction (a client-side-bound cursor sends them together)."""
+
+    def __init__(self, db: Database, cursor, look_ms: int, *, found: bool = True, opening=()) -> None:
         self.db, self._cursor, self.look = db, cursor, look_ms
         self._pg = db.dialect == "postgres"
-        self._now: int | None = look_ms if found else None
+        self._found = found
+        self._now: int | None = None
+        self._rows: list[tuple] = []  # history rows not yet written (write_history)
+        self._sql: list[str] = []  # Postgres: statements not yet sent, and their parameters
+        self._args: list = []
+        self._prepare: list[str] = []  # PREPAREs this connection needs before them
+        for sql, params in opening:
+            self.run(sql, params)
         self.side_by_side = self._pg
         """Whether transactions about other jobs run beside this one (what it read before its turn may
         have changed since)."""
@@ -129,35 +160,96 @@ class Tx:
     def now(self) -> int:
         now = self._now
         if now is None:
-            raise AssertionError("a transaction reads its clock only once it holds its job's turn (Tx.try_turn)")
+            if not self._found:
+                raise AssertionError("a transaction reads its clock only once it holds its job's turn (Tx.try_turn)")
+            self._send()  # the turn asked for is held once the server has answered
+            now = self._now = self.db.run_ms(clock_ms())
         return now
 
-    def try_turn(self, job_id: str) -> bool:
+    def try_turn(self, job_id: str, *reads: tuple[str, tuple]) -> list | None:
         """Take `job_id`'s turn without waiting (a lease holding the job's message row must not wait for
-        a transaction that waits for that row); True when held, and the clock is read from here on."""
-        if self._pg and not self.one(SQL.try_job_turn, (ADVISORY_LOCK, job_id))[0]:
-            return False
+        a transaction that waits for that row): None when another transaction holds it, else the first
+        row of each of `reads` (statements that see the job as its turn leaves it: on Postgres sent
+        with the turn, one round trip). The clock is read once the turn is held."""
+        if not self._pg:
+            rows = [self.one(sql, params) for sql, params in reads]
+        else:
+            self.run(SQL.try_job_turn, (ADVISORY_LOCK, job_id))
+            for sql, params in reads:
+                self.run(sql, params)
+            cursor = self._cursor
+            self._skip_to(self._send() - len(reads) - 1)
+            if not cursor.fetchone()[0]:
+                return None
+            rows = []
+            for _ in reads:
+                cursor.nextset()
+                rows.append(cursor.fetchone())
         self._now = self.db.run_ms(clock_ms())  # each job's rows stamped once its turn is held
-        return True
+        self._found = True
+        return rows
 
-    def run(self, sql: str, params: tuple = ()):
+    def next_of(self, counter: str) -> tuple[str, tuple]:
+        """The statement (and its parameters) that reads the next value of a counter (`next`)."""
         if self._pg:
-            sql = sql.replace("?", "%s")
-        self._cursor.execute(sql, params)
+            return SQL.next_sequence, ("counter_" + counter,)
+        return SQL.next_update_counters, (counter,)
+
+    def run(self, sql: str, params: tuple = ()) -> None:
+        """A statement whose answer nobody reads (on Postgres: sent with the next that is read)."""
+        if self._pg:
+            self._sql.append(self.db.prepared(sql, len(params), self._prepare) if params else sql)
+            self._args.extend(params)
+        else:
+            self._cursor.execute(sql, params)
+
+    def _send(self) -> int:
+        """Postgres: send the statements waiting, as one; returns how many."""
+        count = len(self._sql) + len(self._prepare)
+        if count:
+            sql, args = self._prepare + self._sql, self._args
+            self._sql, self._args, self._prepare = [], [], []
+            self._cursor.execute(sql[0] if count == 1 else ";".join(sql), args)
+        return count
+
+    def _skip_to(self, index: int) -> None:
+        """Move the cursor to the answer of the `index`th statement just sent."""
+        for _ in range(index):
+            self._cursor.nextset()
+
+    def _read(self, sql: str, params: tuple):
+        if "history" in sql:  # a read of the history sees the rows recorded before it
+            self.write_history()
+        self.run(sql, params)
+        if self._pg:
+            self._skip_to(self._send() - 1)
         return self._cursor
 
     def one(self, sql: str, params: tuple = ()):
-        return self.run(sql, params).fetchone()
+        return self._read(sql, params).fetchone()
 
     def all(self, sql: str, params: tuple = ()) -> list:
-        return self.run(sql, params).fetchall()
+        return self._read(sql, params).fetchall()
+
+    def commit(self) -> None:
+        self.write_history()
+        self.run(SQL.commit)
+        self._send()
+
+    def write_history(self) -> None:
+        """The history rows recorded so far, in one statement (before a read of the history, a row whose
+        sequence number is read back, and the commit)."""
+        rows = self._rows
+        if rows:
+            self._rows = []
+            self.run(
+                HISTORY_ROWS[len(rows)] if len(rows) < len(HISTORY_ROWS) else _history_rows(len(rows)), sum(rows, ())
+            )
 
     def next(self, counter: str) -> int:
         """The next value of a named counter (message ids, fencing tokens, queue positions); a sequence
         on Postgres, where transactions about different jobs run side by side."""
-        if self._pg:
-            return self.one(SQL.next_sequence, ("counter_" + counter,))[0]
-        return self.one(SQL.next_update_counters, (counter,))[0]
+        return self.one(*self.next_of(counter))[0]
 
     def record(self, kind: str, actor: str, job_id=None, attempt=None, token=None, *values: Any) -> None:
         """A history row stamped with the transaction's time (nothing read back: on Postgres it travels
@@ -173,12 +265,11 @@ class Tx:
     def record_at(
         self, time_ms: int, kind: str, actor: str, job_id, attempt, token, detail: str, returning: bool = False
     ) -> int | None:
-        sql = SQL.record_at_insert_history
         params = (time_ms, kind, actor, job_id, attempt, token, detail)
         if not returning:
-            self.run(sql, params)
+            self._rows.append(params)
             return None
-        return self.one(sql + " RETURNING seq", params)[0]
+        return self.one(SQL.record_at_insert_history + " RETURNING seq", params)[0]
 
     def call(self, actor: str, operation: str, outcome: str, time_ms: int | None = None) -> str:
         self.run(
@@ -246,6 +337,7 @@ class Database:
             self._conn = None  # the server closed it (an outage terminated it): open a new one
         if self._conn is None or self._pid != os.getpid():
             self._conn, self._pid = self._connect(), os.getpid()
+            self._local.prepared = {}  # what a Postgres connection has prepared (Database.prepared)
         return self._conn
 
     def close(self) -> None:
@@ -257,6 +349,19 @@ class Database:
     def forget_connection(self) -> None:
         """After a fork: the parent's connection belongs to the parent (never close it from here)."""
         self._conn = None
+
+    def prepared(self, sql: str, count: int, prepare: list[str]) -> str:
+        """Postgres: `sql` (with `count` ? placeholders) as EXECUTE of a statement this connection has
+        prepared; a statement new to it adds its PREPARE to `prepare`."""
+        names = self._local.__dict__.setdefault("prepared", {})
+        name = names.get(sql)
+        if name is None:
+            name = names[sql] = f"fl{len(names)}"
+            parts = sql.split("?")
+            prepare.append(
+                f"PREPARE {name} AS " + "".join(p + f"${n}" for n, p in enumerate(parts[:-1], 1)) + parts[-1]
+            )
+        return f"EXECUTE {name}(" + ", ".join(["%s"] * count) + ")"
 
     # -- time ------------------------------------------------------------------------------
     def run_ms(self, wall_ms: float) -> int:
@@ -277,75 +382,55 @@ class Database:
         with `job` that job's turn (ANY_JOB: the job's turn is taken inside, `Tx.try_turn`). Raises
         Unavailable when the database is away; any other error rolls back and propagates.
 
-        On Postgres the transaction runs in pipeline mode: statements whose results nobody reads
-        travel together, and only a read (or the commit) waits for the server. A kept connection the
-        server has dropped since (an outage terminates connections) is replaced once before the
-        transaction begins, as a connection pool's pre-ping would: only a database that refuses a
-        fresh connection is unavailable."""
+        On Postgres a kept connection the server has dropped since (an outage terminates connections)
+        is replaced before the transaction begins, as a connection pool's pre-ping would: only a
+        database that refuses a fresh connection is unavailable. The transaction's opening (BEGIN and
+        its turn) travels with its first read."""
         errors = self._errors()
-        stack, cursor, batch, wall = self._begin(errors, job)
+        cursor, opening, wall = self._begin(errors, job)
         try:
-            tx = Tx(self, cursor, self.run_ms(wall), found=job != ANY_JOB)
+            tx = Tx(self, cursor, self.run_ms(wall), found=job != ANY_JOB, opening=opening)
             flushed = self._flush(tx)
             yield tx
-            cursor.execute(SQL.commit)
-            if batch is not None:
-                batch.sync()  # the COMMIT's own answer: from here on the transaction has committed
+            tx.commit()
         except errors as error:
             self._rollback(cursor)
-            self._close_quietly(stack)
             if isinstance(error, Unavailable):
                 raise
             raise Unavailable(str(error).splitlines()[0]) from None
         except BaseException:
             self._rollback(cursor)
-            self._close_quietly(stack)
             raise
         del self.pending[:flushed]
-        try:  # leaving the pipeline talks to the server again; a connection lost now lost no work
-            stack.close()
-        except errors:
-            self._close_quietly(stack)
-            self._drop()
 
     def _begin(self, errors, job: str | None):
-        """(the pipeline's exit stack, a cursor, the pipeline or None, the wall clock) of a begun
-        transaction that holds its turn (`transaction`)."""
-        for attempt in (1, 2):
-            kept = self._conn is not None and self._pid == os.getpid()
-            stack = contextlib.ExitStack()
-            try:
-                if self.dialect == "sqlite" and os.path.exists(self.outage_marker):
+        """(a cursor, the statements that open the transaction in its turn, the wall clock)."""
+        try:
+            if self.dialect == "sqlite":
+                if os.path.exists(self.outage_marker):
                     raise Unavailable("the database is away (an outage holds its lock)")
-                conn = self.connection()
-                batch = stack.enter_context(conn.pipeline()) if self.dialect == "postgres" else None
-                cursor = conn.cursor()
-                if self.dialect == "sqlite":
-                    cursor.execute(SQL.begin_immediate)
-                    return stack, cursor, batch, clock_ms()
-                cursor.execute(SQL.begin)  # the turn, in one round trip
-                if job is None:
-                    cursor.execute(SQL.writers_turn, (ADVISORY_LOCK,))
-                else:
-                    cursor.execute(SQL.writers_turn_shared, (ADVISORY_LOCK,))
-                    if job != ANY_JOB:
-                        cursor.execute(SQL.job_turn, (ADVISORY_LOCK, job))
-                cursor.fetchone()
-                return stack, cursor, batch, clock_ms()  # read once the turn is ours
-            except errors as error:
-                self._close_quietly(stack)
-                self._drop()
-                if attempt == 1 and kept and self.dialect == "postgres":
-                    continue  # a dropped connection: try a fresh one once
-                if isinstance(error, Unavailable):
-                    raise
-                raise Unavailable(str(error).splitlines()[0]) from None
-        raise AssertionError("unreachable")
+                cursor = self.connection().cursor()
+                cursor.execute(SQL.begin_immediate)
+                return cursor, (), clock_ms()
+            import psycopg
 
-    @staticmethod
-    def _close_quietly(stack: contextlib.ExitStack) -> None:
-        with contextlib.suppress(Exception):
-            stack.close()
+            conn = self.connection()
+            if connection_dropped(conn):
+                self._drop()
+                conn = self.connection()
+            opening: list[tuple[str, tuple]] = [(SQL.begin, ())]
+            if job is None:
+                opening.append((SQL.writers_turn, (ADVISORY_LOCK,)))
+            elif job == ANY_JOB:
+                opening.append((SQL.writers_turn_shared, (ADVISORY_LOCK,)))
+            else:  # the writers' turn shared, and the job's
+                opening.append((SQL.job_turn, (ADVISORY_LOCK, ADVISORY_LOCK, job)))
+            return psycopg.ClientCursor(conn), opening, clock_ms()
+        except errors as error:
+            self._drop()
+            if isinstance(error, Unavailable):
+                raise
+            raise Unavailable(str(error).splitlines()[0]) from None
 
     def transaction_write(self, sql: str, params: tuple = ()) -> None:
         """One statement in a writer's turn."""
@@ -362,6 +447,9 @@ class Database:
     def _rollback(self, cursor) -> None:
         try:
             cursor.execute(SQL.rollback)
+            if self.dialect == "postgres":  # a PREPARE sent after the failing statement never ran
+                cursor.execute(SQL.deallocate_all)
+                self._local.prepared = {}
         except Exception:
             self._drop()
 

@@ -101,13 +101,16 @@ class SqlQueue:
                     self._lease_next,
                     (READY, tx.look),
                 )
-                if row is None or not tx.try_turn(row[1]):
+                if row is None:
                     return None
                 message_id, job_id = row[0], row[1]
-                if tx.side_by_side:  # the attempts count as it stands now that the job's turn is held
-                    counted = tx.one(SQL.reclaim_select_job_attempts, (job_id,))
-                    row = (*row[:6], None if counted is None else counted[0])
-                attempt = (row[6] if isinstance(row[6], int) else 0) + 1
+                # The attempts count as it stands once the job's turn is held, and a fencing token.
+                turned = tx.try_turn(job_id, (SQL.reclaim_select_job_attempts, (job_id,)), tx.next_of("token"))
+                if turned is None:
+                    return None
+                counted, (token,) = turned
+                attempts = counted[0] if counted is not None else row[6]
+                attempt = (attempts if isinstance(attempts, int) else 0) + 1
                 payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
                 if problem is not None or payload is None:  # a row this version cannot run: never leased
                     self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
@@ -119,7 +122,6 @@ class SqlQueue:
                     self._bury(tx, QUEUE, job_id, attempt - 1, EXHAUSTED, message_id)
                     tx.run(SQL.delete_message, (message_id,))
                     continue
-                token = tx.next("token")
                 expires = None if self._lease_ms is None else tx.now + self._lease_ms
                 tx.run(
                     SQL.lease_insert_job_attempts,

@@ -1,22 +1,14 @@
-"""A transaction whose COMMIT was answered has committed, whatever the connection does next: the
-caller must not be told it failed (it would retry a publish that landed - a duplicate job)."""
+"""A transaction's outcome is what the server answered: a connection the server dropped between two
+transactions is replaced, not reported as an outage, and a transaction that fails is reported."""
 
-import contextlib
+import time
 
 import psycopg
 import pytest
 
 from runtime.core.policy import Policy
-from runtime.real.db import Database, ManualClock
+from runtime.real.db import Database, ManualClock, connection_dropped
 from runtime.real.queue import SqlQueue
-
-
-class LosesTheConnectionOnClose(contextlib.ExitStack):
-    """The pipeline's exit after the COMMIT was answered: the server terminated the connection."""
-
-    def close(self):
-        super().close()
-        raise psycopg.OperationalError("terminating connection due to administrator command")
 
 
 @pytest.fixture
@@ -27,22 +19,20 @@ def pg(postgres_url):
     db.close()
 
 
-def test_a_connection_lost_after_the_commit_answered_loses_nothing_and_raises_nothing(pg, monkeypatch):
+def test_a_connection_the_server_dropped_between_transactions_is_replaced_not_reported(pg, postgres_url):
+    """An outage terminates every connection between two transactions: the next transaction on the kept
+    connection opens a fresh one (the pre-ping) instead of answering Unavailable."""
     queue = SqlQueue(pg, Policy.naive())
-    begin = pg._begin
-
-    def begin_then_lose(errors, job):
-        stack, cursor, batch, wall = begin(errors, job)
-        lossy = LosesTheConnectionOnClose()
-        lossy.push(stack)
-        return lossy, cursor, batch, wall
-
-    monkeypatch.setattr(pg, "_begin", begin_then_lose)
-    assert queue.enqueue("client", "j1", {"amount": 1}, 100, "j1", None) is True  # no Unavailable raised
-    monkeypatch.undo()
-    submitted = [e for e in pg.events() if e.kind == "submitted"]
-    assert [e.job_id for e in submitted] == ["j1"]
-    assert queue.enqueue("client", "j2", {"amount": 2}, 100, "j2", None) is True  # a fresh connection
+    assert queue.enqueue("client", "j1", {"amount": 1}, 100, "j1", None) is True
+    kept = pg.connection()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (kept.info.backend_pid,))
+    for _ in range(200):  # the notice of termination reaches the client's socket
+        if connection_dropped(kept):
+            break
+        time.sleep(0.01)
+    assert queue.enqueue("client", "j2", {"amount": 2}, 100, "j2", None) is True  # no Unavailable raised
+    assert pg.connection() is not kept
     assert [e.job_id for e in pg.events() if e.kind == "submitted"] == ["j1", "j2"]
 
 

@@ -28,13 +28,13 @@ BEGIN IMMEDIATE
 BEGIN
 
 -- name: writers_turn
-SELECT pg_advisory_xact_lock(%s)
+SELECT pg_advisory_xact_lock(?)
 
 -- name: writers_turn_shared
-SELECT pg_advisory_xact_lock_shared(%s)
+SELECT pg_advisory_xact_lock_shared(?)
 
 -- name: job_turn
-SELECT pg_advisory_xact_lock(%s, hashtext(%s))
+SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?, hashtext(?))
 
 -- name: try_job_turn
 SELECT pg_try_advisory_xact_lock(?, hashtext(?))
@@ -44,6 +44,9 @@ SELECT nextval(?)
 
 -- name: rollback
 ROLLBACK
+
+-- name: deallocate_all
+DEALLOCATE ALL
 
 -- name: migrate_create_schema_migrations
 CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)
