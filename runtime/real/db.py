@@ -152,6 +152,7 @@ class Tx:
         self._prepare: list[str] = []  # PREPAREs this connection needs before them
         for sql, params in opening:
             self.run(sql, params)
+        self._opening = bool(opening)  # BEGIN and the turn not sent yet (Postgres)
         self.side_by_side = self._pg
         """Whether transactions about other jobs run beside this one (what it read before its turn may
         have changed since)."""
@@ -162,7 +163,8 @@ class Tx:
         if now is None:
             if not self._found:
                 raise AssertionError("a transaction reads its clock only once it holds its job's turn (Tx.try_turn)")
-            self._send()  # the turn asked for is held once the server has answered
+            if self._opening:  # the turn asked for is held once the server has answered
+                self._send()
             now = self._now = self.db.run_ms(clock_ms())
         return now
 
@@ -206,6 +208,7 @@ class Tx:
     def _send(self) -> int:
         """Postgres: send the statements waiting, as one; returns how many."""
         count = len(self._sql) + len(self._prepare)
+        self._opening = False
         if count:
             sql, args = self._prepare + self._sql, self._args
             self._sql, self._args, self._prepare = [], [], []

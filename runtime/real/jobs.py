@@ -21,6 +21,7 @@ API = "api"
 DEFAULT_DURATION_MS = 100
 CRASH_AT = "FAULTLINE_CRASH_AT"
 """A drill's fault point for the service process (the environment of the process it starts)."""
+KEY_TURN = "key:"  # the turn of a submission key's claim (Database.transaction)
 API_BEFORE_PUBLISH = "api.before_publish"
 """Inside a submission's transaction: the key claimed (with dedupe), the job's message not yet
 published. The service dies there with the transaction open: nothing of the submission lands."""
@@ -34,7 +35,9 @@ def submit(
     Without `dedupe` (the naive draft) every submit makes a job."""
     job_id = f"job-{uuid.uuid4().hex[:16]}"
     duration = int(payload.get("duration_ms", DEFAULT_DURATION_MS))
-    with db.transaction() as tx:
+    # A transaction about one key (its claim and its job), or about one new job: submits of other keys
+    # commit side by side (docs/08_real_world.md, "Turns").
+    with db.transaction(KEY_TURN + key if key is not None and dedupe else job_id) as tx:
         if key is not None and dedupe:
             owner = SqlStore.claim_in(tx, API, key, job_id)  # the client's own key-claim rule
             if owner != job_id:

@@ -40,6 +40,7 @@ class SqlQueue:
         self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
         self._window_ms, self._budget = policy.publish_dedupe_window_ms, policy.retry_budget_per_s
         self._lease_next = SQL.of("lease_next", db.dialect)
+        self._reclaim_select = SQL.of("reclaim_select_messages", db.dialect)
         # Whether the plan can lose an ack (else an ack never asks): the plan is installed first.
         self._acks_lost = bool(db.read(SQL.acks_lost_planned, (QUEUE_ACK,)))
         self.refused = 0
@@ -184,7 +185,9 @@ class SqlQueue:
         copy: bool = False,
     ) -> bool:
         job_id, attempt, token = delivery.job_id, delivery.attempt, delivery.token
-        with self.db.transaction(job_id) as tx:
+        # A retry budget is one count for every job (the second a retry falls due): a failure reported
+        # under it waits for the one before it, in the writers' turn.
+        with self.db.transaction(job_id if self._budget is None else None) as tx:
             row = tx.one(SQL.report_failure_select_messages, (delivery.message,))
             held = row is not None and row[0] == token and row[1] == LEASED
             accepted = held or (row is None and republish)
@@ -211,20 +214,30 @@ class SqlQueue:
 
     # -- lease expiry ----------------------------------------------------------------------
     def reap(self, actor: str, now_ms: int | None, margin_ms: int) -> int:
-        """Reclaim the leases expired by `now_ms` (None: by the transaction's time, as the real reaper does)."""
-        with self.db.transaction() as tx:
-            return self._reclaim(tx, actor, tx.now if now_ms is None else now_ms, margin_ms)
+        """Reclaim the leases expired by `now_ms`. None: by the database's clock, as the real reaper
+        does, each job in its own turn (a job whose turn another transaction holds - a renewal in
+        flight - waits for the next pass); else in the writers' turn."""
+        if now_ms is not None:
+            with self.db.transaction() as tx:
+                return self._reclaim(tx, actor, now_ms, margin_ms)
+        with self.db.transaction(ANY_JOB) as tx:
+            return self._reclaim(tx, actor, tx.look, margin_ms)
 
     def _reclaim(self, tx, actor: str, judged_now_ms: int, margin_ms: int) -> int:
         """Expire every lease whose expiry (plus margin) has passed by `judged_now_ms`, oldest grant
         first; a lease that expires on the job's final attempt dead-letters the job."""
         expired = tx.all(
-            SQL.reclaim_select_messages,
+            self._reclaim_select,
             (LEASED, margin_ms, judged_now_ms),
         )
+        reclaimed = 0
         for message_id, job_id, attempt, token, owner, expires, *stored in expired:
+            turned = tx.try_turn(job_id, (SQL.reclaim_select_job_attempts, (job_id,)))
+            if turned is None:
+                continue
+            reclaimed += 1
             tx.record(ev.LEASE_EXPIRED, actor, job_id, attempt, token, owner, expires)
-            counted = tx.one(SQL.reclaim_select_job_attempts, (job_id,))
+            counted = turned[0]
             attempts = counted[0] if counted is not None and isinstance(counted[0], int) else 0
             limit = self._limit(read_stored(job_id, *stored)[0])
             if after_lease_expiry(attempts, limit, self._policy) == BURY:
@@ -234,7 +247,7 @@ class SqlQueue:
                 if refunds_expired_attempt(self._policy):
                     tx.run(SQL.reclaim_update_job_attempts, (job_id,))
                 self._requeue(tx, message_id, tx.now)
-        return len(expired)
+        return reclaimed
 
     # -- bookkeeping -----------------------------------------------------------------------
     def is_idle(self) -> bool:

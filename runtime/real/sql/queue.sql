@@ -42,6 +42,9 @@ SELECT token, state, seq FROM messages WHERE id = ?
 -- name: reclaim_select_messages
 SELECT id, job_id, attempt, token, owner, lease_expires_at_ms, payload, duration_ms, request, key FROM messages WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? ORDER BY token
 
+-- name: reclaim_select_messages [postgres]
+SELECT id, job_id, attempt, token, owner, lease_expires_at_ms, payload, duration_ms, request, key FROM messages WHERE state = ? AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms + ? <= ? ORDER BY token FOR UPDATE SKIP LOCKED
+
 -- name: reclaim_select_job_attempts
 SELECT attempts FROM job_attempts WHERE job_id = ?
 
