@@ -212,7 +212,7 @@ class Tx:
         if count:
             sql, args = self._prepare + self._sql, self._args
             self._sql, self._args, self._prepare = [], [], []
-            self._cursor.execute(sql[0] if count == 1 else ";".join(sql), args)
+            self._cursor.execute(sql[0] if count == 1 else ";".join(sql), args, prepare=False)
         return count
 
     def _skip_to(self, index: int) -> None:
