@@ -130,6 +130,7 @@ class Pool:
         if name == DISPATCHER:
             driver.run(dispatcher(self.policy, poll_ms=POLL_MS, dispatch_ms=0, points=frozenset()))
         else:
+            driver.wait = db.listener() or time.sleep  # a new message wakes an idle worker at once (Postgres)
             driver.run(
                 worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, draw=driver.rng.randint, points=frozenset())
             )

@@ -281,6 +281,12 @@ class Tx:
         )
         return outcome
 
+    def wake_workers(self) -> None:
+        """Postgres: tell the workers waiting for work (LISTEN, `Database.listener`) that a message is
+        ready, once this transaction commits. SQLite's workers poll."""
+        if self._pg:
+            self.run(SQL.notify_workers)
+
     def take_fault(self, point: str, subject: str) -> bool:
         """Use up one planned fault of a counted kind (a lost ack, a lost reply) if one is left."""
         row = self.one(
@@ -564,6 +570,29 @@ class Database:
                 cursor.execute(self._q(SQL.open_insert_counters), (name,))
             cursor.execute(self._q(SQL.open_insert_meta), (repr(now),))
         return applied
+
+    def listener(self):
+        """Postgres: `wait(seconds)` that returns when a transaction woke the workers (`Tx.wake_workers`)
+        or the seconds are over, on a connection of its own; None on SQLite, or when the server cannot
+        be reached now (the worker polls)."""
+        if self.dialect != "postgres":
+            return None
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.url, connect_timeout=2, autocommit=True)
+            conn.execute(SQL.listen_workers)
+        except psycopg.Error:
+            return None
+
+        def wait(seconds: float) -> None:
+            try:
+                for _ in conn.notifies(timeout=seconds, stop_after=1):
+                    pass
+            except psycopg.Error:  # the connection is gone (an outage): sleep out the poll
+                time.sleep(seconds)
+
+        return wait
 
     def ping(self) -> None:
         """Raise Unavailable unless the database answers."""

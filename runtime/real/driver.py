@@ -124,6 +124,9 @@ class RealDriver:
         self._holding: list | None = None  # what the actors table says this process holds (written when it matters)
         self._delivery = None  # the worker's current lease
         self._acked: tuple | None = None  # (token, answer) of an ack made in its commit's transaction
+        self.wait = time.sleep
+        """How an idle worker waits for its next poll: a sleep, or (the job service's pool on Postgres)
+        a wait that a new message ends early (Database.listener)."""
         self._answers = self._table()
         if self._acks_with_commit():
             self._answers[fx.Commit] = self._commit_and_ack
@@ -144,7 +147,7 @@ class RealDriver:
         worker that loses it never fires."""
         now = self.db.now_ms()
         wait_ms = (now // poll_ms + 1) * poll_ms - now
-        time.sleep(wait_ms * self.db.scale / 1000 + self.rank * RANK_GAP_S)
+        self.wait(wait_ms * self.db.scale / 1000 + self.rank * RANK_GAP_S)
 
     # -- what the process holds ------------------------------------------------------------
     @staticmethod
@@ -397,12 +400,7 @@ class RealDriver:
         _, poll_ms, size = effect
         self.first_poll(poll_ms)
         while True:
-            batch = []
-            while len(batch) < size:
-                delivery = self.take()
-                if delivery is None:
-                    break
-                batch.append(delivery)
+            batch = retry(self.db, lambda: self.queue.lease_batch(self.name, self.now(), size))
             self.lease_held(batch[0] if batch else None)
             if batch or self.quiet():
                 return tuple(batch) or None

@@ -77,6 +77,8 @@ class SqlQueue:
             (message_id, job_id, _stored_text(payload), duration_ms, request, key, seq, READY, due if due > now else 0),
         )
         tx.run(SQL.publish_insert_job_attempts, (job_id,))
+        if not due > now:
+            tx.wake_workers()
         values = (message_id, request, key, payload, outbox)
         if window is None:
             tx.record(ev.SUBMITTED, actor, job_id, None, None, *values)
@@ -94,50 +96,66 @@ class SqlQueue:
         reclaims every lease it sees expired, in the writers' turn; else the lease is a transaction
         about the job it finds (its turn taken once the message row is held: a job whose turn another
         transaction holds is not leased now, and the worker looks again at its next poll)."""
+        batch = self.lease_batch(worker, worker_now_ms, 1)
+        return batch[0] if batch else None
+
+    def lease_batch(self, worker: str, worker_now_ms: int, size: int) -> list[Delivery]:
+        """Up to `size` leases (`lease`'s, each job in its own turn and with its own history row) in one
+        transaction: a batch policy's worker takes its batch in one round of the database."""
         with self.db.transaction(None if self._worker_clock else ANY_JOB) as tx:
             if self._worker_clock:  # each worker judges expiry by its own clock
                 self._reclaim(tx, worker, worker_now_ms, self._margin_ms)
-            while True:
-                row = tx.one(
-                    self._lease_next,
-                    (READY, tx.look),
-                )
-                if row is None:
-                    return None
-                message_id, job_id = row[0], row[1]
-                # The attempts count as it stands once the job's turn is held, and a fencing token.
-                turned = tx.try_turn(job_id, (SQL.reclaim_select_job_attempts, (job_id,)), tx.next_of("token"))
-                if turned is None:
-                    return None
-                counted, (token,) = turned
-                attempts = counted[0] if counted is not None else row[6]
-                attempt = (attempts if isinstance(attempts, int) else 0) + 1
-                payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
-                if problem is not None or payload is None:  # a row this version cannot run: never leased
-                    self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
-                    tx.run(SQL.delete_message, (message_id,))
-                    self.refused += 1
-                    continue
-                limit = self._limit(payload)
-                if not may_lease(attempt, limit):
-                    self._bury(tx, QUEUE, job_id, attempt - 1, EXHAUSTED, message_id)
-                    tx.run(SQL.delete_message, (message_id,))
-                    continue
-                expires = None if self._lease_ms is None else tx.now + self._lease_ms
-                tx.run(
-                    SQL.lease_insert_job_attempts,
-                    (job_id, attempt),
-                )
-                tx.run(
-                    SQL.lease_update_messages,
-                    (LEASED, worker, attempt, token, expires, message_id),
-                )
-                tx.run(
-                    SQL.lease_insert_lease_tokens,
-                    (job_id, token),
-                )
-                tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
-                return Delivery(job_id, message_id, payload, row[3], attempt, token, expires, row[4], row[5])
+            batch: list[Delivery] = []
+            while len(batch) < size:
+                delivery = self._lease_in(tx, worker)
+                if delivery is None:
+                    break
+                batch.append(delivery)
+            return batch
+
+    def _lease_in(self, tx, worker: str) -> Delivery | None:
+        """The next lease inside the caller's transaction."""
+        while True:
+            row = tx.one(
+                self._lease_next,
+                (READY, tx.look),
+            )
+            if row is None:
+                return None
+            message_id, job_id = row[0], row[1]
+            # The attempts count as it stands once the job's turn is held, and a fencing token.
+            turned = tx.try_turn(job_id, (SQL.reclaim_select_job_attempts, (job_id,)), tx.next_of("token"))
+            if turned is None:
+                return None
+            counted, (token,) = turned
+            attempts = counted[0] if counted is not None else row[6]
+            attempt = (attempts if isinstance(attempts, int) else 0) + 1
+            payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
+            if problem is not None or payload is None:  # a row this version cannot run: never leased
+                self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
+                tx.run(SQL.delete_message, (message_id,))
+                self.refused += 1
+                continue
+            limit = self._limit(payload)
+            if not may_lease(attempt, limit):
+                self._bury(tx, QUEUE, job_id, attempt - 1, EXHAUSTED, message_id)
+                tx.run(SQL.delete_message, (message_id,))
+                continue
+            expires = None if self._lease_ms is None else tx.now + self._lease_ms
+            tx.run(
+                SQL.lease_insert_job_attempts,
+                (job_id, attempt),
+            )
+            tx.run(
+                SQL.lease_update_messages,
+                (LEASED, worker, attempt, token, expires, message_id),
+            )
+            tx.run(
+                SQL.lease_insert_lease_tokens,
+                (job_id, token),
+            )
+            tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
+            return Delivery(job_id, message_id, payload, row[3], attempt, token, expires, row[4], row[5])
 
     def renew(self, actor: str, delivery: Delivery) -> int | None:
         with self.db.transaction(delivery.job_id) as tx:
@@ -289,6 +307,8 @@ class SqlQueue:
             SQL.requeue_update_messages_2,
             (READY, visible_at, message_id),
         )
+        if visible_at <= tx.now:
+            tx.wake_workers()
 
     def _bury(self, tx, actor: str, job_id: str, attempt: int, error: str, job, reason=MISSING) -> None:
         """Dead-letter the job with what a redrive needs: `job` is its delivery, or its message's id

@@ -78,6 +78,12 @@ INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT DO NOTHING
 -- name: open_insert_meta
 INSERT INTO meta (key, value) VALUES ('epoch_ms', ?) ON CONFLICT DO NOTHING
 
+-- name: notify_workers
+NOTIFY faultline_workers
+
+-- name: listen_workers
+LISTEN faultline_workers
+
 -- name: ping
 SELECT 1
 
