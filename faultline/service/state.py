@@ -53,7 +53,9 @@ class Unauthorized(Exception):
     """A mutating request without the service's API key (401, nothing written)."""
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    """The service's state (async: a dependency that never blocks runs on the event loop, not on a
+    worker thread of its own)."""
     return request.app.state.service
 
 
@@ -63,7 +65,9 @@ BEARER = HTTPBearer(auto_error=False, description="The service's API key (faultl
 ServiceDep = Annotated[Service, Depends(service)]
 
 
-def require_key(found: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)], state: ServiceDep) -> None:
+async def require_key(
+    found: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)], state: ServiceDep
+) -> None:
     """Mutating routes need `Authorization: Bearer <key>` when the service has a key, compared in
     constant time."""
     given = found.credentials.encode() if found is not None else b""
