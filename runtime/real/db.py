@@ -7,11 +7,12 @@ clock once it holds its turn, so two transactions that wait for one another are 
 they commit (docs/08_real_world.md, "Turns"):
 
 - SQLite has one writer at a time (BEGIN IMMEDIATE): every transaction's turn is the database's.
-- Postgres: a transaction about one job (a lease, a start, a commit, an ack, a renewal, a failure)
-  takes that job's turn (an advisory lock on the job id) and the shared half of the writers' turn;
-  transactions about different jobs commit side by side. Every other transaction (the reaper, the
-  supervisor's rows, submissions, workflows, an outage's rows) takes the writers' turn whole, after
-  every transaction in flight and before every later one.
+- Postgres: a transaction about one job (a lease, a start, a commit and its ack, a renewal, a
+  failure, the reaper's expiry of its lease, the service's submission of it) takes that job's turn
+  (an advisory lock on the job id's hash; a keyed submission takes its key's) and the shared half of
+  the writers' turn; transactions about different jobs commit side by side. Every other transaction
+  (the supervisor's rows, the client's key claims, workflows, the injector's counts) takes the
+  writers' turn whole, after every transaction in flight and before every later one.
 
 One clock for every process (`clock_ms`: this machine's clock, read the same way everywhere), in the
 run's milliseconds: (clock - the run's epoch) / scale. An event keeps the time it happened: a
@@ -65,7 +66,7 @@ take turns instead of failing. An outage is refused at once whatever this says (
 
 def clock_ms() -> float:
     """The one clock of the real world, in ms: every process (the supervisor, the actors, the service)
-    reads it the same way, and a transaction reads it after taking the writers' turn."""
+    reads it the same way, and a transaction reads it once it holds its turn."""
     return time.time() * 1000
 
 
