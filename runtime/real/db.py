@@ -154,9 +154,6 @@ class Tx:
         for sql, params in opening:
             self.run(sql, params)
         self._opening = bool(opening)  # BEGIN and the turn not sent yet (Postgres)
-        self.side_by_side = self._pg
-        """Whether transactions about other jobs run beside this one (what it read before its turn may
-        have changed since)."""
 
     @property
     def now(self) -> int:
@@ -363,7 +360,7 @@ class Database:
     def prepared(self, sql: str, count: int, prepare: list[str]) -> str:
         """Postgres: `sql` (with `count` ? placeholders) as EXECUTE of a statement this connection has
         prepared; a statement new to it adds its PREPARE to `prepare`."""
-        names = self._local.__dict__.setdefault("prepared", {})
+        names = self._local.prepared  # reset with each new connection (`connection`)
         name = names.get(sql)
         if name is None:
             name = names[sql] = f"fl{len(names)}"

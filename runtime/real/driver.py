@@ -341,13 +341,9 @@ class RealDriver:
         return retry(db, lambda: is_quiet(db, self.quiet_after_ms, self.more_work))
 
     def lease(self):
-        delivery = self.take()
+        delivery = retry(self.db, lambda: self.queue.lease(self.name, self.now()))  # waits out an outage
         self.lease_held(delivery)
         return delivery
-
-    def take(self):
-        """One lease from the queue (a Delivery, or None), waiting out an outage."""
-        return retry(self.db, lambda: self.queue.lease(self.name, self.now()))
 
     def ack(self, delivery, on_receipt: bool) -> bool:
         if not on_receipt:

@@ -128,8 +128,7 @@ class SqlQueue:
             if turned is None:
                 return None
             counted, (token,) = turned
-            attempts = counted[0] if counted is not None else row[6]
-            attempt = (attempts if isinstance(attempts, int) else 0) + 1
+            attempt = (counted[0] if counted is not None and isinstance(counted[0], int) else 0) + 1
             payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
             if problem is not None or payload is None:  # a row this version cannot run: never leased
                 self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")

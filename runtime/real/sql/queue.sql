@@ -94,10 +94,10 @@ SELECT job_id, attempts FROM job_attempts ORDER BY job_id
 SELECT job_id, attempt, error FROM dead_letters ORDER BY id
 
 -- name: lease_next
-SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key, (SELECT a.attempts FROM job_attempts a WHERE a.job_id = m.job_id) FROM messages m WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1
+SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key FROM messages m WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1
 
 -- name: lease_next [postgres]
-SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key, NULL FROM messages m WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1 FOR UPDATE SKIP LOCKED
+SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key FROM messages m WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1 FOR UPDATE SKIP LOCKED
 
 -- name: take_message
 DELETE FROM messages WHERE id = ? AND token = ? RETURNING id, job_id, payload, duration_ms, request, key, seq, state, token, attempt, owner, lease_expires_at_ms
