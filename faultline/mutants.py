@@ -257,7 +257,7 @@ MUTANTS = (
         name="trigger-unfenced",
         mechanism="fenced triggers",
         path="runtime/sim/runs.py",
-        old="        if fenced and epoch is not None:  # the epoch must still lead, the tick must be new",
+        old="        if fenced and epoch is not None:  # the epoch must lead (or be the newest token); the tick be new",
         new="        fenced = False\n        if fenced:",
         workload="examples/periodic.yml",
     ),

@@ -243,8 +243,9 @@ class Policy:
     fenced_triggers: bool = _field(
         False,
         _boolean,
-        "A scheduled trigger carries the leader lock's epoch; the store refuses a stale epoch and a second "
-        "run for one (schedule, tick).",
+        "A scheduled trigger carries the leader lock's epoch (with the lock in Redis: its INCRed fencing token); "
+        "the store refuses a stale epoch (a token older than the newest it took) and a second run for one "
+        "(schedule, tick).",
         "INV_016",
     )
 

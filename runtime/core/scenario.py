@@ -28,6 +28,7 @@ from runtime.core.workflow.spec import WorkflowSpec
 
 RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger", "operator")
 MAX_MS = 3_600_000
+LEADER_LOCKS = ("store", "redis")
 MAX_SEED = 2**64 - 1
 
 
@@ -89,6 +90,10 @@ class Scenario:
     ticks: int = attrs.field(default=0, validator=_in_range(0, 1_000))
     """How many ticks of the workflow's schedule the run covers (tick k is due at k * every_ms)."""
     leader_lease_ms: int = attrs.field(default=1_000, validator=_in_range(1, MAX_MS))
+    leader_lock: str = "store"
+    """Where the schedulers' leader lock lives: "store" (a row beside the runs, which a fenced trigger
+    reads in its own transaction) or "redis" (SET NX PX with a TTL, its epoch an INCRed fencing token
+    the store can only compare with the newest it has seen; for real, `--lock redis://...`)."""
 
     def __attrs_post_init__(self) -> None:
         ids = [job.job_id for job in self.jobs]
@@ -104,6 +109,10 @@ class Scenario:
         taken = sorted(set(actors) & set(RESERVED_ACTORS))
         if taken:
             raise ScenarioError(f"actor name {taken[0]!r} is reserved (reserved: {', '.join(RESERVED_ACTORS)})")
+        if self.leader_lock not in LEADER_LOCKS:
+            raise ScenarioError(
+                f"scenario field leader_lock must be one of {', '.join(LEADER_LOCKS)}, got {self.leader_lock!r}"
+            )
         if self.workflow is not None:
             self._check_workflow()
         elif self.triggers or self.schedulers or self.ticks:

@@ -45,6 +45,7 @@ from runtime.real.children import Children, killed
 from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
 from runtime.real.injector import RealInjector, install_plan
+from runtime.real.lock import DEFAULT_LOCK_URL, RedisLock
 from runtime.real.outage import Outage
 from runtime.real.queries import queries
 from runtime.real.queue import SqlQueue
@@ -61,10 +62,19 @@ EPOCH_BYTES = 32  # the run's epoch as each actor reads it from the gate (one sm
 
 
 class Supervisor:
-    def __init__(self, scenario: Scenario, policy: Policy, seed: int, db: Database, time_limit: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        policy: Policy,
+        seed: int,
+        db: Database,
+        time_limit: int,
+        lock: RedisLock | None = None,
+    ) -> None:
         self.scenario, self.policy, self.seed, self.db, self.time_limit = scenario, policy, seed, db, time_limit
         self.queue, self.store = SqlQueue(db, policy), SqlStore(db, scenario.store_capacity_per_s)
-        self.runs = SqlRuns(db, self.queue, scenario.plan) if scenario.workflow is not None else None
+        self.lock = lock if scenario.workflow is not None else None
+        self.runs = SqlRuns(db, self.queue, scenario.plan, self.lock) if scenario.workflow is not None else None
         self.injector = RealInjector(db, scenario.plan)
         self.quiet_after_ms = max((o.end_ms for o in scenario.plan.outages()), default=0)
         self.actors = [CLIENT, *scenario.workers] + ([RELAY] if relay_runs(scenario, policy) else [])
@@ -297,6 +307,8 @@ class Supervisor:
             self._lock.give_back()
         self.record_deaths()
         final = final_state(self.queue, self.store, self.runs)
+        if self.lock is not None:
+            self.lock.clear()
         reason = "quiet" if self.ended_quiet else "time_limit"
         with self.db.transaction() as tx:
             tx.record(ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final)
@@ -320,8 +332,11 @@ def run_real(
     db_url: str,
     scale: float = 1.0,
     tries: int = 5,
+    lock_url: str | None = None,
 ) -> RunRecord:
-    """Run `scenario` under `policy` in the real world on the database at `db_url` (reset first).
+    """Run `scenario` under `policy` in the real world on the database at `db_url` (reset first),
+    with the schedulers' leader lock in Redis at `lock_url` (default: where the scenario keeps it:
+    a row in the database, or the local Redis for `leader_lock="redis"`).
 
     A run in which a planned fault did not bite proves nothing: it is run again, up to `tries` times,
     and then refused (BadInputError) rather than passed."""
@@ -329,11 +344,16 @@ def run_real(
     if plan is not None:
         scenario = scenario.with_plan(plan)
     validate_plan(scenario, policy)
+    if lock_url is None and scenario.leader_lock == "redis":
+        lock_url = DEFAULT_LOCK_URL
     for _ in range(tries):
         db = Database(db_url, scale=scale)
+        lock = RedisLock(lock_url, db) if lock_url is not None else None
+        if lock is not None:
+            lock.check()
         db.reset()
         install_plan(db, scenario.plan)
-        supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy))
+        supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy), lock)
         try:
             supervisor.start()
             supervisor.loop()

@@ -1,6 +1,8 @@
 """The SQL runs tables (a RunsPort) with the in-memory semantics (runtime/sim/runs.py): runs and
 their task instances, completion notes, the ticks fenced triggers claim, the leader lock. They live
-in the queue's database, so a dispatch that enqueues and marks is one transaction.
+in the queue's database, so a dispatch that enqueues and marks is one transaction. A leader lock
+kept in Redis (runtime/real/lock.py) answers acquire_lock itself; the `locks` row then keeps the
+newest fencing token a fenced trigger carried in.
 
 A task's completion is read from the ground truth: its job's ledger row (succeeded) or dead letter
 (failed). Unsettled task jobs wait in `task_jobs`; whoever takes a note first settles the ones that
@@ -23,6 +25,7 @@ from runtime.core.workflow.progress import (
     RUNNING,
     SKIPPED,
     SUCCEEDED,
+    fence_admits,
     parents_of,
     ready_after,
     run_outcome,
@@ -46,9 +49,11 @@ def spec_json(spec) -> str:
 
 
 class SqlRuns:
-    def __init__(self, db: Database, queue, plan=None) -> None:
+    def __init__(self, db: Database, queue, plan=None, lock=None) -> None:
         self.db, self.queue = db, queue
         self._shape = job_shaper(plan)
+        self.lock = lock
+        """A leader lock kept elsewhere (Redis), or None: the lock is a row of these tables."""
 
     def _call(self, actor: str, operation: str, body, refused_value=None, pair: bool = False):
         made = self.db.now_ms()
@@ -96,9 +101,10 @@ class SqlRuns:
         self, actor: str, run: str, workflow, schedule=None, tick=None, epoch=None, fenced: bool = False
     ) -> str:
         def body(tx):
-            if fenced and epoch is not None:  # the epoch must still lead
+            elsewhere = self.lock is not None
+            if fenced and epoch is not None:  # the epoch must still lead (or be the newest token)
                 holder = tx.one(SQL.trigger_run_select_locks, (LOCK,))
-                if holder is None or tuple(holder) != (actor, epoch):
+                if not fence_admits(actor, epoch, holder, holder[1] if holder else None, elsewhere):
                     return tx.call(actor, "trigger_run", FENCED)
             if tx.one(SQL.trigger_run_select_runs, (run,)) is not None:
                 return tx.call(actor, "trigger_run", DUPLICATE_ROW)
@@ -115,6 +121,8 @@ class SqlRuns:
                     SQL.trigger_run_insert_schedule_ticks_2,
                     (schedule, tick, run),
                 )
+            if fenced and epoch is not None and elsewhere:  # the newest token the store has taken
+                tx.run(SQL.trigger_run_upsert_locks, (LOCK, actor, epoch))
             self.create(tx, actor, run, workflow, schedule, tick, epoch)
             return tx.call(actor, "trigger_run", OK)
 
@@ -205,6 +213,10 @@ class SqlRuns:
         tx.run(SQL.release_in_update_notes, (actor,))
 
     def acquire_lock(self, actor: str, lock: str, lease_ms: int) -> tuple[str, int | None]:
+        if self.lock is not None:  # Redis: the database's outages don't reach it
+            answer: tuple[str, int | None] = self.lock.acquire_lock(actor, lock, lease_ms)
+            return answer
+
         def body(tx):
             row = tx.one(SQL.acquire_lock_select_locks, (lock,))
             if row is not None and row[0] == actor and row[2] > tx.now:

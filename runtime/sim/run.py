@@ -47,7 +47,7 @@ class Simulation:
         self.store = Store(self.clock, self.history, self.injector, scenario.store_capacity_per_s)
         self.queue = Queue(self.clock, self.history, policy, self.injector, self.store)
         self.runs = (
-            Runs(self.clock, self.history, self.store, self.queue, scenario.plan)
+            Runs(self.clock, self.history, self.store, self.queue, scenario.plan, scenario.leader_lock == "redis")
             if scenario.workflow is not None
             else None
         )

@@ -1,5 +1,6 @@
 """The in-memory runs tables (a RunsPort): workflow runs and their task instances, completion notes,
 the scheduled ticks and the leader lock. Part of the store (its outages and call log apply); a
+leader lock kept elsewhere (the Redis model, runtime/sim/lock.py) is the lock's own. A
 dispatch that enqueues reaches the queue in the same step, as one transaction spans both in SQL.
 
 A task's completion is read from the ground truth, never from the worker: its job's row in the
@@ -22,12 +23,14 @@ from runtime.core.workflow.progress import (
     RUNNING,
     SKIPPED,
     SUCCEEDED,
+    fence_admits,
     parents_of,
     ready_after,
     run_outcome,
     skipped_after,
     task_job_id,
 )
+from runtime.sim.lock import Lock
 
 
 class _Run:
@@ -43,8 +46,13 @@ class _Run:
 
 
 class Runs:
-    def __init__(self, clock, history, store, queue, plan=None) -> None:
+    def __init__(self, clock, history, store, queue, plan=None, lock_elsewhere: bool = False) -> None:
         self._clock, self._history, self._store, self._queue = clock, history, store, queue
+        self.lock = Lock(clock, history)
+        self.lock_elsewhere = lock_elsewhere
+        """The leader lock lives outside the store (Redis): the store can't read who holds it, so a
+        fenced trigger is judged by its token alone (`fences`)."""
+        self.fences: dict[str, int] = {}  # lock -> the newest epoch a fenced trigger carried in
         self._shape = job_shaper(plan)
         self.runs: dict[str, _Run] = {}
         self._running: dict[str, tuple[str, str]] = {}  # job id -> (run, task), enqueued, not yet settled
@@ -52,7 +60,6 @@ class Runs:
         self._next_note = 0
         self._ledger_seen = self._dead_seen = 0
         self._ticks: dict[tuple[str, int], str] = {}  # (schedule, tick) -> run
-        self._lock: dict[str, list] = {}  # lock -> [holder, epoch, expires_at_ms]
 
     # -- the ground truth ----------------------------------------------------------------------
     def _sync(self) -> None:
@@ -97,13 +104,15 @@ class Runs:
         refusal = store._refused(actor, "trigger_run")
         if refusal is not None:
             return refusal
-        if fenced and epoch is not None:  # the epoch must still lead, the tick must be new
-            holder = self._lock.get(LOCK)
-            if holder is None or holder[0] != actor or holder[1] != epoch:
+        if fenced and epoch is not None:  # the epoch must lead (or be the newest token); the tick be new
+            holder = self.lock.rows.get(LOCK)
+            if not fence_admits(actor, epoch, holder, self.fences.get(LOCK), self.lock_elsewhere):
                 return store._log(actor, "trigger_run", FENCED)
         if run_id in self.runs or (fenced and (schedule, tick) in self._ticks):
             return store._log(actor, "trigger_run", DUPLICATE_ROW)
         run = self.runs[run_id] = _Run(workflow, schedule, tick)
+        if fenced and epoch is not None:
+            self.fences[LOCK] = max(epoch, self.fences.get(LOCK, 0))
         if schedule is not None:
             self._ticks.setdefault((schedule, tick), run_id)
         self._history.record(
@@ -169,21 +178,14 @@ class Runs:
                 note[3] = None
 
     def acquire_lock(self, actor: str, lock: str, lease_ms: int) -> tuple[str, int | None]:
+        if self.lock_elsewhere:  # Redis: the store's outages and call log don't reach it
+            return self.lock.acquire_lock(actor, lock, lease_ms)
         store = self._store
         refusal = store._refused(actor, "acquire_lock")
         if refusal is not None:
             return refusal, None
-        now = self._clock.now_ms
-        row = self._lock.get(lock)
-        if row is not None and row[0] == actor and row[2] > now:
-            row[2] = now + lease_ms  # renewed
-            return store._log(actor, "acquire_lock", OK), row[1]
-        if row is not None and row[2] > now:
-            return store._log(actor, "acquire_lock", OK), None  # someone else leads
-        epoch = (row[1] if row is not None else 0) + 1
-        self._lock[lock] = [actor, epoch, now + lease_ms]
-        self._history.record(ev.LEADER_ELECTED, actor, None, None, None, lock, epoch)
-        return store._log(actor, "acquire_lock", OK), epoch
+        outcome, epoch = self.lock.acquire_lock(actor, lock, lease_ms)
+        return store._log(actor, "acquire_lock", outcome), epoch
 
     def last_tick(self, actor: str, schedule: str) -> tuple[str, int]:
         refusal = self._store._refused(actor, "last_tick")

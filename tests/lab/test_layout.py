@@ -23,7 +23,7 @@ ALLOWED = {
 THIRD_PARTY = {
     "runtime.core": {"attrs"},
     "runtime.sim": {"attrs"},
-    "runtime.real": {"attrs", "psycopg"},
+    "runtime.real": {"attrs", "psycopg", "redis"},
     "invariants": {"attrs"},
 }
 TOOLING = ("click", "rich", "prometheus_client", "yaml", "hypothesis")

@@ -5,7 +5,8 @@ them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from runtime.core.workflow.spec import WorkflowSpec
 
@@ -29,6 +30,19 @@ def run_id(n: int) -> str:
 def scheduled_run_id(schedule: str, tick: int, epoch: int | None) -> str:
     """A scheduled run's id: its schedule, tick and the epoch of the leader that fired it."""
     return f"{schedule}-t{tick}" + (f"-e{epoch}" if epoch is not None else "")
+
+
+def fence_admits(
+    actor: str, epoch: int, holder: Sequence[Any] | None, newest: int | None, lock_elsewhere: bool
+) -> bool:
+    """Whether the store takes a fenced trigger that `actor` fired leading in `epoch`. A lock in the
+    store is read in the trigger's own transaction: `holder` (its row: holder, epoch, ...) must still
+    be this actor in this epoch. A lock elsewhere (Redis) can't be read there; its epoch is a fencing
+    token, and the store refuses one older than the newest a fenced trigger carried in (`newest`,
+    None before the first) - a paused leader wakes with an old token."""
+    if lock_elsewhere:
+        return newest is None or epoch >= newest
+    return holder is not None and holder[0] == actor and holder[1] == epoch
 
 
 def task_job_id(run: str, task: str) -> str:

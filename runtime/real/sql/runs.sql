@@ -24,6 +24,9 @@ SELECT task, parents, state FROM run_tasks WHERE run = ? ORDER BY position
 -- name: trigger_run_select_locks
 SELECT holder, epoch FROM locks WHERE name = ?
 
+-- name: trigger_run_upsert_locks
+INSERT INTO locks (name, holder, epoch, expires_ms) VALUES (?, ?, ?, 0) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch WHERE locks.epoch < excluded.epoch
+
 -- name: trigger_run_select_runs
 SELECT 1 FROM runs WHERE run = ?
 
