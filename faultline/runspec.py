@@ -39,6 +39,8 @@ class RunSpec:
     """The user agreed to wipe the Faultline database already at `db`."""
     create_db: bool = False
     """The user asked for the Postgres database `db` to be created if it does not exist."""
+    lock: str | None = None
+    """The real world's leader lock: a redis:// URL (default: where the scenario keeps it)."""
     workload: str | None = None
     """A workflow spec (YAML) run instead of the standard workload."""
     mechanisms: bool = False
@@ -98,7 +100,22 @@ class RunSpec:
         if self.real:
             from faultline.realcheck import RESET, check_database
 
+            self._check_lock(scenario)
             check_database(self.db_url, mode=RESET, reset=self.reset, create=self.create_db, scratch=self.db is None)
+
+    def _check_lock(self, scenario) -> None:
+        """--lock names a Redis that answers, for a run with schedulers to take it."""
+        from runtime.real.lock import DEFAULT_LOCK_URL, RedisLock
+
+        if self.lock is not None and not scenario.schedulers:
+            raise BadInputError("--lock keeps the schedulers' leader lock, and this run has no scheduler; drop --lock")
+        if self.lock is not None:
+            RedisLock(self.lock, None).check()
+        elif scenario.leader_lock == "redis":
+            try:
+                RedisLock(DEFAULT_LOCK_URL, None).check()
+            except BadInputError as error:
+                raise BadInputError(f"{self.title} keeps its leader lock in Redis: {error}; give --lock URL") from None
 
     @property
     def db_url(self) -> str:
@@ -109,7 +126,7 @@ class RunSpec:
         if self.real:
             from runtime.real.run import run_real
 
-            return run_real(scenario, policy, self.seed, db_url=self.db_url, scale=self.time_scale)
+            return run_real(scenario, policy, self.seed, db_url=self.db_url, scale=self.time_scale, lock_url=self.lock)
         from runtime.core.bite import unbitten
         from runtime.sim import run
 
@@ -150,6 +167,7 @@ class RunSpec:
         parts = self._replay_parts() if self.drawn and self.plan is None else self._run_parts()
         if self.real:
             parts += ["--real"] + (["--db", self.db, "--reset"] if self.db else [])
+            parts += ["--lock", self.lock] if self.lock else []
             parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []
         return shlex.join(parts)
 

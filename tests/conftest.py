@@ -15,6 +15,7 @@ settings.register_profile("explore", deadline=None, max_examples=500)
 settings.load_profile("default")
 
 POSTGRES_SERVER = os.environ.get("FAULTLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+REDIS_SERVER = os.environ.get("FAULTLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def fresh_postgres(prefix: str):
@@ -31,6 +32,28 @@ def fresh_postgres(prefix: str):
         pytest.skip(f"no Postgres at {POSTGRES_SERVER} ({str(error).splitlines()[0]}); set CI=1 to require one")
     yield url
     drop_database(url)
+
+
+def fresh_redis(prefix: str):
+    """A Redis database number of the caller's own (a generator: yields its redis:// URL, empties and
+    releases it afterwards). Off CI, with no server reachable, the test skips; with CI set it must run."""
+    from faultline.probe.servers import claim_redis_db, release_redis_db, with_redis_db
+
+    owner = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        number = claim_redis_db(REDIS_SERVER, owner)
+    except Exception as error:  # no server reachable
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {REDIS_SERVER} ({str(error).splitlines()[0]}); set CI=1 to require one")
+    yield with_redis_db(REDIS_SERVER, number)
+    release_redis_db(REDIS_SERVER, number, owner)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database number for this test process, emptied afterwards."""
+    yield from fresh_redis("faultline_test")
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def run_options(command):
 
 
 def real_options():
-    """--db, --reset, --create-db and --time-scale: where and how fast a run happens for real."""
+    """--db, --reset, --create-db, --lock and --time-scale: where and how fast a run happens for real."""
     return [
         click.option(
             "--db",
@@ -54,6 +54,14 @@ def real_options():
         ),
         click.option("--reset", is_flag=True, help="With --db: wipe the Faultline database already there."),
         click.option("--create-db", is_flag=True, help="With a postgresql:// --db: create the database if missing."),
+        click.option(
+            "--lock",
+            default=None,
+            metavar="URL",
+            help="With --real: keep the schedulers' leader lock in Redis at this redis://host:port/db URL "
+            "(default: where the scenario keeps it: a row in the database, or redis://127.0.0.1:6379/0 "
+            "for a scenario whose lock is Redis's).",
+        ),
         click.option(
             "--time-scale",
             type=TIME_SCALE,
@@ -96,10 +104,10 @@ def record_outputs(command):
 
 
 def check_real_options(real: bool, db: str | None) -> None:
-    """--db, --reset, --create-db and --time-scale only with --real; --reset and --create-db only
-    with --db (the default scratch file needs neither)."""
+    """--db, --reset, --create-db, --lock and --time-scale only with --real; --reset and --create-db
+    only with --db (the default scratch file needs neither)."""
     ctx = click.get_current_context()
-    refuse_unless(real, ctx, ("db", "reset", "create_db", "time_scale"), "--real")
+    refuse_unless(real, ctx, ("db", "reset", "create_db", "lock", "time_scale"), "--real")
     refuse_unless(db is not None, ctx, ("reset", "create_db"), "--db")
 
 
@@ -117,11 +125,13 @@ def build_spec(
     time_scale=1.0,
     reset=False,
     create_db=False,
+    lock=None,
 ) -> RunSpec:
     check_real_options(real, db)
     spec = RunSpec(
         real=real,
         db=db,
+        lock=lock,
         reset=reset,
         create_db=create_db,
         time_scale=time_scale,

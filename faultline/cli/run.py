@@ -43,6 +43,7 @@ def run_command(
     db,
     reset,
     create_db,
+    lock,
     time_scale,
     workers,
     as_json,
@@ -58,7 +59,7 @@ def run_command(
     if expect_violation and fm is None:
         raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
     spec = build_spec(
-        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db
+        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db, lock
     )
     targets = {"--history": history_path, "--trace": trace_path, "--metrics": metrics_path}
     with Outputs(targets, stdout_taken_by="--json" if as_json else None, others=db_paths(spec)) as outputs:
@@ -84,11 +85,25 @@ def run_command(
 @run_options
 @click.option("--out", "out_path", required=True, metavar="PATH|-", help="The HTML file to write (- for stdout).")
 def report_command(
-    fm, fix, seed, plan_path, overrides, policy_name, jobs, real, db, reset, create_db, time_scale, workers, out_path
+    fm,
+    fix,
+    seed,
+    plan_path,
+    overrides,
+    policy_name,
+    jobs,
+    real,
+    db,
+    reset,
+    create_db,
+    lock,
+    time_scale,
+    workers,
+    out_path,
 ):
     """Write a self-contained HTML report: swimlane timeline, evidence, metrics, replay command."""
     spec = build_spec(
-        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db
+        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db, lock
     )
     with Outputs({"--out": out_path}, others=db_paths(spec)) as outputs:
         record = spec.run()

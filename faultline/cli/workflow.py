@@ -75,6 +75,7 @@ def run_command(
     db,
     reset,
     create_db,
+    lock,
     time_scale,
     history_path,
     trace_path,
@@ -102,6 +103,7 @@ def run_command(
         db=db,
         reset=reset,
         create_db=create_db,
+        lock=lock,
         time_scale=time_scale,
     )
     spec.check()

@@ -79,7 +79,7 @@ class RedisLock:
         try:
             self._redis().ping()
         except (redis.RedisError, OSError) as error:
-            raise BadInputError(f"--lock {self.url!r}: no Redis answers there ({error})") from None
+            raise BadInputError(f"no Redis answers at {self.url} for the leader lock ({error})") from None
 
     def acquire_lock(self, actor: str, lock: str, lease_ms: int) -> tuple[str, int | None]:
         import redis

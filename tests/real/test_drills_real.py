@@ -28,16 +28,23 @@ DRILL_NAMES = tuple(DRILLS)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "drills" / "real_drills.md"
 
 
+def run_for_real(mode, fixed: bool, db_url: str, request):
+    """The FM's scenario for real; a lock kept in Redis goes to this test process's own Redis database."""
+    lock_url = request.getfixturevalue("redis_url") if mode.scenario.leader_lock == "redis" else None
+    policy = mode.policy(fixed=fixed)
+    return run_real(mode.scenario, policy, db_url=db_url, scale=SCALES.get(mode.id, SCALE), lock_url=lock_url)
+
+
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.id)
-def test_every_fm_breaks_for_real_under_its_naive_policy(mode, db_url):
-    record = run_real(mode.scenario, mode.policy(fixed=False), db_url=db_url, scale=SCALES.get(mode.id, SCALE))
+def test_every_fm_breaks_for_real_under_its_naive_policy(mode, db_url, request):
+    record = run_for_real(mode, False, db_url, request)
     for invariant in mode.invariants:
         assert violations_of(record, invariant), (mode.id, invariant)
 
 
 @pytest.mark.parametrize("mode", [m for m in MODES if m.id not in REAL_WORLD_LIMITS], ids=lambda m: m.id)
-def test_every_fm_fix_holds_for_real(mode, db_url):
-    record = run_real(mode.scenario, mode.policy(fixed=True), db_url=db_url, scale=SCALES.get(mode.id, SCALE))
+def test_every_fm_fix_holds_for_real(mode, db_url, request):
+    record = run_for_real(mode, True, db_url, request)
     assert check_all(record) == (), mode.id
 
 

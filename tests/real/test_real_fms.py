@@ -101,3 +101,21 @@ def test_the_cli_exits_like_the_simulated_run(fm_id, tmp_path, faultline_cli):
     assert again.returncode == 2 and "add --reset to wipe it" in again.stderr  # the first run's database stays
     fixed = faultline_cli("run", fm_id, "--fix", "--real", "--db", url, "--reset", "--time-scale", str(SCALE))
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+@pytest.mark.drill  # every FM for real on both databases: make drills
+def test_fm025_a_sigstopped_leader_outlives_its_redis_lock_and_its_stale_token_is_fenced(db_url, redis_url):
+    mode = find("FM_025")
+    broken = run_real(mode.scenario, mode.policy(fixed=False), db_url=db_url, scale=SCALE, lock_url=redis_url)
+    [violation] = violations_of(broken, "INV_016")
+    new, old = evidence(broken, violation)
+    assert (new.actor, new.get("epoch"), old.actor, old.get("epoch")) == ("s2", 2, "s1", 1)
+    paused = next(e for e in broken.events if e.kind == "paused")
+    elected = next(e for e in broken.events if e.kind == "leader_elected" and e.get("epoch") == 2)
+    assert paused.actor == "s1" and paused.index < elected.index < new.index < old.index
+    fixed = run_real(mode.scenario, mode.policy(fixed=True), db_url=db_url, scale=SCALE, lock_url=redis_url)
+    assert check_all(fixed) == ()
+    [refused] = [e for e in fixed.events if e.kind == "trigger_refused"]
+    assert (refused.actor, refused.get("epoch")) == ("s1", 1)
+    triggers = [(call[1], call[3]) for call in fixed.final["store_calls"] if call[2] == "trigger_run"]
+    assert ("s1", "fenced") in triggers
