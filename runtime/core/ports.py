@@ -168,6 +168,41 @@ class RunsPort(Protocol):
         """The runs' part of the final state: each run's state and its tasks' states."""
 
 
+class BrokerDelivery(NamedTuple):
+    """A message a broker pushed to a consumer: its delivery tag (opaque: valid only on the channel
+    that delivered it), its body, and whether the broker delivered it before (`redelivered`)."""
+
+    tag: tuple[int, int]
+    body: str
+    redelivered: bool
+
+
+class BrokerPort(Protocol):
+    """A message broker as RabbitMQ behaves (runtime/sim/broker.py models it, runtime/real/broker.py
+    drives a RabbitMQ server): one durable queue; each actor one connection and channel; consumers
+    with manual acks and a prefetch; publishes with or without publisher confirms. What a broker
+    can't give - attempts, fencing tokens, idempotent claims - stays in the database."""
+
+    def publish(self, actor: str, body: str) -> bool:
+        """Put `body` on the queue. With confirms: True once the broker has it, False when the
+        connection was lost first (the publisher may retry). Without: True once it left the client,
+        whatever became of it."""
+
+    def get(self, actor: str) -> BrokerDelivery | None:
+        """The next delivery pushed to `actor`'s consumer (the broker pushes up to the prefetch,
+        unacked), or None when none comes."""
+
+    def ack(self, actor: str, tag: tuple[int, int]) -> bool:
+        """Acknowledge a delivery; False when the channel that delivered it is gone (the broker
+        requeued the message, redelivered)."""
+
+    def drop(self, actor: str) -> None:
+        """`actor`'s connection is lost: every delivery it held unacked goes back to the queue."""
+
+    def figures(self) -> dict[str, int]:
+        """deliveries, redeliveries and unacked, as this side saw them (for /metrics)."""
+
+
 class HistorySink(Protocol):
     def record(
         self,

@@ -23,7 +23,7 @@ ALLOWED = {
 THIRD_PARTY = {
     "runtime.core": {"attrs"},
     "runtime.sim": {"attrs"},
-    "runtime.real": {"attrs", "psycopg", "redis"},
+    "runtime.real": {"attrs", "psycopg", "redis", "pika"},
     "invariants": {"attrs"},
 }
 TOOLING = ("click", "rich", "prometheus_client", "yaml", "hypothesis")

@@ -1,0 +1,154 @@
+"""RabbitMQ as a BrokerPort (`--broker amqp://...`), through pika: the real twin of the model in
+runtime/sim/broker.py, held to the same answers by tests/contract/test_broker_contract.py.
+
+One durable classic queue per run (its name the run's own; deleted afterwards, `delete`); each actor
+one connection with one channel: a consumer with manual acks and `basic_qos(prefetch)`, a publisher
+with publisher confirms or without. A delivery tag is valid only on the channel that delivered it:
+tags carry the number of the connection they came on, and an ack for an older one answers False
+without a word to the broker (acking an unknown tag would close the channel). A lost connection -
+an error on any call - is forgotten, and the next call opens a new one.
+
+RabbitMQ's delivery timeout (`consumer_timeout`) is the server's: 3.10 (Debian 12) sets it only in
+rabbitmq.conf, for every queue, and checks it once a minute - the lab never reconfigures a shared
+server, so the timeout is exercised in the simulator only.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from runtime.core.ports import BrokerDelivery
+
+WAIT_S = 0.5
+"""How long a `get` waits for the broker to push a delivery before it answers None."""
+TIMEOUT_S = 5.0
+
+
+class _Connection:
+    __slots__ = ("number", "connection", "channel", "consuming", "pushed", "unacked")
+
+    def __init__(self, number: int, connection, channel) -> None:
+        self.number, self.connection, self.channel = number, connection, channel
+        self.consuming = False
+        self.pushed: deque[tuple[int, str, bool]] = deque()  # (tag, body, redelivered) not yet taken
+        self.unacked: set[int] = set()
+
+
+class RabbitBroker:
+    def __init__(self, url: str, queue: str, *, prefetch: int = 1, confirms: bool = True, wait_s: float = WAIT_S):
+        self.url, self.queue, self.prefetch, self.confirms, self.wait_s = url, queue, prefetch, confirms, wait_s
+        self._connections: dict[str, _Connection] = {}
+        self._opened: dict[str, int] = {}
+        self.deliveries = self.redeliveries = 0
+
+    # -- connections -----------------------------------------------------------------------
+    def connect(self, actor: str) -> None:
+        """Open `actor`'s connection now (it opens on the first call otherwise)."""
+        self._open(actor)
+
+    def _open(self, actor: str) -> _Connection:
+        """`actor`'s connection, checked first: one the network dropped while it was idle is replaced
+        before anything is sent on it (as the database's pre-ping does)."""
+        held = self._connections.get(actor)
+        if held is not None:
+            try:
+                held.connection.process_data_events(time_limit=0)
+                return held
+            except Exception:  # noqa: BLE001 - dropped while idle: what it held went back
+                self._lost(actor)
+        import pika
+
+        parameters = pika.URLParameters(self.url)
+        parameters.socket_timeout = parameters.blocked_connection_timeout = TIMEOUT_S
+        parameters.connection_attempts = 1
+        connection = pika.BlockingConnection(parameters)
+        channel = connection.channel()
+        channel.queue_declare(self.queue, durable=True)
+        if self.confirms:
+            channel.confirm_delivery()
+        number = self._opened[actor] = self._opened.get(actor, 0) + 1
+        held = self._connections[actor] = _Connection(number, connection, channel)
+        return held
+
+    def _lost(self, actor: str) -> None:
+        """Forget `actor`'s connection (the broker requeues what it held unacked)."""
+        held = self._connections.pop(actor, None)
+        if held is not None:
+            try:
+                if held.connection.is_open:
+                    held.connection.close()
+            except Exception:  # noqa: BLE001 - it is gone either way
+                pass
+
+    # -- the port --------------------------------------------------------------------------
+    def publish(self, actor: str, body: str) -> bool:
+        import pika
+
+        try:
+            held = self._open(actor)
+            properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+            held.channel.basic_publish("", self.queue, body.encode(), properties, mandatory=self.confirms)
+            return True
+        except Exception:  # noqa: BLE001 - a lost connection, a nack, an unroutable message
+            self._lost(actor)
+            return False
+
+    def get(self, actor: str) -> BrokerDelivery | None:
+        try:
+            held = self._open(actor)
+            if not held.consuming:
+                held.channel.basic_qos(prefetch_count=self.prefetch)
+
+                def pushed(channel, method, properties, body, held=held) -> None:
+                    held.pushed.append((method.delivery_tag, body.decode(), bool(method.redelivered)))
+                    held.unacked.add(method.delivery_tag)
+                    self.deliveries += 1
+                    self.redeliveries += bool(method.redelivered)
+
+                held.channel.basic_consume(self.queue, pushed, auto_ack=False)
+                held.consuming = True
+            held.connection.process_data_events(time_limit=0)
+            if not held.pushed:
+                held.connection.process_data_events(time_limit=self.wait_s)
+        except Exception:  # noqa: BLE001 - the connection is lost: what it held goes back
+            self._lost(actor)
+            return None
+        if not held.pushed:
+            return None
+        tag, body, redelivered = held.pushed.popleft()
+        return BrokerDelivery((held.number, tag), body, redelivered)
+
+    def ack(self, actor: str, tag: tuple[int, int]) -> bool:
+        held = self._connections.get(actor)
+        if held is None or held.number != tag[0] or tag[1] not in held.unacked:
+            return False
+        try:
+            held.channel.basic_ack(tag[1])
+            held.connection.process_data_events(time_limit=0)  # a channel the broker closed says so here
+        except Exception:  # noqa: BLE001
+            self._lost(actor)
+            return False
+        held.unacked.discard(tag[1])
+        return True
+
+    def drop(self, actor: str) -> None:
+        self._lost(actor)
+
+    def figures(self) -> dict[str, int]:
+        unacked = sum(len(held.unacked) for held in self._connections.values())
+        return {"deliveries": self.deliveries, "redeliveries": self.redeliveries, "unacked": unacked}
+
+    def delete(self) -> None:
+        """Close every connection and delete the run's queue (nothing else on the server)."""
+        for actor in sorted(self._connections):
+            self._lost(actor)
+        import pika
+
+        try:
+            connection = pika.BlockingConnection(pika.URLParameters(self.url))
+            try:
+                connection.channel().queue_delete(self.queue)
+            finally:
+                connection.close()
+        except Exception:  # noqa: BLE001 - a server that is gone took the queue with it
+            pass
