@@ -2,7 +2,7 @@
 (runtime/core/workflow/spec.py). Every error is one line naming the task and the problem.
 
     name: etl
-    schedule: {every_ms: 60000}          # optional: periodic runs
+    schedule: {every_ms: 60000}          # optional: periodic runs (lock: store | redis, the leader lock)
     tasks:
       - name: extract
         handler: charge                  # charge | write | noop
@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
@@ -52,6 +52,7 @@ class Task(_Strict):
 
 class Schedule(_Strict):
     every_ms: StrictInt = Field(ge=100, le=86_400_000)
+    lock: Literal["store", "redis"] = "store"
 
 
 class Workflow(_Strict):
@@ -96,6 +97,7 @@ def parse(text: str, source: str = "workflow") -> WorkflowSpec:
             for task in model.tasks
         ),
         schedule_every_ms=model.schedule.every_ms if model.schedule else None,
+        schedule_lock=model.schedule.lock if model.schedule else "store",
     )
     try:
         return check_dag(spec)

@@ -62,6 +62,7 @@ def _workload(path: str, workers: int) -> Scenario:
         triggers=() if scheduled else (0,),
         schedulers=SCHEDULERS if scheduled else (),
         ticks=TICKS if scheduled else 0,
+        leader_lock=spec.schedule_lock,
     )
 
 

@@ -44,6 +44,9 @@ class WorkflowSpec:
     tasks: tuple[TaskSpec, ...]
     schedule_every_ms: int | None = None
     """Periodic runs: the leader triggers one run per tick of this interval (None: on demand only)."""
+    schedule_lock: str = "store"
+    """Where the schedulers' leader lock lives: "store" (a row beside the runs) or "redis" (SET NX PX;
+    runtime/sim/lock.py). The lab's scenario takes it as Scenario.leader_lock."""
 
     def task(self, name: str) -> TaskSpec:
         return next(task for task in self.tasks if task.name == name)
@@ -88,6 +91,7 @@ def spec_to_dict(spec: WorkflowSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "schedule_every_ms": spec.schedule_every_ms,
+        "schedule_lock": spec.schedule_lock,
         "tasks": [
             {
                 "name": t.name,
@@ -107,6 +111,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> WorkflowSpec:
     return WorkflowSpec(
         name=data["name"],
         schedule_every_ms=data["schedule_every_ms"],
+        schedule_lock=data.get("schedule_lock", "store"),  # specs stored before the lock could move
         tasks=tuple(TaskSpec(**{**task, "depends_on": tuple(task["depends_on"])}) for task in data["tasks"]),
     )
 
