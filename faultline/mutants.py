@@ -262,6 +262,22 @@ MUTANTS = (
         workload="examples/periodic.yml",
     ),
     Mutant(
+        name="broker-delivery-steals-a-held-job",
+        mechanism="a broker's first delivery never takes a job another worker holds",
+        path="runtime/core/decisions.py",
+        old='    return state == "ready" or (state == "leased" and redelivered)',
+        new='    return state in ("ready", "leased")',
+        note="the explorer's workloads have no broker yet; the queue contract claims on every world",
+    ),
+    Mutant(
+        name="broker-keeps-a-dead-consumers-deliveries",
+        mechanism="a lost connection's deliveries redelivered",
+        path="runtime/core/brokered.py",
+        old="        self.broker.drop(actor)",
+        new="        pass",
+        note="the explorer's workloads have no broker yet; FM_026 loses the job without the redelivery",
+    ),
+    Mutant(
         name="redis-fence-admits-a-stale-token",
         mechanism="fencing tokens for a leader lock in Redis",
         path="runtime/core/workflow/progress.py",

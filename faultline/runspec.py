@@ -41,6 +41,8 @@ class RunSpec:
     """The user asked for the Postgres database `db` to be created if it does not exist."""
     lock: str | None = None
     """The real world's leader lock: a redis:// URL (default: where the scenario keeps it)."""
+    broker: str | None = None
+    """The real world's broker: an amqp:// URL; RabbitMQ then delivers the jobs."""
     workload: str | None = None
     """A workflow spec (YAML) run instead of the standard workload."""
     mechanisms: bool = False
@@ -77,7 +79,7 @@ class RunSpec:
             mode = self.mode
             policy = mode.policy(fixed=self.fixed).with_overrides(self.overrides)
             scenario = mode.scenario if self.plan is None else mode.scenario.with_plan(self.plan)
-            return scenario, policy
+            return self._brokered(scenario), policy
         jobs, workers = self._workload()
         policy = explore.policy_named(self.policy_name or "naive").with_overrides(self.overrides)
         sweep = explore.Sweep(jobs=jobs, workers=workers, workload=self.workload)
@@ -86,7 +88,18 @@ class RunSpec:
         plan = self.plan
         if plan is None:
             plan = sweep.draw(self.seed, policy) if self.drawn else FaultPlan()
-        return sweep.scenario(plan), policy
+        return self._brokered(sweep.scenario(plan)), policy
+
+    def _brokered(self, scenario):
+        """With --broker, RabbitMQ delivers the scenario's jobs (a scenario it can't deliver is bad input)."""
+        if self.broker is None or scenario.broker is not None:
+            return scenario
+        from runtime.core.errors import ScenarioError
+
+        try:
+            return attrs.evolve(scenario, broker="rabbitmq")
+        except ScenarioError as error:
+            raise BadInputError(f"--broker: {error}") from None
 
     def check(self) -> None:
         """Everything about the inputs that can be wrong, checked before any output is written."""
@@ -100,15 +113,19 @@ class RunSpec:
         if self.real:
             from faultline.realcheck import RESET, check_database
 
-            self._check_lock(scenario)
+            self._check_servers(scenario)
             check_database(self.db_url, mode=RESET, reset=self.reset, create=self.create_db, scratch=self.db is None)
 
-    def _check_lock(self, scenario) -> None:
-        """--lock names a Redis that answers, for a run with schedulers to take it."""
+    def _check_servers(self, scenario) -> None:
+        """--broker names a RabbitMQ that answers; --lock a Redis that answers, for a run with schedulers
+        to take it (and a scenario that keeps its broker or lock there finds one at the default URL)."""
+        from runtime.real.broker import DEFAULT_BROKER_URL, RabbitBroker, check_broker_url
         from runtime.real.lock import DEFAULT_LOCK_URL, RedisLock
 
         if self.lock is not None and not scenario.schedulers:
             raise BadInputError("--lock keeps the schedulers' leader lock, and this run has no scheduler; drop --lock")
+        if scenario.broker is not None:
+            RabbitBroker(check_broker_url(self.broker or DEFAULT_BROKER_URL), "").check()
         if self.lock is not None:
             RedisLock(self.lock, None).check()
         elif scenario.leader_lock == "redis":
@@ -126,7 +143,15 @@ class RunSpec:
         if self.real:
             from runtime.real.run import run_real
 
-            return run_real(scenario, policy, self.seed, db_url=self.db_url, scale=self.time_scale, lock_url=self.lock)
+            return run_real(
+                scenario,
+                policy,
+                self.seed,
+                db_url=self.db_url,
+                scale=self.time_scale,
+                lock_url=self.lock,
+                broker_url=self.broker,
+            )
         from runtime.core.bite import unbitten
         from runtime.sim import run
 
@@ -167,6 +192,7 @@ class RunSpec:
         parts = self._replay_parts() if self.drawn and self.plan is None else self._run_parts()
         if self.real:
             parts += ["--real"] + (["--db", self.db, "--reset"] if self.db else [])
+            parts += ["--broker", self.broker] if self.broker else []
             parts += ["--lock", self.lock] if self.lock else []
             parts += ["--time-scale", f"{self.time_scale:g}"] if self.time_scale != 1.0 else []
         return shlex.join(parts)

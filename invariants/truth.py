@@ -266,6 +266,8 @@ def check_history_in_time(views: Views) -> Findings:
     if not outages:
         return
     guarded = ev.STORE_WRITES | ev.QUEUE_WRITES if views.header.get("world") == "real" else ev.STORE_WRITES
+    if views.header.get("leader_lock", "store") != "store":  # a lock kept in Redis elects without the store
+        guarded = guarded - {ev.LEADER_ELECTED}
     for start, end, began in outages:  # times in order: only the events in the window are read
         window = events[bisect_right(times, start) : bisect_left(times, end)] if ordered else events
         inside = [e for e in window if e.kind in guarded and start < e.time_ms < end]

@@ -43,7 +43,8 @@ def run_options(command):
 
 
 def real_options():
-    """--db, --reset, --create-db, --lock and --time-scale: where and how fast a run happens for real."""
+    """--db, --reset, --create-db, --broker, --lock and --time-scale: where and how fast a run happens
+    for real."""
     return [
         click.option(
             "--db",
@@ -54,6 +55,13 @@ def real_options():
         ),
         click.option("--reset", is_flag=True, help="With --db: wipe the Faultline database already there."),
         click.option("--create-db", is_flag=True, help="With a postgresql:// --db: create the database if missing."),
+        click.option(
+            "--broker",
+            default=None,
+            metavar="URL",
+            help="With --real: RabbitMQ delivers the jobs, at this amqp://user:pass@host:port/vhost URL, on a "
+            "queue of the run's own (default: a scenario with a broker uses amqp://guest:guest@127.0.0.1:5672/%2F).",
+        ),
         click.option(
             "--lock",
             default=None,
@@ -107,7 +115,7 @@ def check_real_options(real: bool, db: str | None) -> None:
     """--db, --reset, --create-db, --lock and --time-scale only with --real; --reset and --create-db
     only with --db (the default scratch file needs neither)."""
     ctx = click.get_current_context()
-    refuse_unless(real, ctx, ("db", "reset", "create_db", "lock", "time_scale"), "--real")
+    refuse_unless(real, ctx, ("db", "reset", "create_db", "broker", "lock", "time_scale"), "--real")
     refuse_unless(db is not None, ctx, ("reset", "create_db"), "--db")
 
 
@@ -126,12 +134,14 @@ def build_spec(
     reset=False,
     create_db=False,
     lock=None,
+    broker=None,
 ) -> RunSpec:
     check_real_options(real, db)
     spec = RunSpec(
         real=real,
         db=db,
         lock=lock,
+        broker=broker,
         reset=reset,
         create_db=create_db,
         time_scale=time_scale,

@@ -43,6 +43,7 @@ def run_command(
     db,
     reset,
     create_db,
+    broker,
     lock,
     time_scale,
     workers,
@@ -59,7 +60,21 @@ def run_command(
     if expect_violation and fm is None:
         raise BadInputError("--fix and --expect-violation need an FM (e.g. faultline run FM_001 --fix)")
     spec = build_spec(
-        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db, lock
+        fm,
+        fix,
+        seed,
+        plan_path,
+        overrides,
+        policy_name,
+        jobs,
+        workers,
+        real,
+        db,
+        time_scale,
+        reset,
+        create_db,
+        lock,
+        broker,
     )
     targets = {"--history": history_path, "--trace": trace_path, "--metrics": metrics_path}
     with Outputs(targets, stdout_taken_by="--json" if as_json else None, others=db_paths(spec)) as outputs:
@@ -96,6 +111,7 @@ def report_command(
     db,
     reset,
     create_db,
+    broker,
     lock,
     time_scale,
     workers,
@@ -103,7 +119,21 @@ def report_command(
 ):
     """Write a self-contained HTML report: swimlane timeline, evidence, metrics, replay command."""
     spec = build_spec(
-        fm, fix, seed, plan_path, overrides, policy_name, jobs, workers, real, db, time_scale, reset, create_db, lock
+        fm,
+        fix,
+        seed,
+        plan_path,
+        overrides,
+        policy_name,
+        jobs,
+        workers,
+        real,
+        db,
+        time_scale,
+        reset,
+        create_db,
+        lock,
+        broker,
     )
     with Outputs({"--out": out_path}, others=db_paths(spec)) as outputs:
         record = spec.run()

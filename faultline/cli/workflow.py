@@ -75,6 +75,7 @@ def run_command(
     db,
     reset,
     create_db,
+    broker,
     lock,
     time_scale,
     history_path,
@@ -104,6 +105,7 @@ def run_command(
         reset=reset,
         create_db=create_db,
         lock=lock,
+        broker=broker,
         time_scale=time_scale,
     )
     spec.check()

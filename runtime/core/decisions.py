@@ -152,3 +152,15 @@ def effect_of(payload: Mapping[str, Any], worker: str, attempt: int) -> dict[str
     if "write" in payload:
         return {"effect": "write", "key": payload["write"], "value": f"{worker}@attempt{attempt}"}
     return {"effect": "charge", "amount": payload.get("amount", 1)}
+
+
+def claims_delivery(state: str | None, redelivered: bool) -> bool:
+    """Whether a broker's delivery of a job becomes a lease (a new attempt, a fresh token) in the
+    database, by the state of the job's message there (None: done or dead-lettered, nothing to do).
+    A ready message is claimed. A leased one only on a redelivery: the broker took it back from a
+    consumer whose connection it lost (or whose delivery timed out), so the holder's lease is
+    superseded - fenced, if the policy fences. A first delivery of a job another worker holds is a
+    second copy of one publish (a publish retried after a lost confirm): dropped."""
+    if state is None:
+        return False
+    return state == "ready" or (state == "leased" and redelivered)

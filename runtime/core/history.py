@@ -57,6 +57,7 @@ WORKFLOW_TRIGGERED = "workflow_triggered"
 TASK_DISPATCHED = "task_dispatched"
 RUN_FINISHED = "run_finished"
 LEADER_ELECTED = "leader_elected"
+REDELIVERED = "redelivered"
 TRIGGER_REFUSED = "trigger_refused"
 REDRIVEN = "redriven"
 
@@ -87,6 +88,8 @@ SCHEMA: dict[str, EventSpec] = {
             "world": "`real` for a run on a real database, `probe` for a third-party queue under `faultline probe` "
             "(absent: the simulator)",
             "probe": "probes only: the queue probed (`library`, `version`, `configuration`, `drill`, `settings`)",
+            "leader_lock": "`redis` when the schedulers' leader lock lives in Redis (absent: a row of the store)",
+            "broker": "`rabbitmq` when a broker delivers the queue's jobs (absent: the queue's own table)",
         },
     ),
     SUBMITTED: EventSpec(
@@ -285,6 +288,12 @@ SCHEMA: dict[str, EventSpec] = {
         "scheduler",
         "a scheduler took the leader lock for a new epoch (a lease on the lock row, fenced by the epoch)",
         {"lock": "the lock's name", "epoch": "the new epoch"},
+    ),
+    REDELIVERED: EventSpec(
+        "worker",
+        "the broker delivered a job again (`redelivered=true`): it took the job back from a consumer whose "
+        "connection it lost, before that consumer acked",
+        {},
     ),
     REDRIVEN: EventSpec(
         "operator",

@@ -127,6 +127,10 @@ def run_header(
     }
     if world is not None:
         header["world"] = world
+    if scenario.leader_lock != "store":  # the lock's elections are not the store's writes (INV_017)
+        header["leader_lock"] = scenario.leader_lock
+    if scenario.broker is not None:
+        header["broker"] = scenario.broker
     return header
 
 

@@ -29,6 +29,9 @@ from runtime.core.workflow.spec import WorkflowSpec
 RESERVED_ACTORS = ("client", "relay", "reaper", "queue", "store", "lab", "trigger", "operator")
 MAX_MS = 3_600_000
 LEADER_LOCKS = ("store", "redis")
+BROKERS = ("rabbitmq",)
+BROKER_UNBUILT_PAYLOAD = frozenset(("fail_n_times", "poison", "eta_ms"))
+BROKER_UNBUILT_FAULTS = frozenset(("store_outage", "poison_job", "redrive", "duplicate_delivery", "submit_timeout"))
 MAX_SEED = 2**64 - 1
 
 
@@ -90,6 +93,11 @@ class Scenario:
     ticks: int = attrs.field(default=0, validator=_in_range(0, 1_000))
     """How many ticks of the workflow's schedule the run covers (tick k is due at k * every_ms)."""
     leader_lease_ms: int = attrs.field(default=1_000, validator=_in_range(1, MAX_MS))
+    broker: str | None = None
+    """A broker delivering the queue's jobs: None (the queue's own table) or "rabbitmq"
+    (runtime/core/brokered.py; for real, `--broker amqp://...`)."""
+    prefetch: int = attrs.field(default=1, validator=_in_range(1, 1_000))
+    """With a broker: how many deliveries a consumer may hold unacked."""
     leader_lock: str = "store"
     """Where the schedulers' leader lock lives: "store" (a row beside the runs, which a fenced trigger
     reads in its own transaction) or "redis" (SET NX PX with a TTL, its epoch an INCRed fencing token
@@ -113,10 +121,34 @@ class Scenario:
             raise ScenarioError(
                 f"scenario field leader_lock must be one of {', '.join(LEADER_LOCKS)}, got {self.leader_lock!r}"
             )
+        if self.broker is not None:
+            self._check_broker()
         if self.workflow is not None:
             self._check_workflow()
         elif self.triggers or self.schedulers or self.ticks:
             raise ScenarioError(f"scenario {self.name!r} has triggers or schedulers but no workflow")
+
+    def _check_broker(self) -> None:
+        """A broker delivers plain jobs that succeed (runtime/core/brokered.py says what is not built)."""
+        if self.broker not in BROKERS:
+            raise ScenarioError(
+                f"scenario field broker must be one of {', '.join(BROKERS)} or None, got {self.broker!r}"
+            )
+        unbuilt = [
+            what
+            for what, present in (
+                ("a workflow", self.workflow is not None),
+                ("business rows (the outbox relay)", any(job.business_row for job in self.jobs)),
+                (
+                    "jobs that fail or wait (retries, poison, ETA)",
+                    any(BROKER_UNBUILT_PAYLOAD & set(job.payload) for job in self.jobs),
+                ),
+                *((f"a {f.kind} fault", True) for f in self.plan.faults if f.kind in BROKER_UNBUILT_FAULTS),
+            )
+            if present
+        ]
+        if unbuilt:
+            raise ScenarioError(f"scenario {self.name!r}: a broker does not deliver {unbuilt[0]} yet")
 
     def _check_workflow(self) -> None:
         name, workflow = self.name, self.workflow
@@ -208,7 +240,13 @@ def reachable_points(scenario: Scenario, policy: Policy) -> set[str]:
 
 
 def validate_plan(scenario: Scenario, policy: Policy, plan: FaultPlan | None = None) -> None:
-    """Bad input if any fault of the plan can never fire in this scenario under this policy."""
+    """Bad input if any fault of the plan can never fire in this scenario under this policy (or the
+    scenario's broker can't deliver under this policy yet: runtime/core/brokered.py)."""
+    if scenario.broker is not None and (policy.batch_size > 1 or policy.ack_mode != "after_commit"):
+        raise BadInputError(
+            f"scenario {scenario.name!r}: a broker delivers one job at a time, acked after its commit, "
+            "not yet batches or acks on receipt"
+        )
     check_plan(
         plan if plan is not None else scenario.plan,
         requests=scenario.request_ids,

@@ -16,12 +16,24 @@ server, so the timeout is exercised in the simulator only.
 from __future__ import annotations
 
 from collections import deque
+from urllib.parse import urlsplit
 
+from runtime.core.errors import BadInputError
 from runtime.core.ports import BrokerDelivery
 
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+"""Where a scenario with a broker (`broker="rabbitmq"`) finds it without --broker."""
 WAIT_S = 0.5
 """How long a `get` waits for the broker to push a delivery before it answers None."""
 TIMEOUT_S = 5.0
+
+
+def check_broker_url(url: str) -> str:
+    """An amqp:// URL (bad input otherwise, one line naming --broker)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+        raise BadInputError(f"--broker {url!r} must be an amqp://user:password@host:port/vhost URL")
+    return url
 
 
 class _Connection:
@@ -42,6 +54,30 @@ class RabbitBroker:
         self.deliveries = self.redeliveries = 0
 
     # -- connections -----------------------------------------------------------------------
+    def _connect_once(self):
+        """A connection of the lab's own, or bad input (one line) when no RabbitMQ answers at the URL."""
+        import pika
+
+        parameters = pika.URLParameters(self.url)
+        parameters.socket_timeout = parameters.blocked_connection_timeout = TIMEOUT_S
+        parameters.connection_attempts = 1
+        try:
+            return pika.BlockingConnection(parameters)
+        except Exception as error:  # noqa: BLE001 - refused, unreachable, bad credentials
+            raise BadInputError(f"no RabbitMQ answers at {self.url} ({str(error) or type(error).__name__})") from None
+
+    def check(self) -> None:
+        """Bad input (one line) when no RabbitMQ answers at the URL."""
+        self._connect_once().close()
+
+    def prepare(self) -> None:
+        """Declare the run's queue, and close: each process opens its own connection after the fork."""
+        connection = self._connect_once()
+        try:
+            connection.channel().queue_declare(self.queue, durable=True)
+        finally:
+            connection.close()
+
     def connect(self, actor: str) -> None:
         """Open `actor`'s connection now (it opens on the first call otherwise)."""
         self._open(actor)

@@ -294,6 +294,7 @@ class RealDriver:
             and WORKER_AFTER_COMMIT not in self.injector.live_points(self.name)
             and getattr(self.queue, "db", None) is self.db
             and getattr(self.store, "db", None) is self.db
+            and getattr(self.queue, "broker", None) is None  # a broker's ack is a message of its own
         )
 
     def _commit_and_ack(self, effect):

@@ -17,6 +17,7 @@ from runtime.core.decisions import (
     EXPIRED_WHY,
     after_lease_expiry,
     attempt_limit,
+    claims_delivery,
     may_lease,
     refunds_expired_attempt,
     visible_from,
@@ -25,7 +26,7 @@ from runtime.core.faults import QUEUE_ACK
 from runtime.core.history import MISSING
 from runtime.core.payload import read_stored
 from runtime.core.ports import Delivery
-from runtime.real.db import ANY_JOB, Database
+from runtime.real.db import ANY_JOB, Database, retry
 from runtime.real.queries import queries
 
 SQL = queries("queue")
@@ -122,39 +123,55 @@ class SqlQueue:
             )
             if row is None:
                 return None
-            message_id, job_id = row[0], row[1]
+            job_id = row[1]
             # The attempts count as it stands once the job's turn is held, and a fencing token.
             turned = tx.try_turn(job_id, (SQL.reclaim_select_job_attempts, (job_id,)), tx.next_of("token"))
             if turned is None:
                 return None
             counted, (token,) = turned
-            attempt = (counted[0] if counted is not None and isinstance(counted[0], int) else 0) + 1
-            payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
-            if problem is not None or payload is None:  # a row this version cannot run: never leased
-                self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
-                tx.run(SQL.delete_message, (message_id,))
-                self.refused += 1
-                continue
-            limit = self._limit(payload)
-            if not may_lease(attempt, limit):
-                self._bury(tx, QUEUE, job_id, attempt - 1, EXHAUSTED, message_id)
-                tx.run(SQL.delete_message, (message_id,))
-                continue
-            expires = None if self._lease_ms is None else tx.now + self._lease_ms
-            tx.run(
-                SQL.lease_insert_job_attempts,
-                (job_id, attempt),
-            )
-            tx.run(
-                SQL.lease_update_messages,
-                (LEASED, worker, attempt, token, expires, message_id),
-            )
-            tx.run(
-                SQL.lease_insert_lease_tokens,
-                (job_id, token),
-            )
-            tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
-            return Delivery(job_id, message_id, payload, row[3], attempt, token, expires, row[4], row[5])
+            delivery = self._grant_in(tx, worker, row, counted, token)
+            if delivery is not None:
+                return delivery
+
+    def claim(self, worker: str, job_id: str, redelivered: bool) -> Delivery | None:
+        """A broker delivered `job_id` to `worker`: lease the job's message to it if the delivery
+        claims it (runtime/core/decisions.py, claims_delivery), else None - in the job's turn."""
+
+        def body() -> Delivery | None:
+            with self.db.transaction(job_id) as tx:
+                row = tx.one(SQL.claim_select_messages, (job_id,))
+                if row is None or not claims_delivery(row[6], redelivered):
+                    return None
+                counted = tx.one(SQL.reclaim_select_job_attempts, (job_id,))
+                (token,) = tx.one(*tx.next_of("token"))
+                return self._grant_in(tx, worker, row, counted, token)
+
+        answer: Delivery | None = retry(self.db, body)
+        return answer
+
+    def _grant_in(self, tx, worker: str, row, counted, token: int) -> Delivery | None:
+        """Lease the message `row` (id, job id, payload, duration, request, key) to `worker` with
+        `token`, its attempt one past `counted` (the job's attempts row); None when it is buried
+        instead (a payload this version can't run, or an attempt past its bound)."""
+        message_id, job_id = row[0], row[1]
+        attempt = (counted[0] if counted is not None and isinstance(counted[0], int) else 0) + 1
+        payload, problem = read_stored(job_id, row[2], row[3], row[4], row[5])
+        if problem is not None or payload is None:  # a row this version cannot run: never leased
+            self._bury(tx, QUEUE, job_id, attempt - 1, f"payload refused: {problem}", message_id, "payload")
+            tx.run(SQL.delete_message, (message_id,))
+            self.refused += 1
+            return None
+        limit = self._limit(payload)
+        if not may_lease(attempt, limit):
+            self._bury(tx, QUEUE, job_id, attempt - 1, EXHAUSTED, message_id)
+            tx.run(SQL.delete_message, (message_id,))
+            return None
+        expires = None if self._lease_ms is None else tx.now + self._lease_ms
+        tx.run(SQL.lease_insert_job_attempts, (job_id, attempt))
+        tx.run(SQL.lease_update_messages, (LEASED, worker, attempt, token, expires, message_id))
+        tx.run(SQL.lease_insert_lease_tokens, (job_id, token))
+        tx.record(ev.LEASED, worker, job_id, attempt, token, message_id, expires)
+        return Delivery(job_id, message_id, payload, row[3], attempt, token, expires, row[4], row[5])
 
     def renew(self, actor: str, delivery: Delivery) -> int | None:
         with self.db.transaction(delivery.job_id) as tx:

@@ -23,9 +23,12 @@ import shutil
 import signal
 import tempfile
 import time
+import uuid
+from typing import Any
 
 from runtime.core import history as ev
 from runtime.core.bite import unbitten
+from runtime.core.brokered import BrokeredQueue
 from runtime.core.client import Caller
 from runtime.core.errors import BadInputError
 from runtime.core.faults import (
@@ -41,6 +44,7 @@ from runtime.core.record import RunRecord, final_state, run_header
 from runtime.core.roles import protocol_of
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
 from runtime.real import actors
+from runtime.real.broker import DEFAULT_BROKER_URL, RabbitBroker
 from runtime.real.children import Children, killed
 from runtime.real.db import Database, Unavailable, detail_json, retry
 from runtime.real.driver import RealDriver, is_quiet, load_caller, save_caller
@@ -57,6 +61,7 @@ SQL = queries("run")
 REAPER = "reaper"
 TRIGGER = "trigger"
 TICK_S = 0.002
+POLL_S = 0.005  # how long a worker's look at the broker waits for a delivery (its poll loop waits the rest)
 READY_S = 30.0  # how long the supervisor waits for its actors to connect before the run starts
 EPOCH_BYTES = 32  # the run's epoch as each actor reads it from the gate (one small, atomic pipe write each)
 
@@ -70,9 +75,14 @@ class Supervisor:
         db: Database,
         time_limit: int,
         lock: RedisLock | None = None,
+        broker: RabbitBroker | None = None,
     ) -> None:
         self.scenario, self.policy, self.seed, self.db, self.time_limit = scenario, policy, seed, db, time_limit
-        self.queue, self.store = SqlQueue(db, policy), SqlStore(db, scenario.store_capacity_per_s)
+        self.queue: Any = SqlQueue(db, policy)
+        self.store = SqlStore(db, scenario.store_capacity_per_s)
+        self.broker = broker
+        if broker is not None:  # RabbitMQ delivers the queue's jobs (runtime/core/brokered.py)
+            self.queue = BrokeredQueue(self.queue, broker, db.record_event)
         self.lock = lock if scenario.workflow is not None else None
         self.runs = SqlRuns(db, self.queue, scenario.plan, self.lock) if scenario.workflow is not None else None
         self.injector = RealInjector(db, scenario.plan)
@@ -309,6 +319,8 @@ class Supervisor:
         final = final_state(self.queue, self.store, self.runs)
         if self.lock is not None:
             self.lock.clear()
+        if self.broker is not None:
+            self.broker.delete()
         reason = "quiet" if self.ended_quiet else "time_limit"
         with self.db.transaction() as tx:
             tx.record(ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final)
@@ -333,10 +345,12 @@ def run_real(
     scale: float = 1.0,
     tries: int = 5,
     lock_url: str | None = None,
+    broker_url: str | None = None,
 ) -> RunRecord:
     """Run `scenario` under `policy` in the real world on the database at `db_url` (reset first),
     with the schedulers' leader lock in Redis at `lock_url` (default: where the scenario keeps it:
-    a row in the database, or the local Redis for `leader_lock="redis"`).
+    a row in the database, or the local Redis for `leader_lock="redis"`), and a scenario's broker
+    at `broker_url` (default: the local RabbitMQ), on a queue of the run's own, deleted afterwards.
 
     A run in which a planned fault did not bite proves nothing: it is run again, up to `tries` times,
     and then refused (BadInputError) rather than passed."""
@@ -346,14 +360,21 @@ def run_real(
     validate_plan(scenario, policy)
     if lock_url is None and scenario.leader_lock == "redis":
         lock_url = DEFAULT_LOCK_URL
+    if broker_url is None and scenario.broker is not None:
+        broker_url = DEFAULT_BROKER_URL
     for _ in range(tries):
         db = Database(db_url, scale=scale)
         lock = RedisLock(lock_url, db) if lock_url is not None else None
         if lock is not None:
             lock.check()
+        broker = None
+        if broker_url is not None:
+            queue = f"faultline-run-{uuid.uuid4().hex[:12]}"
+            broker = RabbitBroker(broker_url, queue, prefetch=scenario.prefetch, wait_s=POLL_S)
+            broker.prepare()
         db.reset()
         install_plan(db, scenario.plan)
-        supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy), lock)
+        supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy), lock, broker)
         try:
             supervisor.start()
             supervisor.loop()

@@ -18,6 +18,7 @@ from runtime.core.decisions import (
     EXPIRED_WHY,
     after_lease_expiry,
     attempt_limit,
+    claims_delivery,
     may_lease,
     refunds_expired_attempt,
     visible_from,
@@ -200,46 +201,62 @@ class Queue:
             message = messages.get(message_id)
             if message is None or message.state != READY or message.visible_at_ms > now:
                 continue
-            job_id = message.job_id
-            attempt = self.attempts[job_id] + 1
-            limit = self._max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
-            if limit is not None and not may_lease(attempt, limit):
-                self._remove(message)  # never lease past the bound, however the message came back
-                self._bury(QUEUE, job_id, attempt - 1, EXHAUSTED, message)
-                continue
-            # Grant: one attempt, a fresh token (also the newest in the lease table the store fences
-            # against), an expiry the reaper or the workers' clocks judge.
-            self.attempts[job_id] = attempt
-            token = self._next_token = self._next_token + 1
-            expires = None if self._lease_ms is None else now + self._lease_ms
-            message.state = LEASED
-            message.owner = worker
-            message.attempt = attempt
-            message.token = token
-            message.lease_expires_at_ms = expires
-            self._leased[message_id] = message
-            self._lease_tokens[job_id] = token
-            if expires is not None:
-                expiries.append((expires, token, message_id))
-            events = self._events
-            events.append(
-                _event(Event, (len(events), now, LEASED_EVENT, worker, job_id, attempt, token, (message_id, expires)))
-            )
-            return _delivery(
-                Delivery,
-                (
-                    job_id,
-                    message_id,
-                    message.payload,
-                    message.duration_ms,
-                    attempt,
-                    token,
-                    expires,
-                    message.request,
-                    message.key,
-                ),
-            )
+            delivery = self._grant(worker, message, now)
+            if delivery is not None:
+                return delivery
         return None
+
+    def claim(self, worker: str, job_id: str, redelivered: bool) -> Delivery | None:
+        """A broker delivered `job_id` to `worker`: lease the job's message to it if the delivery
+        claims it (runtime/core/decisions.py, claims_delivery), else None."""
+        message = next((m for m in self.messages.values() if m.job_id == job_id), None)
+        if message is None or not claims_delivery(message.state, redelivered):
+            return None
+        return self._grant(worker, message, self._clock.now_ms)
+
+    def _grant(self, worker: str, message: Message, now: int) -> Delivery | None:
+        """Lease `message` to `worker`, or bury it (None) when the attempt would pass its bound."""
+        job_id = message.job_id
+        message_id = message.id
+        expiries = self._expiries
+        attempt = self.attempts[job_id] + 1
+        limit = self._max_attempts if "max_attempts" not in message.payload else self._limit(message.payload)
+        if limit is not None and not may_lease(attempt, limit):
+            self._remove(message)  # never lease past the bound, however the message came back
+            self._bury(QUEUE, job_id, attempt - 1, EXHAUSTED, message)
+            return None
+        # Grant: one attempt, a fresh token (also the newest in the lease table the store fences
+        # against), an expiry the reaper or the workers' clocks judge.
+        self.attempts[job_id] = attempt
+        token = self._next_token = self._next_token + 1
+        expires = None if self._lease_ms is None else now + self._lease_ms
+        message.state = LEASED
+        message.owner = worker
+        message.attempt = attempt
+        message.token = token
+        message.lease_expires_at_ms = expires
+        self._leased[message_id] = message
+        self._lease_tokens[job_id] = token
+        if expires is not None:
+            expiries.append((expires, token, message_id))
+        events = self._events
+        events.append(
+            _event(Event, (len(events), now, LEASED_EVENT, worker, job_id, attempt, token, (message_id, expires)))
+        )
+        return _delivery(
+            Delivery,
+            (
+                job_id,
+                message_id,
+                message.payload,
+                message.duration_ms,
+                attempt,
+                token,
+                expires,
+                message.request,
+                message.key,
+            ),
+        )
 
     def holds_lease(self, delivery: Delivery) -> bool:
         message = self._leased.get(delivery.message)

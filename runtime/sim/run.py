@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.core import history as ev
+from runtime.core.brokered import BrokeredQueue
 from runtime.core.client import Caller
 from runtime.core.faults import (
     CLIENT,
@@ -22,6 +23,7 @@ from runtime.core.policy import Policy
 from runtime.core.record import RunRecord, final_state, gc_paused, run_header
 from runtime.core.roles import protocol_of
 from runtime.core.scenario import Scenario, check_seed, relay_runs, shaped_jobs, validate_plan
+from runtime.sim.broker import Broker
 from runtime.sim.driver import Actor, Driver
 from runtime.sim.injector import FaultInjector
 from runtime.sim.queue import Queue
@@ -45,7 +47,10 @@ class Simulation:
         self.history = History(self.clock)
         self.injector = FaultInjector(scenario.plan, self.clock)
         self.store = Store(self.clock, self.history, self.injector, scenario.store_capacity_per_s)
-        self.queue = Queue(self.clock, self.history, policy, self.injector, self.store)
+        self.queue: Any = Queue(self.clock, self.history, policy, self.injector, self.store)
+        if scenario.broker is not None:  # RabbitMQ delivers the queue's jobs (runtime/core/brokered.py)
+            self.broker = Broker(self.clock, prefetch=scenario.prefetch)
+            self.queue = BrokeredQueue(self.queue, self.broker, self.history.record)
         self.runs = (
             Runs(self.clock, self.history, self.store, self.queue, scenario.plan, scenario.leader_lock == "redis")
             if scenario.workflow is not None
@@ -87,7 +92,10 @@ class Simulation:
 
     def _worker(self, name: str) -> Actor:
         skew = self.injector.at(WORKER_CLOCK, name)
-        return self._actor(name, "worker", skew_ms=skew.skew_ms if skew is not None else 0)
+        queue = self.queue
+        # A worker that dies loses its broker connection: the broker requeues what it held unacked.
+        on_crash = (lambda: queue.connection_lost(name)) if isinstance(queue, BrokeredQueue) else None
+        return self._actor(name, "worker", skew_ms=skew.skew_ms if skew is not None else 0, on_crash=on_crash)
 
     def _client(self) -> Actor:
         caller, resubmits = self.caller, self.policy.client_resubmits

@@ -167,3 +167,20 @@ def test_a_redrive_with_new_ids_publishes_a_new_job_of_the_same_request(make_wor
     redriven = next(e for e in world.events() if e.kind == "redriven")
     assert (redriven.job_id, redriven.detail) == ("j1~r1", {"dead_letter": "j1", "ids": "mint"})
     assert world.queue.redrive("operator", False) == 0  # nothing left to move
+
+
+def test_a_broker_delivery_claims_a_ready_job_and_only_a_redelivery_takes_a_held_one(make_world):
+    """What a broker's delivery of a job becomes (runtime/core/decisions.py, claims_delivery)."""
+    world = make_world(NAIVE)
+    for job in ("j1", "j2"):
+        world.queue.enqueue("client", job, {}, 100, job, None)
+    first = world.queue.claim("w1", "j1", False)
+    assert (first.job_id, first.attempt) == ("j1", 1)
+    assert world.queue.claim("w2", "j1", False) is None  # a second copy of one publish: w1 holds it
+    again = world.queue.claim("w2", "j1", True)  # the broker took it back from w1
+    assert (again.job_id, again.attempt) == ("j1", 2) and again.token > first.token
+    assert world.queue.ack("w1", first) is False  # w1's lease was superseded
+    assert world.queue.ack("w2", again) is True
+    assert world.queue.claim("w1", "j1", True) is None  # done: nothing to claim
+    assert world.queue.claim("w1", "nobody", False) is None
+    assert [e.job_id for e in world.events() if e.kind == "leased"] == ["j1", "j1"]

@@ -119,3 +119,19 @@ def test_fm025_a_sigstopped_leader_outlives_its_redis_lock_and_its_stale_token_i
     assert (refused.actor, refused.get("epoch")) == ("s1", 1)
     triggers = [(call[1], call[3]) for call in fixed.final["store_calls"] if call[2] == "trigger_run"]
     assert ("s1", "fenced") in triggers
+
+
+@pytest.mark.drill  # every FM for real on both databases: make drills
+def test_fm026_rabbitmq_redelivers_the_killed_workers_job_at_once(db_url):
+    broken = run("FM_026", False, db_url)
+    [violation] = violations_of(broken, "INV_001")
+    first, second = evidence(broken, violation)
+    crash = next(e for e in broken.events if e.kind == "crashed")
+    redelivered = next(e for e in broken.events if e.kind == "redelivered")
+    assert (crash.actor, crash.detail["point"]) == ("w1", "worker.after_commit")
+    assert first.index < crash.index < redelivered.index < second.index
+    assert (redelivered.actor, redelivered.job_id) == ("w2", first.job_id)
+    assert not [e for e in broken.events if e.kind == "lease_expired"]  # RabbitMQ brought it back, not a lease
+    fixed = run("FM_026", True, db_url)
+    assert check_all(fixed) == ()
+    assert any(e.kind == "effect_deduplicated" for e in fixed.events)

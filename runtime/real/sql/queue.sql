@@ -93,6 +93,9 @@ SELECT job_id, attempts FROM job_attempts ORDER BY job_id
 -- name: snapshot_select_dead_letters
 SELECT job_id, attempt, error FROM dead_letters ORDER BY id
 
+-- name: claim_select_messages
+SELECT id, job_id, payload, duration_ms, request, key, state FROM messages WHERE job_id = ? ORDER BY seq LIMIT 1
+
 -- name: lease_next
 SELECT m.id, m.job_id, m.payload, m.duration_ms, m.request, m.key FROM messages m WHERE m.state = ? AND m.visible_at_ms <= ? ORDER BY m.seq LIMIT 1
 

@@ -1,0 +1,96 @@
+"""The queue port with a broker delivering (RabbitMQ, `broker="rabbitmq"`): both worlds wrap their
+queue in it, so its rules have one copy.
+
+The world's queue keeps what a broker can't: each job's message, attempts, lease tokens, acks and
+dead letters, in the database. The broker decides which job a worker gets and when: its deliveries
+(up to the prefetch), and its redeliveries - at once - after a consumer's connection is lost. A
+publish puts the job's id on the broker after the queue has its message (retried while the broker
+says it did not get it: publisher confirms). A delivery becomes a lease only if it claims the job's
+message (runtime/core/decisions.py, claims_delivery); a delivery of finished work is acked away. An
+ack goes to the queue first, then to the broker: a broker ack lost with its connection only
+redelivers a job that is already done.
+
+Not built yet, and refused by the scenario's check: retries (a broker has no delay; the queue's
+backoff would be skipped), batches, acks on receipt, workflows and the outbox relay.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.core import history as ev
+from runtime.core.ports import Delivery
+
+PUBLISH_TRIES = 5
+"""A publish the broker did not confirm is sent again, up to this many times in all."""
+
+
+class BrokeredQueue:
+    def __init__(self, queue: Any, broker: Any, record: Any) -> None:
+        """`record(kind, actor, job_id, attempt, token, *values)`: the world's history (an actor's own event)."""
+        self.inner, self.broker, self._record = queue, broker, record
+        self._tags: dict[tuple[str, int, int], tuple[int, int]] = {}  # (worker, message, token) -> delivery tag
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the world's queue (its policy, its snapshot, ...)
+        return getattr(self.inner, name)
+
+    # -- producers -------------------------------------------------------------------------
+    def enqueue(
+        self,
+        actor: str,
+        job_id: str,
+        payload: Any,
+        duration_ms: int,
+        request: str,
+        key: str | None,
+        outbox: bool = False,
+    ) -> bool:
+        if not self.inner.enqueue(actor, job_id, payload, duration_ms, request, key, outbox):
+            return False
+        for _ in range(PUBLISH_TRIES):
+            if self.broker.publish(actor, job_id):
+                break
+        return True
+
+    # -- consumers -------------------------------------------------------------------------
+    def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
+        """The next delivery that claims its job, or None when the broker has none for `worker`."""
+        while True:
+            pushed = self.broker.get(worker)
+            if pushed is None:
+                return None
+            if pushed.redelivered:  # the broker took it back from a consumer it lost: say so
+                self._record(ev.REDELIVERED, worker, pushed.body, None, None)
+            delivery: Delivery | None = self.inner.claim(worker, pushed.body, pushed.redelivered)
+            if delivery is None:  # finished work, or a second copy of a job someone holds
+                self.broker.ack(worker, pushed.tag)
+                continue
+            self._tags[(worker, delivery.message, delivery.token)] = pushed.tag
+            return delivery
+
+    def _settle(self, actor: str, delivery: Delivery) -> None:
+        tag = self._tags.pop((actor, delivery.message, delivery.token), None)
+        if tag is not None:
+            self.broker.ack(actor, tag)  # False: the broker requeued it; its next delivery finds it done
+
+    def ack(self, actor: str, delivery: Delivery, on_receipt: bool = False) -> bool:
+        acked: bool = self.inner.ack(actor, delivery, on_receipt)
+        self._settle(actor, delivery)
+        return acked
+
+    def report_failure(self, actor: str, delivery: Delivery, **report: Any) -> bool:
+        accepted: bool = self.inner.report_failure(actor, delivery, **report)
+        self._settle(actor, delivery)
+        if accepted and report.get("delay_ms") is not None:
+            self.broker.publish(actor, delivery.job_id)
+        return accepted
+
+    def connection_lost(self, actor: str) -> None:
+        """`actor`'s process died (the simulator's supervisor says so; for real, its socket closes)."""
+        self.broker.drop(actor)
+
+    def next_change_ms(self, horizon_ms: int, max_skew_ms: int = 0, reaped_at: Any = None) -> int | None:
+        """(The simulator's) When a lease could next find something: now while the broker has ready
+        messages, else nothing changes before `horizon_ms` unless someone publishes or a
+        connection drops."""
+        return None if self.broker.ready else horizon_ms
