@@ -278,6 +278,14 @@ MUTANTS = (
         note="the explorer's workloads have no broker yet; FM_026 loses the job without the redelivery",
     ),
     Mutant(
+        name="unconfirmed-publish-not-sent-again",
+        mechanism="a publish the broker did not confirm is sent again",
+        path="runtime/core/brokered.py",
+        old="            if published:\n                break",
+        new="            break",
+        note="the explorer's workloads have no broker yet; FM_027's fix loses j2 without the retry",
+    ),
+    Mutant(
         name="redis-fence-admits-a-stale-token",
         mechanism="fencing tokens for a leader lock in Redis",
         path="runtime/core/workflow/progress.py",

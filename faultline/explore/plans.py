@@ -63,7 +63,9 @@ LATER_KINDS = ("heartbeat_stop",)
 of the earlier kinds stays what it was (a replay command in an old report still replays it)."""
 KIND_PROBABILITY = 0.4
 FAULTS_PER_KIND = (1, 3)
-assert set(FAULT_KINDS) == set(FAULT_TYPES), "every fault kind must have draw ranges"
+NOT_DRAWN = ("lost_publish",)
+"""Kinds no explorer workload can reach yet: it has no broker (runtime/core/brokered.py)."""
+assert set(FAULT_KINDS) | set(NOT_DRAWN) == set(FAULT_TYPES), "every fault kind must have draw ranges"
 
 
 def points_of(actor: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ Slow and poison jobs shape the workload and a clock skew is always on: they bite
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runtime.core import history as ev
@@ -27,6 +27,7 @@ from runtime.core.faults import (
     Fault,
     FaultPlan,
     HeartbeatStop,
+    LostPublish,
     Pause,
     Redrive,
     StoreOutage,
@@ -56,11 +57,9 @@ def _bit(fault: Fault, events: Sequence[Event], final: Mapping[str, Any] | None,
     if isinstance(fault, Pause):
         bitten = [pause for pause in _at_point(ev.PAUSED, fault, events) if _pause_bit(pause, fault, events)]
         return len(bitten) >= _planned(fault, plan)
-    if isinstance(fault, CrashJob):
-        return any(
-            e.kind == ev.CRASHED and e.get("point") == fault.point and e.job_id and request_of(e.job_id) == fault.job
-            for e in events
-        )
+    seen = _SEEN.get(type(fault))
+    if seen is not None:  # bitten once one event shows it
+        return any(seen(fault, e) for e in events)
     if isinstance(fault, DuplicateDelivery):
         lost = [e for e in events if e.kind == ev.ACK_LOST and e.job_id == fault.job]
         return (
@@ -68,18 +67,25 @@ def _bit(fault: Fault, events: Sequence[Event], final: Mapping[str, Any] | None,
             if lost
             else False
         )
-    if isinstance(fault, SubmitTimeout):
-        return any(
-            e.kind == ev.SUBMIT_RETRIED and e.get("reason") == "reply lost" and request_of(e.job_id or "") == fault.job
-            for e in events
-        )
     if isinstance(fault, StoreOutage):
         return _outage_bit(fault, events, final, plan)
-    if isinstance(fault, Redrive):
-        return any(e.kind == ev.REDRIVEN for e in events)
-    if isinstance(fault, HeartbeatStop):
-        return any(e.kind == ev.HEARTBEAT_STOPPED and e.actor == fault.actor for e in events)
     return True
+
+
+def _of_request(event: Event, job: str) -> bool:
+    return request_of(event.job_id or "") == job
+
+
+_SEEN: dict[type, Callable[[Any, Event], bool]] = {
+    CrashJob: lambda f, e: e.kind == ev.CRASHED and e.get("point") == f.point and _of_request(e, f.job),
+    SubmitTimeout: lambda f, e: (
+        e.kind == ev.SUBMIT_RETRIED and e.get("reason") == "reply lost" and _of_request(e, f.job)
+    ),
+    LostPublish: lambda f, e: e.kind == ev.PUBLISH_LOST and _of_request(e, f.job),
+    Redrive: lambda f, e: e.kind == ev.REDRIVEN,
+    HeartbeatStop: lambda f, e: e.kind == ev.HEARTBEAT_STOPPED and e.actor == f.actor,
+}
+"""The kinds that bit once one event shows it: fault type -> (fault, event) -> whether it does."""
 
 
 def _at_point(kind: str, fault: Crash | Pause, events: Sequence[Event]) -> list[Event]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.core import history as ev
+from runtime.core.faults import BROKER_PUBLISH
 from runtime.core.ports import Delivery
 
 PUBLISH_TRIES = 5
@@ -26,9 +27,10 @@ PUBLISH_TRIES = 5
 
 
 class BrokeredQueue:
-    def __init__(self, queue: Any, broker: Any, record: Any) -> None:
-        """`record(kind, actor, job_id, attempt, token, *values)`: the world's history (an actor's own event)."""
-        self.inner, self.broker, self._record = queue, broker, record
+    def __init__(self, queue: Any, broker: Any, record: Any, injector: Any = None) -> None:
+        """`record(kind, actor, job_id, attempt, token, *values)`: the world's history (an actor's own
+        event); `injector`: the world's, asked whether a publish is lost on the way (lost_publish)."""
+        self.inner, self.broker, self._record, self._injector = queue, broker, record, injector
         self._tags: dict[tuple[str, int, int], tuple[int, int]] = {}  # (worker, message, token) -> delivery tag
 
     def __getattr__(self, name: str) -> Any:  # the rest of the world's queue (its policy, its snapshot, ...)
@@ -47,8 +49,16 @@ class BrokeredQueue:
     ) -> bool:
         if not self.inner.enqueue(actor, job_id, payload, duration_ms, request, key, outbox):
             return False
+        injector = self._injector
+        losing = injector is not None and injector.at(BROKER_PUBLISH, actor, job_id) is not None
         for _ in range(PUBLISH_TRIES):
-            if self.broker.publish(actor, job_id):
+            if losing:
+                self.broker.lose_next_publish(actor)
+            published = self.broker.publish(actor, job_id)
+            if losing:  # the lab says what the publisher may never learn
+                self._record(ev.PUBLISH_LOST, actor, job_id, None, None, not published)
+                losing = False
+            if published:
                 break
         return True
 

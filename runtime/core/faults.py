@@ -47,6 +47,7 @@ QUEUE_ACK = "queue.ack"  # duplicate_delivery: the broker loses an accepted ack
 STORE_CALL = "store.call"  # store_outage: the store refuses every call in the window
 WORKER_CLOCK = "worker.clock"  # clock_skew: how far the worker's clock is off
 WORKER_HEARTBEAT = "worker.heartbeat"  # heartbeat_stop: the worker's lease renewals stop, its job runs on
+BROKER_PUBLISH = "broker.publish"  # lost_publish: the connection drops with the job's publish on the way
 ALL_POINTS = frozenset((*FAULT_POINTS, CLIENT_REPLY))
 """Every point a protocol visits (a protocol told nothing else visits them all)."""
 CLIENT = "client"
@@ -180,6 +181,16 @@ class SubmitTimeout:
 
 
 @attrs.frozen(kw_only=True)
+class LostPublish:
+    """The client's broker connection drops while its publish of request `job` is on the way: the
+    broker never gets it (publisher confirms tell the client, which publishes again). A scenario with
+    a broker only."""
+
+    kind: ClassVar[str] = "lost_publish"
+    job: str
+
+
+@attrs.frozen(kw_only=True)
 class SlowJob:
     """Job `job` takes `duration_ms` per attempt instead of its usual time (a long job)."""
 
@@ -217,6 +228,7 @@ FAULT_CLASSES = (
     PoisonJob,
     Redrive,
     HeartbeatStop,
+    LostPublish,
 )
 FAULT_TYPES: dict[str, type] = {cls.kind: cls for cls in FAULT_CLASSES}
 Fault = (
@@ -231,6 +243,7 @@ Fault = (
     | PoisonJob
     | Redrive
     | HeartbeatStop
+    | LostPublish
 )
 OPERATOR = "operator"
 
@@ -379,13 +392,24 @@ def check_plan(
                 raise FaultPlanError(f"{where}: {actor or 'a worker'!s} never reaches {point!r} (its points: {points})")
             if point not in reached:
                 raise FaultPlanError(f"{where}: no run of this scenario and policy reaches {point!r} ({_why(point)})")
-        job = getattr(fault, "job", None)
-        if job is not None and job in task_jobs and isinstance(fault, SubmitTimeout):
-            raise FaultPlanError(f"{where}: {job!r} is a workflow task, not a client request; no reply to lose")
-        if job is not None and job not in requests and job not in task_jobs:
-            known_jobs = (*requests, *task_jobs)
-            shown = ", ".join(known_jobs[:8]) + (", ..." if len(known_jobs) > 8 else "")
-            raise FaultPlanError(f"{where}: unknown job {job!r} (the scenario's jobs: {shown})")
+        _check_job(fault, where, requests, task_jobs, reached)
+
+
+def _check_job(
+    fault: Fault, where: str, requests: tuple[str, ...], task_jobs: tuple[str, ...], reached: set[str]
+) -> None:
+    """The job a fault names is the scenario's, and the fault can reach it."""
+    job = getattr(fault, "job", None)
+    if isinstance(fault, LostPublish) and BROKER_PUBLISH not in reached:
+        raise FaultPlanError(f"{where}: no broker to lose a publish on (the scenario has no broker)")
+    if job is None:
+        return
+    if job in task_jobs and isinstance(fault, SubmitTimeout | LostPublish):
+        raise FaultPlanError(f"{where}: {job!r} is a workflow task, not a client request; the client never sends it")
+    if job not in requests and job not in task_jobs:
+        known_jobs = (*requests, *task_jobs)
+        shown = ", ".join(known_jobs[:8]) + (", ..." if len(known_jobs) > 8 else "")
+        raise FaultPlanError(f"{where}: unknown job {job!r} (the scenario's jobs: {shown})")
 
 
 def _why(point: str) -> str:
@@ -408,8 +432,9 @@ class PlanIndex(NamedTuple):
     """(actor, point) -> the crashes and pauses planned there, each for its `hit`-th visit."""
     crash_jobs: dict[tuple[str, str], CrashJob]
     """(point, request) -> the job that kills whichever worker reaches the point with it."""
-    counted: dict[tuple[str, str], list[DuplicateDelivery | SubmitTimeout]]
-    """(queue.ack, job) or (client.reply, request) -> the lost acks and replies planned, one each."""
+    counted: dict[tuple[str, str], list[DuplicateDelivery | SubmitTimeout | LostPublish]]
+    """(queue.ack, job), (client.reply, request) or (broker.publish, request) -> the lost acks, replies
+    and publishes planned, one each."""
     skews: dict[str, ClockSkew]
     heartbeat_stops: dict[str, HeartbeatStop]
 
@@ -435,6 +460,8 @@ def index_plan(plan: FaultPlan) -> PlanIndex:
             index.counted.setdefault((QUEUE_ACK, fault.job), []).append(fault)
         elif isinstance(fault, SubmitTimeout):
             index.counted.setdefault((CLIENT_REPLY, fault.job), []).append(fault)
+        elif isinstance(fault, LostPublish):
+            index.counted.setdefault((BROKER_PUBLISH, fault.job), []).append(fault)
         elif isinstance(fault, ClockSkew):
             index.skews[fault.actor] = fault
         elif isinstance(fault, HeartbeatStop):

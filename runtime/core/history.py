@@ -58,6 +58,7 @@ TASK_DISPATCHED = "task_dispatched"
 RUN_FINISHED = "run_finished"
 LEADER_ELECTED = "leader_elected"
 REDELIVERED = "redelivered"
+PUBLISH_LOST = "publish_lost"
 TRIGGER_REFUSED = "trigger_refused"
 REDRIVEN = "redriven"
 
@@ -294,6 +295,11 @@ SCHEMA: dict[str, EventSpec] = {
         "the broker delivered a job again (`redelivered=true`): it took the job back from a consumer whose "
         "connection it lost, before that consumer acked",
         {},
+    ),
+    PUBLISH_LOST: EventSpec(
+        "client",
+        "the publisher's broker connection dropped with the job's publish on the way: the broker never got it",
+        {"noticed": "true when publisher confirms told the publisher (it publishes again), false when it never knew"},
     ),
     REDRIVEN: EventSpec(
         "operator",

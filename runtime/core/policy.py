@@ -240,6 +240,13 @@ class Policy:
         "instance fires every tick it finds due (each keeps its own schedule).",
         "INV_016",
     )
+    publisher_confirms: bool = _field(
+        False,
+        _boolean,
+        "With a broker: a publish waits for the broker's confirm, and is sent again when the connection "
+        "drops before it comes; otherwise a publish lost on the way is gone, and nobody knows.",
+        "INV_002",
+    )
     fenced_triggers: bool = _field(
         False,
         _boolean,
@@ -282,6 +289,7 @@ class Policy:
             dispatch_atomic=True,
             leader_lock=True,
             fenced_triggers=True,
+            publisher_confirms=True,
         )
 
     def evolve(self, **changes: Any) -> Policy:

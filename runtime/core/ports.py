@@ -199,6 +199,10 @@ class BrokerPort(Protocol):
     def drop(self, actor: str) -> None:
         """`actor`'s connection is lost: every delivery it held unacked goes back to the queue."""
 
+    def lose_next_publish(self, actor: str) -> None:
+        """A fault: `actor`'s connection drops while its next publish is on the way (the publish
+        answers False with confirms, True without; either way the broker never has it)."""
+
     def figures(self) -> dict[str, int]:
         """deliveries, redeliveries and unacked, as this side saw them (for /metrics)."""
 

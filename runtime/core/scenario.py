@@ -9,6 +9,7 @@ import attrs
 
 from runtime.core.errors import BadInputError, ScenarioError
 from runtime.core.faults import (
+    BROKER_PUBLISH,
     CLIENT_BEFORE_BUSINESS_COMMIT,
     DISPATCHER_AFTER_FIRST_WRITE,
     FAULT_POINTS,
@@ -234,6 +235,8 @@ def reachable_points(scenario: Scenario, policy: Policy) -> set[str]:
         points.discard(CLIENT_BEFORE_BUSINESS_COMMIT)
     if relay_runs(scenario, policy):
         points |= set(RELAY_POINTS)
+    if scenario.broker is not None:
+        points.add(BROKER_PUBLISH)  # not a point a crash or pause can name: a lost_publish's
     if policy.lease_ms is not None and policy.heartbeat_ms is not None:
         points.add(WORKER_HEARTBEAT)  # not a point a crash or pause can name: a heartbeat_stop's
     return points

@@ -16,6 +16,7 @@ server, so the timeout is exercised in the simulator only.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 from urllib.parse import urlsplit
 
 from runtime.core.errors import BadInputError
@@ -26,6 +27,8 @@ DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 WAIT_S = 0.5
 """How long a `get` waits for the broker to push a delivery before it answers None."""
 TIMEOUT_S = 5.0
+CUT_AFTER_S = 0.3
+"""How long a lost publish's link stays dark before it is cut (a confirm is long overdue by then)."""
 
 
 def check_broker_url(url: str) -> str:
@@ -47,11 +50,25 @@ class _Connection:
 
 
 class RabbitBroker:
-    def __init__(self, url: str, queue: str, *, prefetch: int = 1, confirms: bool = True, wait_s: float = WAIT_S):
+    def __init__(
+        self,
+        url: str,
+        queue: str,
+        *,
+        prefetch: int = 1,
+        confirms: bool = True,
+        wait_s: float = WAIT_S,
+        proxied: frozenset[str] = frozenset(),
+    ):
+        """`proxied`: the actors whose connection goes through a TCP proxy of this process
+        (runtime/real/proxy.py), so that a fault can drop it with a publish on the way."""
         self.url, self.queue, self.prefetch, self.confirms, self.wait_s = url, queue, prefetch, confirms, wait_s
+        self.proxied = proxied
         self._connections: dict[str, _Connection] = {}
         self._opened: dict[str, int] = {}
-        self.deliveries = self.redeliveries = 0
+        self._proxy: Any = None
+        self._losing: set[str] = set()
+        self.deliveries = self.redeliveries = self.lost_publishes = 0
 
     # -- connections -----------------------------------------------------------------------
     def _connect_once(self):
@@ -97,6 +114,12 @@ class RabbitBroker:
         parameters = pika.URLParameters(self.url)
         parameters.socket_timeout = parameters.blocked_connection_timeout = TIMEOUT_S
         parameters.connection_attempts = 1
+        if actor in self.proxied:
+            if self._proxy is None:
+                from runtime.real.proxy import Proxy
+
+                self._proxy = Proxy(parameters.host, parameters.port).start()
+            parameters.host, parameters.port = "127.0.0.1", self._proxy.port
         connection = pika.BlockingConnection(parameters)
         channel = connection.channel()
         channel.queue_declare(self.queue, durable=True)
@@ -123,11 +146,41 @@ class RabbitBroker:
         try:
             held = self._open(actor)
             properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+            if actor in self._losing:
+                return self._publish_lost(actor, held, body, properties)
             held.channel.basic_publish("", self.queue, body.encode(), properties, mandatory=self.confirms)
             return True
         except Exception:  # noqa: BLE001 - a lost connection, a nack, an unroutable message
             self._lost(actor)
             return False
+
+    def lose_next_publish(self, actor: str) -> None:
+        """A fault: `actor`'s connection (through the proxy: `actor` must be in `proxied`) goes dark
+        with its next publish on the way, and is cut."""
+        assert actor in self.proxied, f"{actor}'s connection does not go through the proxy"
+        self._losing.add(actor)
+
+    def _publish_lost(self, actor: str, held: _Connection, body: str, properties) -> bool:
+        """Publish into a dark link, then cut it: the bytes never reach the broker. Without confirms
+        the client has already been told yes; with them it waits for a confirm that never comes."""
+        import threading
+
+        self._losing.discard(actor)
+        self.lost_publishes += 1
+        proxy = self._proxy
+        proxy.blackhole()
+        cut = threading.Timer(CUT_AFTER_S, proxy.cut)
+        cut.start()
+        try:
+            held.channel.basic_publish("", self.queue, body.encode(), properties, mandatory=self.confirms)
+            answer = True
+        except Exception:  # noqa: BLE001 - the confirm never came: the connection was cut
+            answer = False
+        finally:
+            cut.join()
+            proxy.heal()
+            self._lost(actor)
+        return answer
 
     def get(self, actor: str) -> BrokerDelivery | None:
         try:
@@ -178,6 +231,9 @@ class RabbitBroker:
         """Close every connection and delete the run's queue (nothing else on the server)."""
         for actor in sorted(self._connections):
             self._lost(actor)
+        if self._proxy is not None:
+            self._proxy.stop()
+            self._proxy = None
         import pika
 
         try:

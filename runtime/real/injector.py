@@ -8,6 +8,7 @@ reply or ack is answered as lost, a store outage takes the database away (the su
 from __future__ import annotations
 
 from runtime.core.faults import (
+    BROKER_PUBLISH,
     CLIENT_REPLY,
     WORKER_CLOCK,
     WORKER_HEARTBEAT,
@@ -35,7 +36,9 @@ class RealInjector:
         self._at_point, self._crash_jobs, self._skews = index.at_point, index.crash_jobs, index.skews
         self._heartbeat_stops = index.heartbeat_stops
         self._replies = {
-            subject: faults[0] for (point, subject), faults in index.counted.items() if point == CLIENT_REPLY
+            (point, subject): faults[0]
+            for (point, subject), faults in index.counted.items()
+            if point in (CLIENT_REPLY, BROKER_PUBLISH)
         }
 
     def live_points(self, actor: str) -> frozenset[str]:
@@ -48,16 +51,16 @@ class RealInjector:
             return self._skews.get(actor)
         if point == WORKER_HEARTBEAT:  # the driver applies it from its at_ms on (SilencedHeartbeat)
             return self._heartbeat_stops.get(actor)
-        if point == CLIENT_REPLY:
+        if point in (CLIENT_REPLY, BROKER_PUBLISH):  # a lost reply or publish: each used up once
             request = request_of(job_id or "")
-            if request not in self._replies:
+            if (point, request) not in self._replies:
                 return None
 
             def take() -> bool:
                 with self.db.transaction() as tx:
-                    return tx.take_fault(CLIENT_REPLY, request)
+                    return tx.take_fault(point, request)
 
-            return self._replies[request] if retry(self.db, take) else None
+            return self._replies[(point, request)] if retry(self.db, take) else None
         if self._crash_jobs and job_id is not None:
             doomed = self._crash_jobs.get((point, request_of(job_id)))
             if doomed is not None:

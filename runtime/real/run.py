@@ -36,6 +36,7 @@ from runtime.core.faults import (
     OPERATOR,
     RELAY,
     FaultPlan,
+    LostPublish,
     Redrive,
 )
 from runtime.core.limits import time_limit_ms
@@ -80,12 +81,12 @@ class Supervisor:
         self.scenario, self.policy, self.seed, self.db, self.time_limit = scenario, policy, seed, db, time_limit
         self.queue: Any = SqlQueue(db, policy)
         self.store = SqlStore(db, scenario.store_capacity_per_s)
+        self.injector = RealInjector(db, scenario.plan)
         self.broker = broker
         if broker is not None:  # RabbitMQ delivers the queue's jobs (runtime/core/brokered.py)
-            self.queue = BrokeredQueue(self.queue, broker, db.record_event)
+            self.queue = BrokeredQueue(self.queue, broker, db.record_event, self.injector)
         self.lock = lock if scenario.workflow is not None else None
         self.runs = SqlRuns(db, self.queue, scenario.plan, self.lock) if scenario.workflow is not None else None
-        self.injector = RealInjector(db, scenario.plan)
         self.quiet_after_ms = max((o.end_ms for o in scenario.plan.outages()), default=0)
         self.actors = [CLIENT, *scenario.workers] + ([RELAY] if relay_runs(scenario, policy) else [])
         self.roles = dict(scenario.workflow_actors)
@@ -370,7 +371,15 @@ def run_real(
         broker = None
         if broker_url is not None:
             queue = f"faultline-run-{uuid.uuid4().hex[:12]}"
-            broker = RabbitBroker(broker_url, queue, prefetch=scenario.prefetch, wait_s=POLL_S)
+            losing = frozenset(CLIENT for _ in scenario.plan.of_kind(LostPublish))  # through a proxy
+            broker = RabbitBroker(
+                broker_url,
+                queue,
+                prefetch=scenario.prefetch,
+                confirms=policy.publisher_confirms,
+                wait_s=POLL_S,
+                proxied=losing,
+            )
             broker.prepare()
         db.reset()
         install_plan(db, scenario.plan)

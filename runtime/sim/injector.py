@@ -9,6 +9,7 @@ decision (a pure lookup on the plan, counting visits). The plan's kinds answer a
 from __future__ import annotations
 
 from runtime.core.faults import (
+    BROKER_PUBLISH,
     CLIENT_REPLY,
     QUEUE_ACK,
     STORE_CALL,
@@ -73,7 +74,7 @@ class FaultInjector:
             return self._skews.get(actor)
         if point == WORKER_HEARTBEAT:  # the driver applies it from its at_ms on (SilencedHeartbeat)
             return self._heartbeat_stops.get(actor)
-        if point in (QUEUE_ACK, CLIENT_REPLY):
+        if point in (QUEUE_ACK, CLIENT_REPLY, BROKER_PUBLISH):
             subject = job_id if point == QUEUE_ACK else request_of(job_id or "")
             left = self._left.get((point, subject or ""))
             return left.pop() if left else None

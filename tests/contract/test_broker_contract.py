@@ -2,13 +2,12 @@
 server (runtime/real/broker.py) give the same answers to the same calls - deliveries pushed up to
 the prefetch, acks, redelivery after a lost connection, a stale tag, a publish lost on the way with
 and without confirms. The real one gets a queue of its own, deleted afterwards; network faults go
-through the lab's TCP proxy on 127.0.0.1, never to the server itself."""
+through the TCP proxy a run's broker keeps on 127.0.0.1, never to the server itself."""
 
 from __future__ import annotations
 
 import os
 import socket
-import threading
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -26,35 +25,11 @@ AMQP_HOST, AMQP_PORT = "127.0.0.1", 5672
 @attrs.define
 class BrokerWorld:
     broker: Any
-    lose_next_publish: object  # (actor, body) -> what the publish answered, its connection lost on the way
 
-
-def memory(prefetch: int, confirms: bool) -> BrokerWorld:
-    broker = Broker(VirtualClock(), prefetch=prefetch, confirms=confirms)
-
-    def lose(actor: str, body: str) -> bool:
-        broker.lose_next_publish(actor)
-        return broker.publish(actor, body)
-
-    return BrokerWorld(broker, lose)
-
-
-def rabbitmq(prefetch: int, confirms: bool, proxy, queue: str) -> BrokerWorld:
-    url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/{quote('/', safe='')}"
-    broker = RabbitBroker(url, queue, prefetch=prefetch, confirms=confirms, wait_s=0.3)
-
-    def lose(actor: str, body: str) -> bool:
-        broker.connect(actor)  # the publisher's connection is up ...
-        proxy.blackhole()  # ... then goes dark with the publish on it, and is cut
-        cut = threading.Timer(0.3, proxy.cut)
-        cut.start()
-        try:
-            return broker.publish(actor, body)
-        finally:
-            cut.join()
-            proxy.heal()
-
-    return BrokerWorld(broker, lose)
+    def lose_next_publish(self, actor: str, body: str) -> bool:
+        """Publish with `actor`'s connection lost on the way; what the publish answered."""
+        self.broker.lose_next_publish(actor)
+        return self.broker.publish(actor, body)
 
 
 def reachable() -> bool:
@@ -68,25 +43,27 @@ def reachable() -> bool:
 @pytest.fixture(params=["memory", "rabbitmq"])
 def make(request):
     if request.param == "memory":
-        yield memory
+        yield lambda prefetch, confirms: BrokerWorld(Broker(VirtualClock(), prefetch=prefetch, confirms=confirms))
         return
     if not reachable():
         if os.environ.get("CI"):
             pytest.fail(f"no RabbitMQ at {AMQP_HOST}:{AMQP_PORT}")
         pytest.skip(f"no RabbitMQ at {AMQP_HOST}:{AMQP_PORT}; set CI=1 to require one")
-    from faultline.probe.proxy import Proxy
-
     made: list[RabbitBroker] = []
-    with Proxy(AMQP_HOST, AMQP_PORT) as proxy:
 
-        def build(prefetch: int, confirms: bool) -> BrokerWorld:
-            world = rabbitmq(prefetch, confirms, proxy, f"faultline-test-{uuid.uuid4().hex[:12]}")
-            made.append(world.broker)
-            return world
+    def build(prefetch: int, confirms: bool) -> BrokerWorld:
+        url = f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/{quote('/', safe='')}"
+        queue = f"faultline-test-{uuid.uuid4().hex[:12]}"
+        # The client's connection goes through the broker's own TCP proxy: a lost publish is cut there.
+        broker = RabbitBroker(
+            url, queue, prefetch=prefetch, confirms=confirms, wait_s=0.3, proxied=frozenset({"client"})
+        )
+        made.append(broker)
+        return BrokerWorld(broker)
 
-        yield build
-        for broker in made:
-            broker.delete()
+    yield build
+    for broker in made:
+        broker.delete()
 
 
 def bodies(deliveries) -> list:

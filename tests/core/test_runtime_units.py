@@ -205,3 +205,18 @@ def test_the_retry_budget_costs_the_same_per_retry_at_1k_and_10k_failing_jobs():
 
     small, large = probes_per_retry(1_000), probes_per_retry(10_000)
     assert large <= 1.5 * small, (small, large)
+
+
+def test_a_lost_publish_needs_a_broker_and_a_request_of_the_scenario():
+    from faultline.catalog import find
+    from runtime.core.errors import BadInputError
+    from runtime.core.faults import FaultPlan, LostPublish
+    from runtime.core.scenario import validate_plan
+
+    brokered, plain = find("FM_027"), find("FM_001")
+    validate_plan(brokered.scenario, brokered.policy(fixed=False))
+    lost = FaultPlan(faults=(LostPublish(job="j1"),))
+    with pytest.raises(BadInputError, match="no broker to lose a publish on"):
+        validate_plan(plain.scenario, plain.policy(fixed=False), lost)
+    with pytest.raises(BadInputError, match="unknown job 'j9'"):
+        validate_plan(brokered.scenario, brokered.policy(fixed=False), FaultPlan(faults=(LostPublish(job="j9"),)))

@@ -135,3 +135,15 @@ def test_fm026_rabbitmq_redelivers_the_killed_workers_job_at_once(db_url):
     fixed = run("FM_026", True, db_url)
     assert check_all(fixed) == ()
     assert any(e.kind == "effect_deduplicated" for e in fixed.events)
+
+
+@pytest.mark.drill  # every FM for real on both databases: make drills
+def test_fm027_a_publish_cut_on_the_way_is_lost_unless_confirmed(db_url):
+    broken = run("FM_027", False, db_url)
+    assert {"INV_002", "INV_010"} <= {v.invariant for v in check_all(broken)}
+    assert [(e.kind, e.get("noticed")) for e in broken.events if e.job_id == "j2"][-1] == ("publish_lost", False)
+    assert "j2" not in {row["job_id"] for row in broken.final["ledger"]}
+    fixed = run("FM_027", True, db_url)
+    assert check_all(fixed) == ()
+    assert [e.get("noticed") for e in fixed.events if e.kind == "publish_lost"] == [True]
+    assert [row["job_id"] for row in fixed.final["ledger"]].count("j2") == 1
