@@ -286,6 +286,14 @@ MUTANTS = (
         note="the explorer's workloads have no broker yet; FM_027's fix loses j2 without the retry",
     ),
     Mutant(
+        name="broker-acked-after-commit-despite-on-claim",
+        mechanism="a delivery acked as soon as the database's lease is the worker's",
+        path="runtime/core/brokered.py",
+        old='        self._on_claim = policy.broker_ack == "on_claim"',
+        new="        self._on_claim = False",
+        note="the explorer's workloads have no broker yet; FM_028's fix times out again without it",
+    ),
+    Mutant(
         name="redis-fence-admits-a-stale-token",
         mechanism="fencing tokens for a leader lock in Redis",
         path="runtime/core/workflow/progress.py",

@@ -27,10 +27,13 @@ PUBLISH_TRIES = 5
 
 
 class BrokeredQueue:
-    def __init__(self, queue: Any, broker: Any, record: Any, injector: Any = None) -> None:
+    def __init__(self, queue: Any, broker: Any, policy: Any, record: Any, injector: Any = None) -> None:
         """`record(kind, actor, job_id, attempt, token, *values)`: the world's history (an actor's own
         event); `injector`: the world's, asked whether a publish is lost on the way (lost_publish)."""
         self.inner, self.broker, self._record, self._injector = queue, broker, record, injector
+        self._on_claim = policy.broker_ack == "on_claim"
+        if self._on_claim:  # the database's lease brings jobs back: the broker hears of each
+            queue.requeued = []
         self._tags: dict[tuple[str, int, int], tuple[int, int]] = {}  # (worker, message, token) -> delivery tag
 
     def __getattr__(self, name: str) -> Any:  # the rest of the world's queue (its policy, its snapshot, ...)
@@ -65,6 +68,7 @@ class BrokeredQueue:
     # -- consumers -------------------------------------------------------------------------
     def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
         """The next delivery that claims its job, or None when the broker has none for `worker`."""
+        self.expire()
         while True:
             pushed = self.broker.get(worker)
             if pushed is None:
@@ -72,10 +76,12 @@ class BrokeredQueue:
             if pushed.redelivered:  # the broker took it back from a consumer it lost: say so
                 self._record(ev.REDELIVERED, worker, pushed.body, None, None)
             delivery: Delivery | None = self.inner.claim(worker, pushed.body, pushed.redelivered)
-            if delivery is None:  # finished work, or a second copy of a job someone holds
+            if delivery is None or self._on_claim:  # finished work, a second copy, or the lease takes over
                 self.broker.ack(worker, pushed.tag)
+            if delivery is None:
                 continue
-            self._tags[(worker, delivery.message, delivery.token)] = pushed.tag
+            if not self._on_claim:
+                self._tags[(worker, delivery.message, delivery.token)] = pushed.tag
             return delivery
 
     def _settle(self, actor: str, delivery: Delivery) -> None:
@@ -95,12 +101,37 @@ class BrokeredQueue:
             self.broker.publish(actor, delivery.job_id)
         return accepted
 
+    def reap(self, actor: str, now_ms: int | None, margin_ms: int) -> int:
+        """The queue's lease expiry; with the broker acked on claim, each job it puts back is published
+        again (else no delivery would ever bring it to a worker)."""
+        reclaimed: int = self.inner.reap(actor, now_ms, margin_ms)
+        requeued = self.inner.requeued
+        while requeued:
+            job_id = requeued.pop(0)
+            for _ in range(PUBLISH_TRIES):
+                if self.broker.publish(actor, job_id):
+                    break
+        return reclaimed
+
+    def expire(self) -> None:
+        """(The simulator's broker) The delivery timeout, judged when anyone next asks the broker for
+        work, as RabbitMQ judges it on a timer of its own; for real it is the run's broker that closes
+        the channel (runtime/real/broker.py)."""
+        expire = getattr(self.broker, "expire", None)
+        if expire is not None:
+            for actor, job_id in expire():
+                self._record(ev.DELIVERY_TIMED_OUT, actor, job_id, None, None)
+
     def connection_lost(self, actor: str) -> None:
         """`actor`'s process died (the simulator's supervisor says so; for real, its socket closes)."""
         self.broker.drop(actor)
 
     def next_change_ms(self, horizon_ms: int, max_skew_ms: int = 0, reaped_at: Any = None) -> int | None:
-        """(The simulator's) When a lease could next find something: now while the broker has ready
-        messages, else nothing changes before `horizon_ms` unless someone publishes or a
-        connection drops."""
-        return None if self.broker.ready else horizon_ms
+        """(The simulator's) When a lease could next find something: now while the broker has a
+        message waiting, else when a lease in the queue expires or a delivery times out (or nothing
+        before `horizon_ms`, unless someone publishes or a connection drops)."""
+        if self.broker.waiting():
+            return None
+        change: int = self.inner.next_change_ms(horizon_ms, max_skew_ms, reaped_at, brokered=True)
+        due = self.broker.next_timeout_ms()
+        return change if due is None or due >= change else due

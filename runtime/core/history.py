@@ -59,6 +59,7 @@ RUN_FINISHED = "run_finished"
 LEADER_ELECTED = "leader_elected"
 REDELIVERED = "redelivered"
 PUBLISH_LOST = "publish_lost"
+DELIVERY_TIMED_OUT = "delivery_timed_out"
 TRIGGER_REFUSED = "trigger_refused"
 REDRIVEN = "redriven"
 
@@ -294,6 +295,13 @@ SCHEMA: dict[str, EventSpec] = {
         "worker",
         "the broker delivered a job again (`redelivered=true`): it took the job back from a consumer whose "
         "connection it lost, before that consumer acked",
+        {},
+    ),
+    DELIVERY_TIMED_OUT: EventSpec(
+        "worker",
+        "the broker closed the consumer's channel: it held the job's delivery unacked past the delivery "
+        "timeout (RabbitMQ's consumer_timeout); the job goes back to the queue while the consumer may still "
+        "be working on it",
         {},
     ),
     PUBLISH_LOST: EventSpec(

@@ -19,6 +19,7 @@ ACK_MODES = ("after_commit", "on_receipt")
 BACKOFFS = ("fixed", "exponential")
 JITTERS = ("none", "full", "equal")
 LEASE_CLOCKS = ("worker", "store")
+BROKER_ACKS = ("after_commit", "on_claim")
 RETRY_STRATEGIES = ("redeliver", "republish")
 BATCH_ACKS = ("per_job", "batch")
 REDRIVE_IDS = ("mint", "keep")
@@ -247,6 +248,15 @@ class Policy:
         "drops before it comes; otherwise a publish lost on the way is gone, and nobody knows.",
         "INV_002",
     )
+    broker_ack: str = _field(
+        "after_commit",
+        _one_of(BROKER_ACKS),
+        "With a broker: when the worker acks the broker's delivery - after the job's commit (the broker "
+        "redelivers a job whose consumer it lost, or held it past its delivery timeout), or as soon as the "
+        "database's lease is the worker's (the lease - its expiry, heartbeats and reaper - brings a job back, "
+        "and a job it puts back is published again).",
+        "INV_001, INV_002",
+    )
     fenced_triggers: bool = _field(
         False,
         _boolean,
@@ -290,6 +300,7 @@ class Policy:
             leader_lock=True,
             fenced_triggers=True,
             publisher_confirms=True,
+            broker_ack="on_claim",
         )
 
     def evolve(self, **changes: Any) -> Policy:

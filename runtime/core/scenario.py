@@ -99,6 +99,9 @@ class Scenario:
     (runtime/core/brokered.py; for real, `--broker amqp://...`)."""
     prefetch: int = attrs.field(default=1, validator=_in_range(1, 1_000))
     """With a broker: how many deliveries a consumer may hold unacked."""
+    consumer_timeout_ms: int | None = attrs.field(default=None, validator=_in_range(1, MAX_MS))
+    """With a broker: its delivery acknowledgement timeout (RabbitMQ's consumer_timeout): a channel
+    that holds a delivery unacked for longer is closed and its deliveries requeued (None: never)."""
     leader_lock: str = "store"
     """Where the schedulers' leader lock lives: "store" (a row beside the runs, which a fenced trigger
     reads in its own transaction) or "redis" (SET NX PX with a TTL, its epoch an INCRed fencing token
@@ -249,6 +252,12 @@ def validate_plan(scenario: Scenario, policy: Policy, plan: FaultPlan | None = N
         raise BadInputError(
             f"scenario {scenario.name!r}: a broker delivers one job at a time, acked after its commit, "
             "not yet batches or acks on receipt"
+        )
+    unled = policy.lease_ms is None or policy.lease_clock != "store"
+    if scenario.broker is not None and policy.broker_ack == "on_claim" and unled:
+        raise BadInputError(
+            f"scenario {scenario.name!r}: broker_ack=on_claim leaves bringing a job back to the database's "
+            "lease: it needs lease_ms and lease_clock=store (the reaper)"
         )
     check_plan(
         plan if plan is not None else scenario.plan,

@@ -15,6 +15,7 @@ server, so the timeout is exercised in the simulator only.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,14 +60,21 @@ class RabbitBroker:
         confirms: bool = True,
         wait_s: float = WAIT_S,
         proxied: frozenset[str] = frozenset(),
+        consumer_timeout_s: float | None = None,
+        on_timeout=None,
     ):
         """`proxied`: the actors whose connection goes through a TCP proxy of this process
-        (runtime/real/proxy.py), so that a fault can drop it with a publish on the way."""
+        (runtime/real/proxy.py), so that a fault can drop it with a publish on the way, or the delivery
+        timeout close it: `consumer_timeout_s` after a delivery still unacked, `on_timeout(actor, body)`
+        says so and the proxy cuts the consumer's connection - what RabbitMQ does at its own
+        consumer_timeout, which its 3.10 server sets only in its configuration file."""
         self.url, self.queue, self.prefetch, self.confirms, self.wait_s = url, queue, prefetch, confirms, wait_s
         self.proxied = proxied
+        self.consumer_timeout_s, self.on_timeout = consumer_timeout_s, on_timeout
         self._connections: dict[str, _Connection] = {}
         self._opened: dict[str, int] = {}
         self._proxy: Any = None
+        self._pid = os.getpid()
         self._losing: set[str] = set()
         self.deliveries = self.redeliveries = self.lost_publishes = 0
 
@@ -102,6 +110,8 @@ class RabbitBroker:
     def _open(self, actor: str) -> _Connection:
         """`actor`'s connection, checked first: one the network dropped while it was idle is replaced
         before anything is sent on it (as the database's pre-ping does)."""
+        if self._pid != os.getpid():  # a forked process: its parent's connections and proxy thread are not its own
+            self._pid, self._connections, self._proxy = os.getpid(), {}, None
         held = self._connections.get(actor)
         if held is not None:
             try:
@@ -188,11 +198,13 @@ class RabbitBroker:
             if not held.consuming:
                 held.channel.basic_qos(prefetch_count=self.prefetch)
 
-                def pushed(channel, method, properties, body, held=held) -> None:
+                def pushed(channel, method, properties, body, held=held, actor=actor) -> None:
                     held.pushed.append((method.delivery_tag, body.decode(), bool(method.redelivered)))
                     held.unacked.add(method.delivery_tag)
                     self.deliveries += 1
                     self.redeliveries += bool(method.redelivered)
+                    if self.consumer_timeout_s is not None:
+                        self._arm(actor, held, method.delivery_tag, body.decode())
 
                 held.channel.basic_consume(self.queue, pushed, auto_ack=False)
                 held.consuming = True
@@ -206,6 +218,23 @@ class RabbitBroker:
             return None
         tag, body, redelivered = held.pushed.popleft()
         return BrokerDelivery((held.number, tag), body, redelivered)
+
+    def _arm(self, actor: str, held: _Connection, tag: int, body: str) -> None:
+        """The delivery timeout of one delivery: if it is still unacked on its connection when the time
+        is up, the consumer's connection is cut (its deliveries requeued by RabbitMQ)."""
+        import threading
+
+        def time_out() -> None:
+            if self._connections.get(actor) is not held or tag not in held.unacked:
+                return
+            if self.on_timeout is not None:
+                self.on_timeout(actor, body)
+            self._proxy.cut()
+            self._proxy.heal()
+
+        timer = threading.Timer(self.consumer_timeout_s or 0.0, time_out)
+        timer.daemon = True
+        timer.start()
 
     def ack(self, actor: str, tag: tuple[int, int]) -> bool:
         held = self._connections.get(actor)

@@ -46,6 +46,8 @@ class SqlQueue:
         self._acks_lost = bool(db.read(SQL.acks_lost_planned, (QUEUE_ACK,)))
         self.refused = 0
         """Stored jobs this queue dead-lettered because it could not interpret them (a metric's source)."""
+        self.requeued: list[str] | None = None
+        """The jobs a lease expiry put back, when a broker must be told (runtime/core/brokered.py)."""
 
     @property
     def policy(self):
@@ -281,6 +283,8 @@ class SqlQueue:
                 if refunds_expired_attempt(self._policy):
                     tx.run(SQL.reclaim_update_job_attempts, (job_id,))
                 self._requeue(tx, message_id, tx.now)
+                if self.requeued is not None:
+                    self.requeued.append(job_id)
         return reclaimed
 
     # -- bookkeeping -----------------------------------------------------------------------

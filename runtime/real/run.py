@@ -84,7 +84,7 @@ class Supervisor:
         self.injector = RealInjector(db, scenario.plan)
         self.broker = broker
         if broker is not None:  # RabbitMQ delivers the queue's jobs (runtime/core/brokered.py)
-            self.queue = BrokeredQueue(self.queue, broker, db.record_event, self.injector)
+            self.queue = BrokeredQueue(self.queue, broker, policy, db.record_event, self.injector)
         self.lock = lock if scenario.workflow is not None else None
         self.runs = SqlRuns(db, self.queue, scenario.plan, self.lock) if scenario.workflow is not None else None
         self.quiet_after_ms = max((o.end_ms for o in scenario.plan.outages()), default=0)
@@ -371,14 +371,20 @@ def run_real(
         broker = None
         if broker_url is not None:
             queue = f"faultline-run-{uuid.uuid4().hex[:12]}"
-            losing = frozenset(CLIENT for _ in scenario.plan.of_kind(LostPublish))  # through a proxy
+            # Through a proxy of their own: a client that loses a publish, workers the delivery timeout cuts.
+            proxied = {CLIENT for _ in scenario.plan.of_kind(LostPublish)}
+            timeout = scenario.consumer_timeout_ms
+            if timeout is not None:
+                proxied.update(scenario.workers)
             broker = RabbitBroker(
                 broker_url,
                 queue,
                 prefetch=scenario.prefetch,
                 confirms=policy.publisher_confirms,
                 wait_s=POLL_S,
-                proxied=losing,
+                proxied=frozenset(proxied),
+                consumer_timeout_s=None if timeout is None else timeout * scale / 1000,
+                on_timeout=lambda actor, job_id, db=db: db.record_event(ev.DELIVERY_TIMED_OUT, actor, job_id),
             )
             broker.prepare()
         db.reset()

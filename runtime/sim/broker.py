@@ -2,8 +2,10 @@
 tests/contract/test_broker_contract.py holds the two to the same answers):
 
 - one durable queue of ready messages; a message requeued goes back to the head, marked redelivered;
-- each actor one connection with one channel. A consumer has up to `prefetch` deliveries unacked:
-  the broker pushes that many to it as it consumes, before the application takes them;
+- each actor one connection with one channel. A consumer (an actor that has asked for work once)
+  has up to `prefetch` deliveries unacked: the broker pushes ready messages to the consumers with
+  room, in turn, as soon as it has them - to a consumer busy with other work too, which takes them
+  when it next asks;
 - an ack names a delivery tag of the channel that delivered it; an ack on a channel that is gone
   answers False (the message was requeued when the channel closed);
 - a lost connection (`drop`) requeues everything its channel held unacked;
@@ -40,6 +42,8 @@ class Broker:
         self._channels: dict[str, _Channel] = {}
         self._opened: dict[str, int] = {}  # actor -> channels opened so far (a tag names its channel)
         self._losing: set[str] = set()  # actors whose next publish is lost on the way
+        self._consumers: list[str] = []  # in the order they began consuming
+        self._turn = 0  # whose turn it is to be pushed the next message (round robin)
         self.deliveries = self.redeliveries = self.lost_publishes = 0
 
     def _channel(self, actor: str) -> _Channel:
@@ -57,15 +61,27 @@ class Broker:
             return not self.confirms
         self._channel(actor)
         self.ready.append((body, False))
+        self._push()
         return True
 
     def lose_next_publish(self, actor: str) -> None:
         """A fault: `actor`'s connection drops while its next publish is on the way."""
         self._losing.add(actor)
 
-    def get(self, actor: str):
-        channel = self._channel(actor)
-        while self.ready and len(channel.unacked) < self.prefetch:  # the broker pushes up to the prefetch
+    def _push(self) -> None:
+        """Hand ready messages to the consumers with room (unacked below the prefetch), in turn."""
+        consumers = [actor for actor in self._consumers if actor in self._channels]
+        while self.ready and consumers:
+            room = [
+                actor
+                for actor in consumers[self._turn % len(consumers) :] + consumers[: self._turn % len(consumers)]
+                if len(self._channels[actor].unacked) < self.prefetch
+            ]
+            if not room:
+                return
+            actor = room[0]
+            self._turn = consumers.index(actor) + 1
+            channel = self._channels[actor]
             body, redelivered = self.ready.popleft()
             tag = channel.next_tag
             channel.next_tag += 1
@@ -73,6 +89,12 @@ class Broker:
             channel.pushed.append(tag)
             self.deliveries += 1
             self.redeliveries += redelivered
+
+    def get(self, actor: str):
+        channel = self._channel(actor)
+        if actor not in self._consumers:  # it begins consuming
+            self._consumers.append(actor)
+        self._push()
         if not channel.pushed:
             return None
         tag = channel.pushed.popleft()
@@ -84,33 +106,48 @@ class Broker:
         if channel is None or channel.number != tag[0] or tag[1] not in channel.unacked:
             return False
         del channel.unacked[tag[1]]
+        self._push()
         return True
 
     def drop(self, actor: str) -> None:
         channel = self._channels.pop(actor, None)
         if channel is not None:
             self._requeue(channel)
+            self._push()
 
     def _requeue(self, channel: _Channel) -> None:
         """The channel's unacked deliveries back to the head of the queue, in their order, redelivered."""
         for tag in sorted(channel.unacked, reverse=True):
             self.ready.appendleft((channel.unacked[tag][0], True))
 
-    def expire(self) -> list[str]:
+    def expire(self) -> list[tuple[str, str]]:
         """The delivery timeout: close each channel holding a delivery unacked past consumer_timeout_ms
-        (its deliveries requeued); the actors whose channel the broker closed, in name order."""
+        (its deliveries requeued); (actor, body) of each delivery that timed out, in name then tag order."""
         timeout = self.consumer_timeout_ms
         if timeout is None:
             return []
         now = self._clock.now_ms
-        closed = [
-            actor
+        late = [
+            (actor, channel.unacked[tag][0])
             for actor, channel in sorted(self._channels.items())
-            if any(now - at > timeout for _, _, at in channel.unacked.values())
+            for tag in sorted(channel.unacked)
+            if now - channel.unacked[tag][2] >= timeout
         ]
-        for actor in closed:
+        for actor in dict.fromkeys(actor for actor, _ in late):
             self.drop(actor)
-        return closed
+        return late
+
+    def next_timeout_ms(self) -> int | None:
+        """When the next delivery would time out (None: none held, or no timeout)."""
+        timeout = self.consumer_timeout_ms
+        if timeout is None:
+            return None
+        held = [at for channel in self._channels.values() for _, _, at in channel.unacked.values()]
+        return min(held) + timeout if held else None
+
+    def waiting(self) -> bool:
+        """A message is ready, or pushed to a consumer that has not taken it yet."""
+        return bool(self.ready) or any(channel.pushed for channel in self._channels.values())
 
     def figures(self) -> dict[str, int]:
         unacked = sum(len(channel.unacked) for channel in self._channels.values())

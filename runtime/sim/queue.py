@@ -138,6 +138,8 @@ class Queue:
         self._margin_ms, self._worker_clock = policy.lease_margin_ms, policy.lease_clock == "worker"
         self._window_ms = policy.publish_dedupe_window_ms
         self._acks_lost = injector.acks_lost
+        self.requeued: list[str] | None = None
+        """The jobs a lease expiry put back, when a broker must be told (runtime/core/brokered.py)."""
 
     # -- producers -------------------------------------------------------------------------
     def enqueue(self, actor: str, job_id: str, payload, duration_ms: int, request: str, key, outbox=False) -> bool:
@@ -392,15 +394,20 @@ class Queue:
                 if refunds_expired_attempt(self._policy):
                     self.attempts[message.job_id] -= 1
                 self._requeue(message, self._clock.now_ms)
+                if self.requeued is not None:
+                    self.requeued.append(message.job_id)
         return len(expired)
 
     # -- bookkeeping -----------------------------------------------------------------------
-    def next_change_ms(self, horizon_ms: int = NEVER, max_skew_ms: int = 0, reaped_at=None) -> int | None:
+    def next_change_ms(
+        self, horizon_ms: int = NEVER, max_skew_ms: int = 0, reaped_at=None, brokered: bool = False
+    ) -> int | None:
         """When, before `horizon_ms` (else `horizon_ms`), a lease could next find something without
         anyone publishing: a delayed message due, or an expired lease reclaimed - by the reaper
         (`reaped_at(t)`: its first pass at or after t) under the store's clock, or by a worker's
-        clock up to `max_skew_ms` fast. None when a message is visible now."""
-        if self._fresh or self._back:
+        clock up to `max_skew_ms` fast. None when a message is visible now. `brokered`: a broker
+        hands the messages out (runtime/core/brokered.py), so only the leases' expiries count."""
+        if (self._fresh or self._back) and not brokered:
             return None
         change = horizon_ms
         if self._delayed and self._delayed[0][0] < change:

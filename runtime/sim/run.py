@@ -49,8 +49,13 @@ class Simulation:
         self.store = Store(self.clock, self.history, self.injector, scenario.store_capacity_per_s)
         self.queue: Any = Queue(self.clock, self.history, policy, self.injector, self.store)
         if scenario.broker is not None:  # RabbitMQ delivers the queue's jobs (runtime/core/brokered.py)
-            self.broker = Broker(self.clock, prefetch=scenario.prefetch, confirms=policy.publisher_confirms)
-            self.queue = BrokeredQueue(self.queue, self.broker, self.history.record, self.injector)
+            self.broker = Broker(
+                self.clock,
+                prefetch=scenario.prefetch,
+                confirms=policy.publisher_confirms,
+                consumer_timeout_ms=scenario.consumer_timeout_ms,
+            )
+            self.queue = BrokeredQueue(self.queue, self.broker, policy, self.history.record, self.injector)
         self.runs = (
             Runs(self.clock, self.history, self.store, self.queue, scenario.plan, scenario.leader_lock == "redis")
             if scenario.workflow is not None
