@@ -281,8 +281,8 @@ MUTANTS = (
         name="unconfirmed-publish-not-sent-again",
         mechanism="a publish the broker did not confirm is sent again",
         path="runtime/core/brokered.py",
-        old="            if published:\n                break",
-        new="            break",
+        old="            if published:\n                return",
+        new="            return",
         note="the explorer's workloads have no broker yet; FM_027's fix loses j2 without the retry",
     ),
     Mutant(

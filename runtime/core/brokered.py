@@ -11,7 +11,7 @@ ack goes to the queue first, then to the broker: a broker ack lost with its conn
 redelivers a job that is already done.
 
 Not built yet, and refused by the scenario's check: retries (a broker has no delay; the queue's
-backoff would be skipped), batches, acks on receipt, workflows and the outbox relay.
+backoff would be skipped), batches, acks on receipt and the outbox relay.
 """
 
 from __future__ import annotations
@@ -52,6 +52,13 @@ class BrokeredQueue:
     ) -> bool:
         if not self.inner.enqueue(actor, job_id, payload, duration_ms, request, key, outbox):
             return False
+        self.announce(actor, job_id)
+        return True
+
+    def announce(self, actor: str, job_id: str) -> None:
+        """Publish `job_id`, whose message the queue has, to the broker (sent again while unconfirmed).
+        The enqueue's own step; a dispatcher calls it once the transaction that enqueued the job is
+        committed (for real: a dispatcher that dies in between leaves the job in the database only)."""
         injector = self._injector
         losing = injector is not None and injector.at(BROKER_PUBLISH, actor, job_id) is not None
         for _ in range(PUBLISH_TRIES):
@@ -62,8 +69,7 @@ class BrokeredQueue:
                 self._record(ev.PUBLISH_LOST, actor, job_id, None, None, not published)
                 losing = False
             if published:
-                break
-        return True
+                return
 
     # -- consumers -------------------------------------------------------------------------
     def lease(self, worker: str, worker_now_ms: int) -> Delivery | None:
@@ -107,10 +113,7 @@ class BrokeredQueue:
         reclaimed: int = self.inner.reap(actor, now_ms, margin_ms)
         requeued = self.inner.requeued
         while requeued:
-            job_id = requeued.pop(0)
-            for _ in range(PUBLISH_TRIES):
-                if self.broker.publish(actor, job_id):
-                    break
+            self.announce(actor, requeued.pop(0))
         return reclaimed
 
     def expire(self) -> None:

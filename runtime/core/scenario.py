@@ -141,7 +141,6 @@ class Scenario:
         unbuilt = [
             what
             for what, present in (
-                ("a workflow", self.workflow is not None),
                 ("business rows (the outbox relay)", any(job.business_row for job in self.jobs)),
                 (
                     "jobs that fail or wait (retries, poison, ETA)",

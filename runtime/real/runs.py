@@ -181,7 +181,11 @@ class SqlRuns:
                 )
             return tx.call(actor, "dispatch", OK)
 
-        return self._call(actor, "dispatch", body)
+        outcome: str = self._call(actor, "dispatch", body)
+        announce = getattr(self.queue, "announce", None)  # a broker hears of the job once it is committed
+        if outcome == OK and enqueue and announce is not None:
+            announce(actor, task_job_id(run, task))
+        return outcome
 
     def settle(self, actor: str, note: int, run: str, skip: tuple[str, ...]) -> str:
         def body(tx):
