@@ -70,6 +70,8 @@ def registry_for(result) -> CollectorRegistry:
         registry=registry,
     )
 
+    if result.events and result.header.get("broker"):  # a broker delivered the jobs
+        _broker_metrics(result, counter)
     submitted_at: dict[str, int] = {}
     durable: set[str] = set()
     acked: set[str] = set()
@@ -123,6 +125,24 @@ def registry_for(result) -> CollectorRegistry:
         for start_ms, end_ms, _ in spans:
             execution.observe((end_ms - start_ms) / 1000)
     return registry
+
+
+def _broker_metrics(result, counter) -> None:
+    """The broker's figures, from the events that show them: its redeliveries (a consumer lost, or
+    its delivery timed out), the deliveries it took back on its timeout, and the publishes lost on
+    the way (noticed by publisher confirms, or not)."""
+    redeliveries = counter("faultline_broker_redeliveries", "Deliveries the broker made again (redelivered=true).")
+    timeouts = counter("faultline_broker_delivery_timeouts", "Deliveries held unacked past the delivery timeout.")
+    lost = counter(
+        "faultline_broker_publishes_lost", "Publishes lost with their connection.", ["noticed"], ("true", "false")
+    )
+    for event in result.events:
+        if event.kind == ev.REDELIVERED:
+            redeliveries.inc()
+        elif event.kind == ev.DELIVERY_TIMED_OUT:
+            timeouts.inc()
+        elif event.kind == ev.PUBLISH_LOST:
+            lost.labels("true" if event.detail.get("noticed") else "false").inc()
 
 
 def exposition(registry: CollectorRegistry) -> str:

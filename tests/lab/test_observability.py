@@ -168,3 +168,14 @@ def test_report_of_a_fixed_run_says_every_invariant_holds():
     result = find("FM_002").run(fixed=True)
     html = html_report(result, check_all(result), title="t", policy_label="fixed", replay="r", metrics={})
     assert "every invariant holds" in html and 'class="evidence"' not in html
+
+
+def test_a_run_on_a_broker_counts_its_redeliveries_timeouts_and_lost_publishes():
+    timed_out = snapshot(registry_for(find("FM_028").run(fixed=False)))
+    events = find("FM_028").run(fixed=False).events
+    assert timed_out["faultline_broker_delivery_timeouts_total"] == sum(e.kind == "delivery_timed_out" for e in events)
+    assert timed_out["faultline_broker_redeliveries_total"] == sum(e.kind == "redelivered" for e in events) > 0
+    lost = snapshot(registry_for(find("FM_027").run(fixed=False)))
+    assert lost['faultline_broker_publishes_lost_total{noticed="false"}'] == 1
+    assert lost['faultline_broker_publishes_lost_total{noticed="true"}'] == 0
+    assert not [name for name in snapshot(registry_for(find("FM_001").run(fixed=False))) if "broker" in name]
