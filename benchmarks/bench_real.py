@@ -178,8 +178,8 @@ class System(abc.ABC):
 
 
 # -- Faultline -----------------------------------------------------------------------------------
-def _pool_main(url: str, workers: int, stop) -> None:
-    pool = Pool(url, Policy.safe(), workers)
+def _pool_main(url: str, workers: int, stop, broker=None) -> None:
+    pool = Pool(url, Policy.safe(), workers, broker=broker)
 
     def stop_when_told() -> None:
         stop.wait()
@@ -195,7 +195,7 @@ class Faultline(System):
 
         self.db = Database(self.url)
         self.db.reset()
-        self.queue = SqlQueue(self.db, Policy.safe())
+        self.queue: Any = SqlQueue(self.db, Policy.safe())
         for n in range(self.jobs):
             self.queue.enqueue("bench", f"d{n}", {"amount": 1}, 0, f"d{n}", None)
 
@@ -235,6 +235,36 @@ class Faultline(System):
 
 class FaultlineSqlite(Faultline):
     postgres = False
+
+
+class FaultlineRabbitmq(Faultline):
+    """Faultline on Postgres with RabbitMQ delivering the jobs (runtime/core/brokered.py): the same
+    safe policy, the database keeping each job's state, a durable queue of the run's own with
+    publisher confirms, acked once the database's lease is the worker's."""
+
+    def fill(self) -> None:
+        from runtime.core.brokered import BrokeredQueue
+        from runtime.real.broker import DEFAULT_BROKER_URL, RabbitBroker
+        from runtime.real.queue import SqlQueue
+
+        self.db = Database(self.url)
+        self.db.reset()
+        policy = Policy.safe()
+        self.broker = RabbitBroker(DEFAULT_BROKER_URL, f"faultline-bench-{os.getpid()}", wait_s=0.005)
+        self.broker.prepare()
+        self.queue = BrokeredQueue(SqlQueue(self.db, policy), self.broker, policy, self.db.record_event)
+        for n in range(self.jobs):
+            self.queue.enqueue("bench", f"d{n}", {"amount": 1}, 0, f"d{n}", None)
+
+    def start(self, workers: int) -> None:
+        self._stop = FORK.Event()
+        proc = FORK.Process(target=_pool_main, args=(self.url, workers, self._stop, self.broker))
+        proc.start()
+        self.procs = [proc]
+
+    def close(self) -> None:
+        self.broker.delete()
+        super().close()
 
 
 # -- procrastinate -------------------------------------------------------------------------------
@@ -422,6 +452,7 @@ class HueySqlite(System):
 SYSTEMS: dict[str, type[System]] = {
     "faultline_sqlite": FaultlineSqlite,
     "faultline_postgres": Faultline,
+    "faultline_rabbitmq": FaultlineRabbitmq,
     "procrastinate": Procrastinate,
     "pgqueuer": PgQueuer,
     "huey_sqlite": HueySqlite,
@@ -431,6 +462,7 @@ RATIOS = (
     ("faultline_postgres", "pgqueuer"),
     ("faultline_sqlite", "huey_sqlite"),
     ("faultline_sqlite", "faultline_postgres"),
+    ("faultline_rabbitmq", "faultline_postgres"),
 )
 
 

@@ -14,8 +14,10 @@ import sys
 import tempfile
 import time
 from http.server import ThreadingHTTPServer
+from typing import Any
 
 from runtime.core import effects as fx
+from runtime.core.brokered import BrokeredQueue
 from runtime.core.faults import FaultPlan
 from runtime.core.ports import STORE_ERRORS
 from runtime.core.worker import worker
@@ -95,13 +97,15 @@ class Observed(RealDriver):
 
 
 class Pool:
-    def __init__(self, db_url: str, policy, concurrency: int, prefix: str = "w") -> None:
-        self.db_url, self.policy, self.concurrency = db_url, policy, concurrency
+    def __init__(self, db_url: str, policy, concurrency: int, prefix: str = "w", broker=None) -> None:
+        """`broker`: a RabbitBroker that delivers the jobs (runtime/core/brokered.py), or None."""
+        self.db_url, self.policy, self.concurrency, self.broker = db_url, policy, concurrency, broker
         # The workers, and one dispatcher that moves workflow runs along (docs/12_workflows.md).
         self.names = [f"{prefix}{n}" for n in range(1, concurrency + 1)] + [DISPATCHER]
         self.db = Database(db_url, busy_ms=SERVICE_BUSY_MS)  # a commit waits for the routes' writes
         self.children = Children(self.db)
         self.stopping = False
+        self._reaper: Any = None
 
     def open_database(self, say=None) -> bool:
         """Migrate and set up the database, waiting out one that is locked or away; False when told to
@@ -115,7 +119,7 @@ class Pool:
         db = self.db
 
         retry(db, lambda: self._in_tx(lambda tx: actors.register(tx, name, os.getpid())))
-        queue = SqlQueue(db, self.policy)
+        queue = self._queue(db)
         driver = Observed(
             db,
             queue,
@@ -130,7 +134,8 @@ class Pool:
         if name == DISPATCHER:
             driver.run(dispatcher(self.policy, poll_ms=POLL_MS, dispatch_ms=0, points=frozenset()))
         else:
-            driver.wait = db.listener() or time.sleep  # a new message wakes an idle worker at once (Postgres)
+            # A new message wakes an idle worker at once (Postgres; a broker pushes its deliveries).
+            driver.wait = (db.listener() if self.broker is None else None) or time.sleep
             driver.run(
                 worker(name, self.policy, poll_ms=POLL_MS, jitter_ms=0, draw=driver.rng.randint, points=frozenset())
             )
@@ -174,8 +179,16 @@ class Pool:
             if server is not None:
                 server.shutdown()
 
+    def _queue(self, db: Database):
+        """This process's queue: the database's, delivered by the broker when there is one."""
+        queue = SqlQueue(db, self.policy)
+        return queue if self.broker is None else BrokeredQueue(queue, self.broker, self.policy, db.record_event)
+
     def queue_reap(self) -> int:
-        return SqlQueue(self.db, self.policy).reap(REAPER, None, self.policy.lease_margin_ms)
+        if self._reaper is None:
+            self._reaper = self._queue(self.db)
+        reclaimed: int = self._reaper.reap(REAPER, None, self.policy.lease_margin_ms)
+        return reclaimed
 
     def reap_children(self) -> None:
         for _, name, status in self.children.reaped():

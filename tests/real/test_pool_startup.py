@@ -5,6 +5,8 @@ worker crashes, and no crash recording ever takes the supervisor down."""
 import subprocess
 import sys
 
+import pytest
+
 from faultline.service.harness import free_port, request, wait_until
 from runtime.core.policy import Policy
 from runtime.real import jobs
@@ -64,3 +66,42 @@ def test_a_new_sqlite_database_is_owner_only(tmp_path):
     Database(str(tmp_path / "new.sqlite")).reset()
     for path in tmp_path.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@pytest.mark.drill  # RabbitMQ: make drills
+def test_a_pool_with_a_broker_serves_every_job_once(db_url, tmp_path):
+    """The `faultline worker` pool with RabbitMQ delivering (what bench_real.py's faultline_rabbitmq runs)."""
+    import multiprocessing
+    import threading
+    import uuid
+
+    from faultline.service.worker import Pool
+    from runtime.core.brokered import BrokeredQueue
+    from runtime.real.broker import DEFAULT_BROKER_URL, RabbitBroker
+
+    database = Database(db_url)
+    database.reset()
+    broker = RabbitBroker(DEFAULT_BROKER_URL, f"faultline-test-{uuid.uuid4().hex[:12]}", wait_s=0.005)
+    broker.prepare()
+    queue = BrokeredQueue(SqlQueue(database, Policy.safe()), broker, Policy.safe(), database.record_event)
+    for n in range(20):
+        queue.enqueue("client", f"j{n}", {"amount": 1}, 10, f"j{n}", None)
+
+    def serve(stop) -> None:
+        pool = Pool(db_url, Policy.safe(), 2, broker=broker)
+        threading.Thread(target=lambda: (stop.wait(), setattr(pool, "stopping", True)), daemon=True).start()
+        pool.run(None)
+
+    stop = multiprocessing.get_context("fork").Event()
+    process = multiprocessing.get_context("fork").Process(target=serve, args=(stop,))
+    process.start()
+    try:
+        acked = "SELECT count(DISTINCT job_id) FROM history WHERE kind = 'acked'"
+        assert wait_until(lambda: database.read(acked)[0][0] == 20, timeout=60)
+    finally:
+        stop.set()
+        process.join(timeout=20)
+        broker.delete()
+    ledger = [job for (job,) in database.read("SELECT job_id FROM ledger")]
+    assert sorted(ledger) == sorted(f"j{n}" for n in range(20))
+    database.close()
