@@ -89,7 +89,12 @@ def test_a_pool_with_a_broker_serves_every_job_once(db_url, tmp_path):
 
     def serve(stop) -> None:
         pool = Pool(db_url, Policy.safe(), 2, broker=broker)
-        threading.Thread(target=lambda: (stop.wait(), setattr(pool, "stopping", True)), daemon=True).start()
+
+        def stop_when_told() -> None:
+            stop.wait()
+            pool.stopping = True
+
+        threading.Thread(target=stop_when_told, daemon=True).start()
         pool.run(None)
 
     stop = multiprocessing.get_context("fork").Event()
