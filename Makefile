@@ -53,8 +53,10 @@ drills: $(STAMP)
 	@$(PYTEST) -m drill
 
 # The job-system quickstart: the service (http://127.0.0.1:8000) and two workers on .faultline/jobs.sqlite.
+# BROKER=amqp://guest:guest@127.0.0.1:5672/%2F has RabbitMQ deliver the jobs.
+BROKER ?=
 up: $(STAMP)
-	@$(BIN)/faultline up
+	@$(BIN)/faultline up $(if $(BROKER),--broker '$(BROKER)')
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

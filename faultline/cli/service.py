@@ -23,6 +23,42 @@ KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
 DB_HELP = "A SQLite file or a postgresql:// URL."
 
 
+def broker_options(command):
+    """--broker and --broker-queue: RabbitMQ delivering the service's jobs (serve, worker, up)."""
+    command = click.option(
+        "--broker-queue",
+        default=None,
+        metavar="NAME",
+        help="With --broker: the queue on the broker (default faultline-jobs); serve and worker name the same.",
+    )(command)
+    return click.option(
+        "--broker",
+        default=None,
+        metavar="URL",
+        help="RabbitMQ delivers the jobs: an amqp://user:password@host:port/vhost URL (serve announces each "
+        "committed job there, worker consumes it).",
+    )(command)
+
+
+def check_broker(broker: str | None, queue: str | None) -> str | None:
+    """--broker names a RabbitMQ that answers and --broker-queue a plain name (bad input, exit 2,
+    otherwise); the queue's name, or None without a broker."""
+    import re
+
+    from runtime.core.errors import BadInputError
+    from runtime.real.broker import SERVICE_QUEUE, RabbitBroker, check_broker_url
+
+    if broker is None:
+        if queue is not None:
+            raise BadInputError("--broker-queue only applies with --broker; add --broker, or drop it")
+        return None
+    name = SERVICE_QUEUE if queue is None else queue
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}", name) or name.startswith("amq."):
+        raise BadInputError(f"--broker-queue {name!r}: 1 to 200 of A-Z a-z 0-9 . _ -, not starting with amq.")
+    RabbitBroker(check_broker_url(broker), name).check()
+    return name
+
+
 @cli.command("serve")
 @click.option("--db", default=SERVICE_DB, show_default=True, metavar="PATH|URL", help=DB_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -45,9 +81,18 @@ DB_HELP = "A SQLite file or a postgresql:// URL."
     help=f"A file holding the API key every mutating route then needs as `Authorization: Bearer <key>` "
     f"(or set {API_KEY_ENV}).",
 )
+@broker_options
 @CREATE_DB
 def serve_command(
-    db: str, host: str, port: int, policy_name: str, workers: int, api_key_file: str | None, create_db: bool
+    db: str,
+    host: str,
+    port: int,
+    policy_name: str,
+    workers: int,
+    api_key_file: str | None,
+    broker: str | None,
+    broker_queue: str | None,
+    create_db: bool,
 ) -> None:
     """The job service: POST /jobs, GET /jobs/{id}, workflows, /metrics, /health, OpenAPI at /docs.
     A new SQLite --db is created owner-only (0600)."""
@@ -61,6 +106,7 @@ def serve_command(
 
     key = api_key(api_key_file)
     check_port(host, port, "--port")
+    queue = check_broker(broker, broker_queue)
     check_database(db, mode=OPEN, create=create_db)
     if key is None and not is_loopback(host):
         click.echo(
@@ -72,9 +118,11 @@ def serve_command(
     click.echo(f"faultline serve: http://{host}:{port} on {db}, {workers} process(es) (Ctrl-C stops)", err=True)
     wait_for_database(Database(db), "faultline serve", lambda line: click.echo(line, err=True))  # migrated once
     if workers == 1:
-        uvicorn.run(api.create_app(db, policy, key), host=host, port=port, log_level="warning")
+        app = api.create_app(db, policy, key, broker, queue or "")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     os.environ.update({api.ENV_DB: db, api.ENV_POLICY: policy_name, api.ENV_KEY: key or ""})
+    os.environ.update({api.ENV_BROKER: broker or "", api.ENV_BROKER_QUEUE: queue or ""})
     uvicorn.run(
         "faultline.service.api:app_from_env", factory=True, workers=workers, host=host, port=port, log_level="warning"
     )
@@ -119,18 +167,34 @@ def is_loopback(host: str) -> bool:
 @click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes.")
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=9100, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where /metrics listens.")
+@broker_options
 @CREATE_DB
-def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: int, host: str, create_db: bool) -> None:
+def worker_command(
+    db: str,
+    policy_name: str,
+    concurrency: int,
+    metrics_port: int,
+    host: str,
+    broker: str | None,
+    broker_queue: str | None,
+    create_db: bool,
+) -> None:
     """Worker processes serving the job service's queue, with /metrics for the worker side."""
     from faultline.realcheck import OPEN, check_database, check_port
 
     check_port(host, metrics_port, "--metrics-port")
+    queue = check_broker(broker, broker_queue)
     check_database(db, mode=OPEN, create=create_db)
     from faultline.service.worker import Pool, multiprocess_mode
     from runtime.core.policy import Policy
+    from runtime.real.broker import RabbitBroker
 
     folder = multiprocess_mode()
-    pool = Pool(db, Policy.safe() if policy_name == "safe" else Policy.naive(), concurrency)
+    rabbit = None
+    if broker is not None and queue is not None:
+        rabbit = RabbitBroker(broker, queue, wait_s=0.005)
+        rabbit.prepare()
+    pool = Pool(db, Policy.safe() if policy_name == "safe" else Policy.naive(), concurrency, broker=rabbit)
 
     def stop(signum, frame):
         pool.stopping = True
@@ -154,9 +218,18 @@ def worker_command(db: str, policy_name: str, concurrency: int, metrics_port: in
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=9100, show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes.")
 @click.option("--policy", "policy_name", type=click.Choice(["safe", "naive"]), default="safe", show_default=True)
+@broker_options
 @CREATE_DB
 def up_command(
-    db: str, host: str, port: int, metrics_port: int, concurrency: int, policy_name: str, create_db: bool
+    db: str,
+    host: str,
+    port: int,
+    metrics_port: int,
+    concurrency: int,
+    policy_name: str,
+    broker: str | None,
+    broker_queue: str | None,
+    create_db: bool,
 ) -> None:
     """The service and a worker pool on one database (the embedded SQLite by default), URLs printed;
     Ctrl-C stops both and leaves no process behind."""
@@ -168,8 +241,11 @@ def up_command(
         raise BadInputError(f"--port and --metrics-port are both {port}; give each its own")
     check_port(host, port, "--port")
     check_port(host, metrics_port, "--metrics-port")
+    queue = check_broker(broker, broker_queue)
     check_database(db, mode=OPEN, create=create_db)
     common = ["--db", db, "--policy", policy_name]
+    if broker is not None and queue is not None:
+        common += ["--broker", broker, "--broker-queue", queue]
     base = f"http://{host}:{port}"
     click.echo(
         f"faultline up: the job service at {base} (OpenAPI at {base}/docs), {concurrency} worker(s) with "

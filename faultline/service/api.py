@@ -14,6 +14,7 @@ mutating route needs `Authorization: Bearer <key>`.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +26,9 @@ from faultline.service.routes import routers
 from faultline.service.routes.jobs import PayloadRefused
 from faultline.service.schemas import MAX_BODY_BYTES, WORKFLOW_BODY_BYTES
 from faultline.service.state import Metrics, Service, Unauthorized, require_key
+from runtime.core.brokered import BrokeredQueue
 from runtime.core.policy import Policy
+from runtime.real.broker import SERVICE_QUEUE, RabbitBroker
 from runtime.real.db import SERVICE_BUSY_MS, Database, Unavailable
 from runtime.real.queue import SqlQueue
 
@@ -37,12 +40,25 @@ def error(status: int, message: str, field: str, headers=None) -> JSONResponse:
     return JSONResponse({"error": message, "field": field}, status_code=status, headers=headers)
 
 
-def create_app(db_url: str, policy: Policy | None = None, api_key: str | None = None) -> FastAPI:
+def create_app(
+    db_url: str,
+    policy: Policy | None = None,
+    api_key: str | None = None,
+    broker_url: str | None = None,
+    broker_queue: str = SERVICE_QUEUE,
+) -> FastAPI:
+    """The app on the database at `db_url`; with `broker_url`, each submitted job is also announced
+    to RabbitMQ (on `broker_queue`) once committed, for `faultline worker --broker` to deliver."""
     policy = policy or Policy.safe()
     db = Database(db_url, busy_ms=SERVICE_BUSY_MS)  # a request waits its turn, then answers 503
     db.open()
     metrics = Metrics()
-    state = Service(db=db, queue=SqlQueue(db, policy), policy=policy, metrics=metrics, api_key=api_key)
+    queue: Any = SqlQueue(db, policy)
+    if broker_url is not None:
+        broker = RabbitBroker(broker_url, broker_queue)
+        broker.prepare()
+        queue = BrokeredQueue(queue, broker, policy, db.record_event)
+    state = Service(db=db, queue=queue, policy=policy, metrics=metrics, api_key=api_key)
 
     async def lifespan(app: FastAPI):
         import anyio.to_thread
@@ -106,9 +122,16 @@ def create_app(db_url: str, policy: Policy | None = None, api_key: str | None = 
 
 
 ENV_DB, ENV_POLICY, ENV_KEY = "FAULTLINE_SERVE_DB", "FAULTLINE_SERVE_POLICY", "FAULTLINE_SERVE_KEY"
+ENV_BROKER, ENV_BROKER_QUEUE = "FAULTLINE_SERVE_BROKER", "FAULTLINE_SERVE_BROKER_QUEUE"
 
 
 def app_from_env() -> FastAPI:
     """The app each of `faultline serve --workers N`'s processes builds (uvicorn imports it by name)."""
     policy = Policy.naive() if os.environ.get(ENV_POLICY) == "naive" else Policy.safe()
-    return create_app(os.environ[ENV_DB], policy, os.environ.get(ENV_KEY) or None)
+    return create_app(
+        os.environ[ENV_DB],
+        policy,
+        os.environ.get(ENV_KEY) or None,
+        os.environ.get(ENV_BROKER) or None,
+        os.environ.get(ENV_BROKER_QUEUE) or SERVICE_QUEUE,
+    )

@@ -117,7 +117,8 @@ def service_process(db: str, policy: str = "safe", *extra: str, env: dict[str, s
 
 
 @contextlib.contextmanager
-def workers(db: str, policy: str = "safe", concurrency: int = 2):
+def workers(db: str, policy: str = "safe", concurrency: int = 2, *extra: str):
+    """`faultline worker` on a free metrics port (`extra`: more options, e.g. --broker URL)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with process(
@@ -130,6 +131,7 @@ def workers(db: str, policy: str = "safe", concurrency: int = 2):
         str(concurrency),
         "--metrics-port",
         str(port),
+        *extra,
         ready_url=f"{base}/metrics",
     ):
         yield base

@@ -43,7 +43,7 @@ class Metrics:
 @attrs.define
 class Service:
     db: Database
-    queue: SqlQueue
+    queue: SqlQueue  # or a BrokeredQueue around it (--broker)
     policy: Policy
     metrics: Metrics
     api_key: str | None = None

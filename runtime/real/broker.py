@@ -24,6 +24,9 @@ from runtime.core.errors import BadInputError
 from runtime.core.ports import BrokerDelivery
 
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+SERVICE_QUEUE = "faultline-jobs"
+"""The job service's queue on its broker (`faultline serve|worker|up --broker`): long-lived, as its
+database is; `--broker-queue` names another."""
 """Where a scenario with a broker (`broker="rabbitmq"`) finds it without --broker."""
 WAIT_S = 0.5
 """How long a `get` waits for the broker to push a delivery before it answers None."""

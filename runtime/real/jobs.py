@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import uuid
 from typing import Any
 
@@ -46,6 +47,9 @@ def submit(
         if os.environ.get(CRASH_AT) == API_BEFORE_PUBLISH:
             os.kill(os.getpid(), signal.SIGKILL)
         queue.publish(tx, API, job_id, payload, duration, key or job_id, key)
+    announce = getattr(queue, "announce", None)  # a broker hears of the job once it is committed
+    if announce is not None:
+        announce(f"{API}:{threading.get_ident()}", job_id)  # one broker connection per request thread
     return job_id, True
 
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_make_up_runs_faultline_up():
     recipe = (ROOT / "Makefile").read_text().split("\nup: $(STAMP)\n", 1)[1].splitlines()[0]
-    assert recipe.strip() == "@$(BIN)/faultline up"
+    assert recipe.strip() == "@$(BIN)/faultline up $(if $(BROKER),--broker '$(BROKER)')"  # make up BROKER=amqp://...
 
 
 def test_up_serves_the_proof_request_and_ctrl_c_leaves_no_process(tmp_path):
