@@ -320,8 +320,6 @@ class Supervisor:
         final = final_state(self.queue, self.store, self.runs)
         if self.lock is not None:
             self.lock.clear()
-        if self.broker is not None:
-            self.broker.delete()
         reason = "quiet" if self.ended_quiet else "time_limit"
         with self.db.transaction() as tx:
             tx.record(ev.RUN_ENDED, ev.LAB, None, None, None, reason, self.time_limit, final)
@@ -368,7 +366,7 @@ def run_real(
         lock = RedisLock(lock_url, db) if lock_url is not None else None
         if lock is not None:
             lock.check()
-        broker = None
+        broker = None  # declared once the database is ready, deleted whatever happens after
         if broker_url is not None:
             queue = f"faultline-run-{uuid.uuid4().hex[:12]}"
             # Through a proxy of their own: a client that loses a publish, workers the delivery timeout cuts.
@@ -386,15 +384,20 @@ def run_real(
                 consumer_timeout_s=None if timeout is None else timeout * scale / 1000,
                 on_timeout=lambda actor, job_id, db=db: db.record_event(ev.DELIVERY_TIMED_OUT, actor, job_id),
             )
-            broker.prepare()
         db.reset()
         install_plan(db, scenario.plan)
-        supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy), lock, broker)
+        if broker is not None:
+            broker.prepare()
         try:
-            supervisor.start()
-            supervisor.loop()
+            supervisor = Supervisor(scenario, policy, seed, db, time_limit_ms(scenario, policy), lock, broker)
+            try:
+                supervisor.start()
+                supervisor.loop()
+            finally:
+                record = supervisor.finish()
         finally:
-            record = supervisor.finish()
+            if broker is not None:
+                broker.delete()
         missing = unfired(record, scenario.plan)
         if not missing:
             return record

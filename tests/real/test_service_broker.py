@@ -23,6 +23,7 @@ def broker_queue():
 
 @pytest.mark.drill  # RabbitMQ and real processes: make drills
 def test_jobs_submitted_to_the_service_run_once_through_the_broker_and_a_killed_worker(db_url, broker_queue):
+    Database(db_url).reset()  # the test process's Postgres database holds earlier tests' rows
     extra = ("--broker", DEFAULT_BROKER_URL, "--broker-queue", broker_queue)
     with service(db_url, "safe", *extra) as base, workers(db_url, "safe", 2, *extra) as metrics:
         ids = [post_job(base, {"amount": 1, "duration_ms": 300}, key=f"k{n}")[1]["job_id"] for n in range(8)]
