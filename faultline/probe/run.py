@@ -27,11 +27,11 @@ import attrs
 
 from faultline.probe.contract import FAILED, SUCCEEDED, Adapter, Job, ProbeContext
 from faultline.probe.drills import DRILLS, KILL, Drill, LinkFault, Strike
-from faultline.probe.proxy import Proxy
 from faultline.probe.record import build_record
 from runtime.core.errors import BadInputError
 from runtime.core.record import RunRecord
 from runtime.real.ledger import Book
+from runtime.real.proxy import Proxy
 
 POLL_S = 0.05
 STATE_POLL_S = 0.25

@@ -79,7 +79,7 @@ class RabbitBroker:
         self._proxy: Any = None
         self._pid = os.getpid()
         self._losing: set[str] = set()
-        self.deliveries = self.redeliveries = self.lost_publishes = 0
+        self.deliveries = self.redeliveries = 0
 
     # -- connections -----------------------------------------------------------------------
     def _connect_once(self):
@@ -105,10 +105,6 @@ class RabbitBroker:
             connection.channel().queue_declare(self.queue, durable=True)
         finally:
             connection.close()
-
-    def connect(self, actor: str) -> None:
-        """Open `actor`'s connection now (it opens on the first call otherwise)."""
-        self._open(actor)
 
     def _open(self, actor: str) -> _Connection:
         """`actor`'s connection, checked first: one the network dropped while it was idle is replaced
@@ -179,7 +175,6 @@ class RabbitBroker:
         import threading
 
         self._losing.discard(actor)
-        self.lost_publishes += 1
         proxy = self._proxy
         proxy.blackhole()
         cut = threading.Timer(CUT_AFTER_S, proxy.cut)

@@ -82,7 +82,6 @@ class Supervisor:
         self.queue: Any = SqlQueue(db, policy)
         self.store = SqlStore(db, scenario.store_capacity_per_s)
         self.injector = RealInjector(db, scenario.plan)
-        self.broker = broker
         if broker is not None:  # RabbitMQ delivers the queue's jobs (runtime/core/brokered.py)
             self.queue = BrokeredQueue(self.queue, broker, policy, db.record_event, self.injector)
         self.lock = lock if scenario.workflow is not None else None

@@ -44,7 +44,7 @@ class Broker:
         self._losing: set[str] = set()  # actors whose next publish is lost on the way
         self._consumers: list[str] = []  # in the order they began consuming
         self._turn = 0  # whose turn it is to be pushed the next message (round robin)
-        self.deliveries = self.redeliveries = self.lost_publishes = 0
+        self.deliveries = self.redeliveries = 0
 
     def _channel(self, actor: str) -> _Channel:
         channel = self._channels.get(actor)
@@ -57,7 +57,6 @@ class Broker:
         if actor in self._losing:
             self._losing.discard(actor)
             self._channels.pop(actor, None)  # the connection that lost it is gone
-            self.lost_publishes += 1
             return not self.confirms
         self._channel(actor)
         self.ready.append((body, False))

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from faultline.probe.proxy import Proxy
+from runtime.real.proxy import Proxy
 
 
 @pytest.fixture
